@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An error a user can meet; its message is fit to show next to the field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+LAST_OWNER = "A workspace always keeps at least one owner: make someone else owner first."
+ROLE_NOT_ALLOWED = "Your role does not allow giving this role."
+CANNOT_CHANGE_SELF = "You cannot change your own role or status here."
+ALREADY_MEMBER = "Already a member of this workspace."
+ALREADY_INVITED = "Already invited: resend the pending invitation instead."
+INVITATION_INVALID = "This invitation link is not valid. Check that you copied all of it."
+INVITATION_EXPIRED = "This invitation has expired. Ask an admin of the workspace for a new one."
+INVITATION_REVOKED = "This invitation was revoked by an admin of the workspace."
+INVITATION_USED = "This invitation has already been used."
+INVITATION_WRONG_USER = (
+    "This invitation was sent to {email}. Sign in with that address to accept it."
+)
+INVITATION_NOT_PENDING = "Only a pending invitation can be resent or revoked."
+GROUP_EXISTS = "A group with this name already exists."
+FREE_MAIL_DOMAIN = "This is a public email provider's domain; claim your organization's own domain."
+DOMAIN_TAKEN = "This domain is already verified by another workspace."
+DOMAIN_ALREADY_CLAIMED = "This workspace has already claimed this domain."
+WORKSPACE_SUSPENDED = "This workspace is suspended; changes are disabled."
+SLUG_TAKEN = "This address is already taken; choose another."
+NOT_A_MEMBER_OF_GROUP_WORKSPACE = "This member does not belong to the group's workspace."

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .context import client_ip
+from .models import User
+
+MIN_AGE = 13
+AGE_OF_MAJORITY = 18
+UNDER_13 = "You must be at least 13 years old to use the console."
+NEEDS_GUARDIAN = "Users under 18 need a parent's or guardian's permission: please confirm it."
+MUST_AGREE = "You must accept the terms to create an account."
+BIRTH_DATE_FUTURE = "Enter your real date of birth."
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+class SignupForm(AllauthSignupForm):
+    """Sign-up with the age gate (R-ACC-2) and acceptance of the terms (R-ACC-6)."""
+
+    name = forms.CharField(label="Full name", max_length=150, required=False)
+    birth_date = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="You must be 13 or older. Under 18, a parent or guardian must agree.",
+    )
+    guardian_consent = forms.BooleanField(
+        label="I am under 18 and my parent or guardian has given permission", required=False
+    )
+    agree_terms = forms.BooleanField(label="I agree to the Terms of Service and the Privacy Policy")
+
+    field_order = ["name", "email", "password1", "password2", "birth_date", "guardian_consent", "agree_terms"]
+
+    def clean_birth_date(self) -> date:
+        birth: date = self.cleaned_data["birth_date"]
+        today = timezone.now().date()
+        if birth > today or birth.year < 1900:
+            raise forms.ValidationError(BIRTH_DATE_FUTURE)
+        if age_on(birth, today) < MIN_AGE:
+            raise forms.ValidationError(UNDER_13)
+        return birth
+
+    def clean_agree_terms(self) -> bool:
+        if not self.cleaned_data.get("agree_terms"):
+            raise forms.ValidationError(MUST_AGREE)
+        return True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        birth = cleaned.get("birth_date")
+        if birth and age_on(birth, timezone.now().date()) < AGE_OF_MAJORITY and not cleaned.get("guardian_consent"):
+            self.add_error("guardian_consent", NEEDS_GUARDIAN)
+        return cleaned
+
+    def save(self, request: HttpRequest) -> User:
+        from .services import terms_accept  # noqa: PLC0415
+
+        user: User = super().save(request)
+        user.name = self.cleaned_data.get("name", "").strip()
+        user.birth_date = self.cleaned_data["birth_date"]
+        if age_on(user.birth_date, timezone.now().date()) < AGE_OF_MAJORITY:
+            user.guardian_consent_at = timezone.now()
+        user.save(update_fields=["name", "birth_date", "guardian_consent_at"])
+        terms_accept(user=user, version=settings.TERMS_VERSION, ip=client_ip(request))
+        return user
+
+
+class WorkspaceCreateForm(forms.Form):
+    name = forms.CharField(label="Workspace name", max_length=100)
+    slug = forms.SlugField(
+        label="Address",
+        max_length=50,
+        help_text="Lowercase letters, digits and hyphens: the workspace lives at /w/&lt;address&gt;/.",
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        if any(ch in name for ch in "<>"):
+            raise forms.ValidationError("A name cannot contain < or >.")
+        return name
+
+    def clean_slug(self) -> str:
+        from .models import SLUG_VALIDATOR  # noqa: PLC0415
+
+        slug = self.cleaned_data["slug"]
+        SLUG_VALIDATOR(slug)
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError("This address is reserved; choose another.")
+        return slug
+
+
+RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "settings", "w"})
+
+
+class JoinSettingsForm(forms.Form):
+    join_mode = forms.ChoiceField(
+        label="When someone with a verified email on your domains signs in",
+        choices=[],
+        widget=forms.RadioSelect,
+    )
+    default_role = forms.TypedChoiceField(label="Role of people who join by domain", coerce=int, choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .models import JoinMode  # noqa: PLC0415
+        from .roles import Role  # noqa: PLC0415
+
+        super().__init__(*args, **kwargs)
+        self.fields["join_mode"].choices = JoinMode.choices
+        self.fields["default_role"].choices = [(r.value, r.label) for r in Role if r != Role.OWNER]

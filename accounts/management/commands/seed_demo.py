@@ -1,0 +1,103 @@
+"""Demo data for `make run`: a workspace, its owner, members, a pending invitation, a
+verified domain, a group and audit events. Running it again changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import (
+    Domain,
+    Group,
+    Invitation,
+    InvitationStatus,
+    JoinMode,
+    Membership,
+    User,
+    Workspace,
+)
+from accounts.roles import Role
+
+OWNER_EMAIL = "owner@acme.example"
+OWNER_PASSWORD = "demo-console-2026"  # noqa: S105  (demo data on a developer's machine)
+STAFF_EMAIL = "staff@console.example"
+MEMBERS = [
+    ("Ada Lovelace", "ada@acme.example", Role.ADMIN),
+    ("Grace Hopper", "grace@acme.example", Role.BILLING),
+    ("Alan Turing", "alan@acme.example", Role.MEMBER),
+    ("Katherine Johnson", "katherine@acme.example", Role.MEMBER),
+    ("Edsger Dijkstra", "edsger@acme.example", Role.MEMBER),
+]
+
+
+def _user(email: str, name: str, *, staff: bool = False) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"name": name, "is_staff": staff, "is_superuser": staff}
+    )
+    if created:
+        user.set_password(OWNER_PASSWORD)
+        user.save()
+        services.terms_accept(user=user, version=settings.TERMS_VERSION, ip=None)
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            owner = _user(OWNER_EMAIL, "Olivia Owner")
+            _user(STAFF_EMAIL, "Sam Staff", staff=True)
+            ws = Workspace.objects.filter(slug="acme").first()
+            if ws is None:
+                ws = services.workspace_create(actor=owner, name="Acme Research", slug="acme")
+            owner_m = Membership.objects.get(workspace=ws, user=owner)
+            group = Group.objects.filter(workspace=ws, name="Research").first()
+            if group is None:
+                group = services.group_create(actor=owner, workspace=ws, name="Research")
+            for name, email, role in MEMBERS:
+                user = _user(email, name)
+                m = Membership.objects.filter(workspace=ws, user=user).first()
+                if m is None:
+                    m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)
+                    if role != Role.MEMBER:
+                        services.member_role_change(
+                            actor=owner, actor_membership=owner_m, membership=m, role=role
+                        )
+                if role == Role.MEMBER:
+                    services.group_member_add(actor=owner, group=group, membership=m)
+            if not Invitation.objects.filter(workspace=ws, email="newcomer@acme.example").exists():
+                services.invitation_create_many(
+                    actor=owner, actor_membership=owner_m, workspace=ws,
+                    emails=["newcomer@acme.example"], role=Role.MEMBER, groups=[group],
+                )
+            Invitation.objects.filter(workspace=ws, status=InvitationStatus.PENDING).update(
+                expires_at=timezone.now() + timedelta(days=7)
+            )
+            domain = Domain.objects.filter(workspace=ws, name="acme.example").first()
+            if domain is None:
+                domain = services.domain_claim(actor=owner, workspace=ws, name="acme.example")
+            if not domain.is_verified:
+                from accounts.dns import StaticResolver  # noqa: PLC0415
+
+                StaticResolver.records = {domain.name: [domain.txt_value]}
+                previous = settings.DOMAIN_RESOLVER
+                settings.DOMAIN_RESOLVER = "accounts.dns.StaticResolver"
+                try:
+                    services.domain_check(actor=owner, domain=domain)
+                finally:
+                    settings.DOMAIN_RESOLVER = previous
+                    StaticResolver.records = {}
+            if ws.join_mode != JoinMode.REQUEST:
+                services.workspace_update_join_settings(actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Workspace owner: {OWNER_EMAIL} / {OWNER_PASSWORD}")
+        self.stdout.write(f"  Staff (admin at /admin/): {STAFF_EMAIL} / {OWNER_PASSWORD}")

@@ -1,0 +1,85 @@
+"""Roles and the one permission matrix of the console (R-WS-2).
+
+Roles are gapped integers so they compare: member < billing < admin < owner. Who may
+do what is the PERMISSIONS table below; the members page shows it as it is here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.IntegerChoices):
+    MEMBER = 10, "Member"
+    BILLING = 20, "Billing"
+    ADMIN = 30, "Admin"
+    OWNER = 40, "Owner"
+
+
+class Perm(StrEnum):
+    VIEW_WORKSPACE = "view_workspace"
+    VIEW_MEMBERS = "view_members"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_INVITATIONS = "manage_invitations"
+    MANAGE_GROUPS = "manage_groups"
+    MANAGE_DOMAINS = "manage_domains"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_SETTINGS = "manage_settings"
+    MANAGE_BILLING = "manage_billing"
+    DELETE_WORKSPACE = "delete_workspace"
+
+
+PERM_LABELS: dict[Perm, str] = {
+    Perm.VIEW_WORKSPACE: "Use the workspace",
+    Perm.VIEW_MEMBERS: "See the members list",
+    Perm.MANAGE_MEMBERS: "Change roles, deactivate and remove members",
+    Perm.MANAGE_INVITATIONS: "Invite, resend and revoke invitations",
+    Perm.MANAGE_GROUPS: "Create, rename and delete groups",
+    Perm.MANAGE_DOMAINS: "Claim domains and decide join requests",
+    Perm.VIEW_AUDIT: "Read and export the audit log",
+    Perm.MANAGE_SETTINGS: "Change workspace settings",
+    Perm.MANAGE_BILLING: "Manage plan, payment and invoices",
+    Perm.DELETE_WORKSPACE: "Delete the workspace",
+}
+
+_ALL = frozenset(Role)
+_ADMINS = frozenset({Role.ADMIN, Role.OWNER})
+
+PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.VIEW_WORKSPACE: _ALL,
+    Perm.VIEW_MEMBERS: _ALL,
+    Perm.MANAGE_MEMBERS: _ADMINS,
+    Perm.MANAGE_INVITATIONS: _ADMINS,
+    Perm.MANAGE_GROUPS: _ADMINS,
+    Perm.MANAGE_DOMAINS: _ADMINS,
+    Perm.VIEW_AUDIT: _ADMINS,
+    Perm.MANAGE_SETTINGS: _ADMINS,
+    Perm.MANAGE_BILLING: frozenset({Role.BILLING, Role.OWNER}),
+    Perm.DELETE_WORKSPACE: frozenset({Role.OWNER}),
+}
+
+
+def has_perm(role: int, perm: Perm) -> bool:
+    return role in PERMISSIONS[perm]
+
+
+def can_assign_role(actor_role: int, current_role: int | None, new_role: int) -> bool:
+    """May a member with ``actor_role`` move someone from ``current_role`` (None for a
+    newcomer, as in an invitation) to ``new_role``?
+
+    Owners may grant and take any role. Admins manage everyone below owner and may
+    grant any role but owner. Nobody else changes roles.
+    """
+    if actor_role == Role.OWNER:
+        return True
+    if actor_role == Role.ADMIN:
+        return new_role != Role.OWNER and current_role != Role.OWNER
+    return False
+
+
+def matrix() -> list[tuple[str, list[bool]]]:
+    """Rows of the permission table shown to users: label, then one cell per role."""
+    roles = list(Role)
+    return [(PERM_LABELS[p], [r in PERMISSIONS[p] for r in roles]) for p in Perm]

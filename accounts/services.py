@@ -1,0 +1,657 @@
+"""Every change of state of accounts and workspaces. Each service takes the acting user
+first (``actor``), runs in one transaction, writes its audit event and enqueues its
+emails on commit. Errors a user can meet are ``DomainError`` with a message to show."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import errors
+from .audit import Action, record
+from .dns import ResolverError, get_resolver
+from .errors import DomainError
+from .freemail import is_free_mail
+from .models import (
+    Domain,
+    Group,
+    Invitation,
+    InvitationStatus,
+    JoinMode,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    MemberStatus,
+    TermsAcceptance,
+    User,
+    Workspace,
+)
+from .roles import Role, can_assign_role
+
+INVITATION_SALT = "accounts.invitation"
+
+
+def _on_commit_task(task_path: str, *args: object) -> None:
+    """Enqueue a Celery task once the transaction commits (never for rolled-back work)."""
+
+    def send() -> None:
+        from django.utils.module_loading import import_string  # noqa: PLC0415
+
+        import_string(task_path).delay(*args)
+
+    transaction.on_commit(send)
+
+
+# --- Terms -----------------------------------------------------------------------------
+
+
+def terms_accept(*, user: User, version: str, ip: str | None) -> TermsAcceptance:
+    acceptance, _ = TermsAcceptance.objects.get_or_create(
+        user=user, version=version, defaults={"ip_address": ip}
+    )
+    return acceptance
+
+
+# --- Workspaces ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workspace_create(*, actor: User, name: str, slug: str) -> Workspace:
+    if Workspace.objects.filter(slug=slug).exists():
+        raise DomainError(errors.SLUG_TAKEN, field="slug")
+    workspace = Workspace(name=name.strip(), slug=slug, created_by=actor)
+    workspace.full_clean()
+    try:
+        with transaction.atomic():
+            workspace.save()
+    except IntegrityError as exc:
+        raise DomainError(errors.SLUG_TAKEN, field="slug") from exc
+    Membership.objects.create(workspace=workspace, user=actor, role=Role.OWNER)
+    record(
+        actor=actor, workspace=workspace, action=Action.WORKSPACE_CREATED, target=workspace,
+        after={"name": workspace.name, "slug": workspace.slug},
+    )
+    return workspace
+
+
+@transaction.atomic
+def workspace_update_join_settings(
+    *, actor: User, workspace: Workspace, join_mode: str, default_role: int
+) -> Workspace:
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    before = {"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label}
+    if default_role == Role.OWNER:
+        raise DomainError("New members cannot join as owners.", field="default_role")
+    if ws.join_mode == join_mode and ws.default_role == default_role:
+        return ws
+    ws.join_mode = JoinMode(join_mode)
+    ws.default_role = default_role
+    ws.save(update_fields=["join_mode", "default_role"])
+    record(
+        actor=actor, workspace=ws, action=Action.WORKSPACE_UPDATED, target=ws, before=before,
+        after={"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label},
+    )
+    return ws
+
+
+@transaction.atomic
+def workspace_suspend(*, actor: User | None, workspace: Workspace, reason: str) -> Workspace:
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    if ws.suspended_at is not None:
+        return ws
+    ws.suspended_at = timezone.now()
+    ws.suspension_reason = reason
+    ws.save(update_fields=["suspended_at", "suspension_reason"])
+    record(actor=actor, workspace=ws, action=Action.WORKSPACE_SUSPENDED, target=ws, after={"reason": reason})
+    return ws
+
+
+@transaction.atomic
+def workspace_reactivate(*, actor: User | None, workspace: Workspace) -> Workspace:
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    if ws.suspended_at is None:
+        return ws
+    before = {"reason": ws.suspension_reason}
+    ws.suspended_at = None
+    ws.suspension_reason = ""
+    ws.save(update_fields=["suspended_at", "suspension_reason"])
+    record(actor=actor, workspace=ws, action=Action.WORKSPACE_REACTIVATED, target=ws, before=before)
+    return ws
+
+
+# --- Members ---------------------------------------------------------------------------
+
+
+def _lock_member(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update().select_related("user", "workspace").get(pk=membership.pk)
+
+
+def _other_active_owners(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(
+            workspace_id=membership.workspace_id, role=Role.OWNER, status=MemberStatus.ACTIVE
+        )
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def _ensure_not_last_owner(membership: Membership) -> None:
+    if membership.role == Role.OWNER and _other_active_owners(membership) == 0:
+        raise DomainError(errors.LAST_OWNER)
+
+
+def _lock_owners(workspace_id: int) -> None:
+    # Serialize changes that could leave a workspace without an owner.
+    list(Membership.objects.select_for_update().filter(workspace_id=workspace_id, role=Role.OWNER))
+
+
+@transaction.atomic
+def member_role_change(*, actor: User, actor_membership: Membership, membership: Membership, role: int) -> Membership:
+    _lock_owners(membership.workspace_id)
+    m = _lock_member(membership)
+    if role not in Role.values:
+        raise DomainError("Choose a valid role.", field="role")
+    if m.role == role:
+        return m
+    if m.pk == actor_membership.pk:
+        raise DomainError(errors.CANNOT_CHANGE_SELF, field="role")
+    if not can_assign_role(actor_membership.role, m.role, role):
+        raise DomainError(errors.ROLE_NOT_ALLOWED, field="role")
+    if m.role == Role.OWNER:
+        _ensure_not_last_owner(m)
+    before = {"role": Role(m.role).label}
+    m.role = role
+    m.save(update_fields=["role"])
+    record(
+        actor=actor, workspace=m.workspace, action=Action.MEMBER_ROLE_CHANGED, target=m,
+        target_repr=m.user.email, before=before, after={"role": Role(m.role).label},
+    )
+    return m
+
+
+def _check_can_manage(actor_membership: Membership, m: Membership) -> None:
+    if m.pk == actor_membership.pk:
+        raise DomainError(errors.CANNOT_CHANGE_SELF)
+    if not can_assign_role(actor_membership.role, m.role, m.role):
+        raise DomainError(errors.ROLE_NOT_ALLOWED)
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, actor_membership: Membership, membership: Membership) -> Membership:
+    _lock_owners(membership.workspace_id)
+    m = _lock_member(membership)
+    if m.status == MemberStatus.DEACTIVATED:
+        return m
+    _check_can_manage(actor_membership, m)
+    _ensure_not_last_owner(m)
+    m.status = MemberStatus.DEACTIVATED
+    m.save(update_fields=["status"])
+    record(
+        actor=actor, workspace=m.workspace, action=Action.MEMBER_DEACTIVATED, target=m,
+        target_repr=m.user.email, before={"status": "active"}, after={"status": "deactivated"},
+    )
+    return m
+
+
+@transaction.atomic
+def member_reactivate(*, actor: User, actor_membership: Membership, membership: Membership) -> Membership:
+    m = _lock_member(membership)
+    if m.status == MemberStatus.ACTIVE:
+        return m
+    _check_can_manage(actor_membership, m)
+    m.status = MemberStatus.ACTIVE
+    m.save(update_fields=["status"])
+    record(
+        actor=actor, workspace=m.workspace, action=Action.MEMBER_REACTIVATED, target=m,
+        target_repr=m.user.email, before={"status": "deactivated"}, after={"status": "active"},
+    )
+    return m
+
+
+@transaction.atomic
+def member_remove(*, actor: User, actor_membership: Membership, membership: Membership) -> None:
+    _lock_owners(membership.workspace_id)
+    m = _lock_member(membership)
+    _check_can_manage(actor_membership, m)
+    _ensure_not_last_owner(m)
+    record(
+        actor=actor, workspace=m.workspace, action=Action.MEMBER_REMOVED, target=m,
+        target_repr=m.user.email, before={"role": Role(m.role).label, "status": m.status},
+    )
+    m.delete()
+
+
+@transaction.atomic
+def member_leave(*, actor: User, membership: Membership) -> None:
+    _lock_owners(membership.workspace_id)
+    m = _lock_member(membership)
+    _ensure_not_last_owner(m)
+    record(
+        actor=actor, workspace=m.workspace, action=Action.MEMBER_LEFT, target=m,
+        target_repr=m.user.email, before={"role": Role(m.role).label},
+    )
+    m.delete()
+
+
+def _join(*, actor: User | None, workspace: Workspace, user: User, role: int, via: str,
+          groups: Iterable[Group] = ()) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
+    if created:
+        group_list = list(groups)
+        if group_list:
+            membership.groups.add(*group_list)
+        record(
+            actor=actor or user, workspace=workspace, action=Action.MEMBER_JOINED, target=membership,
+            target_repr=user.email,
+            after={"role": Role(role).label, "via": via, "groups": [g.name for g in group_list]},
+        )
+    return membership
+
+
+# --- Invitations -----------------------------------------------------------------------
+
+EMAIL_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    email: str
+    ok: bool
+    message: str
+    invitation: Invitation | None = None
+
+
+def parse_email_list(text: str) -> list[str]:
+    """Split a pasted list (commas, semicolons, spaces or lines; 'Name <addr>' allowed)."""
+    text = re.sub(r"[^<>\s,;]*<([^<>]+)>", r" \1 ", text)
+    seen: dict[str, None] = {}
+    for part in EMAIL_SPLIT.split(text):
+        part = part.strip().strip("<>").strip()
+        if part:
+            seen.setdefault(part.lower(), None)
+    return list(seen)
+
+
+def _invitation_expiry() -> timezone.datetime:
+    return timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    from django.urls import reverse  # noqa: PLC0415
+
+    return settings.SITE_URL + reverse("invitation_accept", args=[invitation_token(invitation)])
+
+
+MAX_INVITES_AT_ONCE = 500
+
+
+def invitation_create_many(
+    *, actor: User, actor_membership: Membership, workspace: Workspace, emails: list[str],
+    role: int, groups: Iterable[Group] = (),
+) -> list[InviteResult]:
+    """Invite each address on its own: a bad or duplicate address does not stop the rest."""
+    if not can_assign_role(actor_membership.role, None, role):
+        raise DomainError(errors.ROLE_NOT_ALLOWED, field="role")
+    group_list = [g for g in groups if g.workspace_id == workspace.pk]
+    results: list[InviteResult] = []
+    members = set(
+        Membership.objects.filter(workspace=workspace, user__email__in=emails).values_list(
+            "user__email", flat=True
+        )
+    )
+    for email in emails:
+        try:
+            validate_email(email)
+            if len(email) > 254:
+                raise ValidationError("too long")
+        except ValidationError:
+            results.append(InviteResult(email, False, "Not a valid email address."))
+            continue
+        if email in members:
+            results.append(InviteResult(email, False, errors.ALREADY_MEMBER))
+            continue
+        try:
+            with transaction.atomic():
+                inv = Invitation.objects.create(
+                    workspace=workspace, email=email, role=role, invited_by=actor,
+                    expires_at=_invitation_expiry(),
+                )
+                if group_list:
+                    inv.groups.add(*group_list)
+                record(
+                    actor=actor, workspace=workspace, action=Action.INVITATION_SENT, target=inv,
+                    target_repr=email,
+                    after={"email": email, "role": Role(role).label, "groups": [g.name for g in group_list]},
+                )
+                _on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
+        except IntegrityError:
+            results.append(InviteResult(email, False, errors.ALREADY_INVITED))
+            continue
+        results.append(InviteResult(email, True, "Invitation sent.", inv))
+    return results
+
+
+def _lock_invitation(invitation: Invitation) -> Invitation:
+    return Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
+    inv = _lock_invitation(invitation)
+    if inv.status != InvitationStatus.PENDING:
+        raise DomainError(errors.INVITATION_NOT_PENDING)
+    inv.nonce = Invitation._meta.get_field("nonce").get_default()
+    inv.sent_at = timezone.now()
+    inv.expires_at = _invitation_expiry()
+    inv.send_count += 1
+    inv.save(update_fields=["nonce", "sent_at", "expires_at", "send_count"])
+    record(
+        actor=actor, workspace=inv.workspace, action=Action.INVITATION_RESENT, target=inv,
+        target_repr=inv.email, after={"send_count": inv.send_count},
+    )
+    _on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
+    return inv
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    inv = _lock_invitation(invitation)
+    if inv.status != InvitationStatus.PENDING:
+        raise DomainError(errors.INVITATION_NOT_PENDING)
+    inv.status = InvitationStatus.REVOKED
+    inv.save(update_fields=["status"])
+    record(
+        actor=actor, workspace=inv.workspace, action=Action.INVITATION_REVOKED, target=inv,
+        target_repr=inv.email, before={"status": "pending"}, after={"status": "revoked"},
+    )
+    return inv
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The invitation a link names, or a DomainError that says why the link is unusable."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT)
+        pk, nonce = int(data["i"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise DomainError(errors.INVITATION_INVALID) from exc
+    inv = Invitation.objects.select_related("workspace").filter(pk=pk).first()
+    if inv is None or inv.nonce != nonce:
+        # A resent invitation has a new nonce: the old link is dead.
+        raise DomainError(errors.INVITATION_INVALID if inv is None else errors.INVITATION_USED
+                          if inv.status == InvitationStatus.ACCEPTED else errors.INVITATION_INVALID)
+    if inv.status == InvitationStatus.ACCEPTED:
+        raise DomainError(errors.INVITATION_USED)
+    if inv.status == InvitationStatus.REVOKED:
+        raise DomainError(errors.INVITATION_REVOKED)
+    if inv.status == InvitationStatus.EXPIRED or inv.is_expired:
+        raise DomainError(errors.INVITATION_EXPIRED)
+    return inv
+
+
+def user_has_verified_email(user: User, email: str) -> bool:
+    from allauth.account.models import EmailAddress  # noqa: PLC0415
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
+    inv = _lock_invitation(invitation)
+    # Re-check under the lock: a concurrent accept or revoke wins once.
+    if inv.status == InvitationStatus.ACCEPTED:
+        raise DomainError(errors.INVITATION_USED)
+    if inv.status == InvitationStatus.REVOKED:
+        raise DomainError(errors.INVITATION_REVOKED)
+    if inv.status == InvitationStatus.EXPIRED or inv.is_expired:
+        raise DomainError(errors.INVITATION_EXPIRED)
+    if not user_has_verified_email(user, inv.email):
+        raise DomainError(errors.INVITATION_WRONG_USER.format(email=inv.email))
+    membership = Membership.objects.filter(workspace=inv.workspace, user=user).first()
+    if membership is None:
+        membership = _join(
+            actor=user, workspace=inv.workspace, user=user, role=inv.role, via="invitation",
+            groups=inv.groups.all(),
+        )
+    inv.status = InvitationStatus.ACCEPTED
+    inv.accepted_at = timezone.now()
+    inv.accepted_by = user
+    inv.save(update_fields=["status", "accepted_at", "accepted_by"])
+    record(actor=user, workspace=inv.workspace, action=Action.INVITATION_ACCEPTED, target=inv, target_repr=inv.email)
+    return membership
+
+
+def invitations_expire(*, now: timezone.datetime | None = None) -> int:
+    """Mark pending invitations past their date as expired (run by Celery beat)."""
+    now = now or timezone.now()
+    count = 0
+    for inv in Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__lte=now).select_related("workspace")[:1000]:
+        with transaction.atomic():
+            locked = _lock_invitation(inv)
+            if locked.status != InvitationStatus.PENDING:
+                continue
+            locked.status = InvitationStatus.EXPIRED
+            locked.save(update_fields=["status"])
+            record(actor=None, workspace=locked.workspace, action=Action.INVITATION_EXPIRED, target=locked, target_repr=locked.email)
+            count += 1
+    return count
+
+
+# --- Groups ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_create(*, actor: User, workspace: Workspace, name: str) -> Group:
+    name = name.strip()
+    if Group.objects.filter(workspace=workspace, name__iexact=name).exists():
+        raise DomainError(errors.GROUP_EXISTS, field="name")
+    group = Group(workspace=workspace, name=name)
+    group.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise DomainError(errors.GROUP_EXISTS, field="name") from exc
+    record(actor=actor, workspace=workspace, action=Action.GROUP_CREATED, target=group, after={"name": name})
+    return group
+
+
+@transaction.atomic
+def group_rename(*, actor: User, group: Group, name: str) -> Group:
+    g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
+    name = name.strip()
+    if g.name == name:
+        return g
+    if Group.objects.filter(workspace_id=g.workspace_id, name__iexact=name).exclude(pk=g.pk).exists():
+        raise DomainError(errors.GROUP_EXISTS, field="name")
+    before = {"name": g.name}
+    g.name = name
+    g.full_clean(validate_constraints=False)
+    g.save(update_fields=["name"])
+    record(actor=actor, workspace=g.workspace, action=Action.GROUP_RENAMED, target=g, before=before, after={"name": name})
+    return g
+
+
+@transaction.atomic
+def group_delete(*, actor: User, group: Group) -> None:
+    g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
+    record(
+        actor=actor, workspace=g.workspace, action=Action.GROUP_DELETED, target=g,
+        before={"name": g.name, "members": g.members.count()},
+    )
+    g.delete()
+
+
+@transaction.atomic
+def group_member_add(*, actor: User, group: Group, membership: Membership) -> None:
+    if membership.workspace_id != group.workspace_id:
+        raise DomainError(errors.NOT_A_MEMBER_OF_GROUP_WORKSPACE)
+    if group.members.filter(pk=membership.pk).exists():
+        return
+    group.members.add(membership)
+    record(
+        actor=actor, workspace=group.workspace, action=Action.GROUP_MEMBER_ADDED, target=group,
+        after={"member": membership.user.email},
+    )
+
+
+@transaction.atomic
+def group_member_remove(*, actor: User, group: Group, membership: Membership) -> None:
+    if not group.members.filter(pk=membership.pk).exists():
+        return
+    group.members.remove(membership)
+    record(
+        actor=actor, workspace=group.workspace, action=Action.GROUP_MEMBER_REMOVED, target=group,
+        before={"member": membership.user.email},
+    )
+
+
+# --- Domains ---------------------------------------------------------------------------
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
+
+
+def normalize_domain(raw: str) -> str:
+    value = raw.strip().lower().rstrip(".")
+    if value.startswith("@"):
+        value = value[1:]
+    try:
+        ascii_value = value.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise DomainError("Enter a domain name such as example.org.", field="name") from exc
+    if not DOMAIN_RE.match(ascii_value):
+        raise DomainError("Enter a domain name such as example.org.", field="name")
+    return ascii_value
+
+
+@transaction.atomic
+def domain_claim(*, actor: User, workspace: Workspace, name: str) -> Domain:
+    domain_name = normalize_domain(name)
+    if is_free_mail(domain_name):
+        raise DomainError(errors.FREE_MAIL_DOMAIN, field="name")
+    if Domain.objects.filter(name__iexact=domain_name, verified_at__isnull=False).exclude(workspace=workspace).exists():
+        raise DomainError(errors.DOMAIN_TAKEN, field="name")
+    if Domain.objects.filter(workspace=workspace, name__iexact=domain_name).exists():
+        raise DomainError(errors.DOMAIN_ALREADY_CLAIMED, field="name")
+    domain = Domain.objects.create(workspace=workspace, name=domain_name, created_by=actor)
+    record(actor=actor, workspace=workspace, action=Action.DOMAIN_CLAIMED, target=domain, after={"name": domain_name})
+    return domain
+
+
+def domain_check(*, actor: User | None, domain: Domain) -> Domain:
+    """Look for the TXT record and verify the domain if it is there. The DNS lookup runs
+    outside the transaction; the verification itself is atomic."""
+    if domain.is_verified:
+        return domain
+    error = ""
+    try:
+        records = get_resolver().txt_records(domain.name)
+        found = domain.txt_value in (r.strip() for r in records)
+        if not found:
+            error = f"No TXT record {domain.txt_value!r} found on {domain.name} yet."
+    except ResolverError as exc:
+        found, error = False, str(exc)
+    with transaction.atomic():
+        d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
+        if d.is_verified:
+            return d
+        d.last_checked_at = timezone.now()
+        if found:
+            if Domain.objects.filter(name__iexact=d.name, verified_at__isnull=False).exclude(pk=d.pk).exists():
+                d.last_error = errors.DOMAIN_TAKEN
+                d.save(update_fields=["last_checked_at", "last_error"])
+                return d
+            d.verified_at = d.last_checked_at
+            d.last_error = ""
+            d.save(update_fields=["verified_at", "last_checked_at", "last_error"])
+            record(actor=actor, workspace=d.workspace, action=Action.DOMAIN_VERIFIED, target=d, after={"name": d.name})
+        else:
+            d.last_error = error[:300]
+            d.save(update_fields=["last_checked_at", "last_error"])
+        return d
+
+
+@transaction.atomic
+def domain_remove(*, actor: User, domain: Domain) -> None:
+    d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
+    record(
+        actor=actor, workspace=d.workspace, action=Action.DOMAIN_REMOVED, target=d,
+        before={"name": d.name, "verified": d.is_verified},
+    )
+    d.delete()
+
+
+def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
+    """Join (or ask to join) every workspace that verified the domain of one of the
+    user's verified email addresses (R-WS-4). Safe to call again: nothing happens twice."""
+    from allauth.account.models import EmailAddress  # noqa: PLC0415
+
+    domains = {
+        e.split("@", 1)[1].lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+        if "@" in e
+    }
+    if not domains:
+        return []
+    outcomes: list[Membership | JoinRequest] = []
+    matches = Domain.objects.filter(name__in=domains, verified_at__isnull=False).select_related("workspace")
+    for domain in matches:
+        ws = domain.workspace
+        with transaction.atomic():
+            if Membership.objects.filter(workspace=ws, user=user).exists():
+                continue
+            if ws.join_mode == JoinMode.AUTO:
+                outcomes.append(_join(actor=None, workspace=ws, user=user, role=ws.default_role, via=f"domain {domain.name}"))
+            else:
+                if JoinRequest.objects.filter(workspace=ws, user=user).exists():
+                    # Pending, or already decided: a declined user is not asked again.
+                    continue
+                jr = JoinRequest.objects.create(workspace=ws, user=user, domain=domain)
+                record(actor=user, workspace=ws, action=Action.JOIN_REQUESTED, target=jr, target_repr=user.email)
+                outcomes.append(jr)
+    return outcomes
+
+
+def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
+    return JoinRequest.objects.select_for_update().select_related("workspace", "user").get(pk=join_request.pk)
+
+
+@transaction.atomic
+def join_request_approve(*, actor: User, join_request: JoinRequest) -> Membership:
+    jr = _lock_join_request(join_request)
+    if jr.status != JoinRequestStatus.PENDING:
+        raise DomainError("This request has already been decided.")
+    jr.status = JoinRequestStatus.APPROVED
+    jr.decided_at = timezone.now()
+    jr.decided_by = actor
+    jr.save(update_fields=["status", "decided_at", "decided_by"])
+    record(actor=actor, workspace=jr.workspace, action=Action.JOIN_APPROVED, target=jr, target_repr=jr.user.email)
+    return _join(actor=actor, workspace=jr.workspace, user=jr.user, role=jr.workspace.default_role, via="join request")
+
+
+@transaction.atomic
+def join_request_decline(*, actor: User, join_request: JoinRequest) -> JoinRequest:
+    jr = _lock_join_request(join_request)
+    if jr.status != JoinRequestStatus.PENDING:
+        raise DomainError("This request has already been decided.")
+    jr.status = JoinRequestStatus.DECLINED
+    jr.decided_at = timezone.now()
+    jr.decided_by = actor
+    jr.save(update_fields=["status", "decided_at", "decided_by"])
+    record(actor=actor, workspace=jr.workspace, action=Action.JOIN_DECLINED, target=jr, target_repr=jr.user.email)
+    return jr

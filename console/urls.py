@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import invitations as invitation_views
+from console import views
+
+# The admin's login goes through allauth: its rate limits and MFA apply to staff too.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Console staff"
+admin.site.site_title = "Console staff"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
+    path("w/<slug:slug>/", include("accounts.urls")),
+]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts import services
+from accounts.errors import DomainError
+from accounts.forms import WorkspaceCreateForm
+from accounts.models import JoinRequest, JoinRequestStatus, Membership, MemberStatus
+
+
+@require_http_methods(["GET"])
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        Membership.objects.filter(user=request.user, status=MemberStatus.ACTIVE)
+        .select_related("workspace")
+        .order_by("workspace__name")
+    )
+    last = request.session.get("current_workspace")
+    if "all" not in request.GET:
+        for m in memberships:
+            if m.workspace.slug == last:
+                return redirect("ws:overview", m.workspace.slug)
+        if len(memberships) == 1:
+            return redirect("ws:overview", memberships[0].workspace.slug)
+    pending = JoinRequest.objects.filter(user=request.user, status=JoinRequestStatus.PENDING).select_related("workspace")
+    return TemplateResponse(
+        request,
+        "console/home.html",
+        {"page_title": "Your workspaces", "memberships": memberships, "pending_requests": pending},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workspace_create(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ws = services.workspace_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            target = ws and f"/w/{ws.slug}/"
+            if request.htmx:  # type: ignore[attr-defined]
+                return HttpResponseClientRedirect(target)
+            return redirect(target)
+    template = "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"  # type: ignore[attr-defined]
+    return TemplateResponse(request, template, {"form": form, "page_title": "New workspace"})

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.dns import StaticResolver
+from accounts.models import Membership, User, Workspace
+from accounts.roles import Role
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_state() -> Iterator[None]:
+    # Rate-limit counters live in the cache; DNS records in the static resolver.
+    cache.clear()
+    StaticResolver.records = {}
+    yield
+    StaticResolver.records = {}
+
+
+@pytest.fixture
+def workspace(db: None) -> Workspace:
+    return WorkspaceFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def owner(workspace: Workspace) -> Membership:
+    return MembershipFactory(workspace=workspace, role=Role.OWNER, user=UserFactory(email="owner@acme.test"))
+
+
+@pytest.fixture
+def admin_member(workspace: Workspace) -> Membership:
+    return MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(email="admin@acme.test"))
+
+
+@pytest.fixture
+def member(workspace: Workspace) -> Membership:
+    return MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(email="member@acme.test"))
+
+
+@pytest.fixture
+def other_workspace_member(db: None) -> Membership:
+    """An owner of another workspace: must see 404 everywhere in ``workspace``."""
+    other = WorkspaceFactory(name="Globex", slug="globex")
+    return MembershipFactory(workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test"))
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(client: Client, owner: Membership) -> Client:
+    return login(client, owner.user)
+
+
+@pytest.fixture
+def admin_client_ws(client: Client, admin_member: Membership, owner: Membership) -> Client:
+    return login(client, admin_member.user)
+
+
+@pytest.fixture
+def member_client(client: Client, member: Membership, owner: Membership) -> Client:
+    return login(client, member.user)
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
