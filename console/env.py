@@ -29,8 +29,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def email_settings(url: str) -> dict[str, object]:
-    """Translate an EMAIL_URL into Django's EMAIL_* settings.
+def email_mailers(url: str) -> dict[str, dict[str, object]]:
+    """Translate an EMAIL_URL into Django's MAILERS setting.
 
     console://            print messages on standard output
     file:///path/to/dir   write each message to a file in that folder
@@ -39,24 +39,32 @@ def email_settings(url: str) -> dict[str, object]:
     """
     parsed = urlparse(url)
     scheme = parsed.scheme
+    backends = "django.core.mail.backends."
     if scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"default": {"BACKEND": backends + "console.EmailBackend"}}
     if scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        return {"default": {"BACKEND": backends + "locmem.EmailBackend"}}
     if scheme == "file":
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": unquote(parsed.path),
+            "default": {
+                "BACKEND": backends + "filebased.EmailBackend",
+                "OPTIONS": {"file_path": unquote(parsed.path)},
+            }
         }
     if scheme in {"smtp", "smtps"}:
         query = parse_qs(parsed.query)
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parsed.hostname or "localhost",
-            "EMAIL_PORT": parsed.port or (465 if scheme == "smtps" else 25),
-            "EMAIL_HOST_USER": unquote(parsed.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-            "EMAIL_USE_SSL": scheme == "smtps",
-            "EMAIL_USE_TLS": query.get("tls", ["0"])[0] in {"1", "true"},
+            "default": {
+                "BACKEND": backends + "smtp.EmailBackend",
+                "OPTIONS": {
+                    "host": parsed.hostname or "localhost",
+                    "port": parsed.port or (465 if scheme == "smtps" else 25),
+                    "username": unquote(parsed.username or ""),
+                    "password": unquote(parsed.password or ""),
+                    "use_ssl": scheme == "smtps",
+                    "use_tls": query.get("tls", ["0"])[0] in {"1", "true"},
+                    "timeout": 20,
+                },
+            }
         }
     raise ValueError(f"Unsupported EMAIL_URL scheme: {scheme!r}")

@@ -9,7 +9,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
-from console.env import email_settings, env_bool, env_int, env_list, env_str
+from console.env import email_mailers, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -123,7 +123,7 @@ CACHES = {
 }
 
 # --- Email -----------------------------------------------------------------------------
-vars().update(email_settings(env_str("EMAIL_URL", "console://")))
+MAILERS = email_mailers(env_str("EMAIL_URL", "console://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Console <no-reply@console.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STAFF_NOTIFICATION_EMAILS = env_list("STAFF_NOTIFICATION_EMAILS", [])
