@@ -1,14 +1,208 @@
+"""The members page (R-WS-5): list, search and filter, then row actions for admins.
+
+Each row action answers an HTMX request with the updated row (or nothing, once removed)
+plus a toast, and a plain form post with a redirect back to the list it came from."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.views.decorators.http import require_http_methods
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from accounts.roles import Perm
-from console.access import workspace_view
+from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from accounts import selectors, services
+from accounts.errors import DomainError
+from accounts.member_forms import MemberFilterForm, RoleChangeForm
+from accounts.models import Membership, MemberStatus
+from accounts.roles import Perm, Role, can_assign_role, has_perm
+from console.access import scoped, workspace_view
+
+PAGE_SIZE = 50
+TEMPLATE = "accounts/members/index.html"
+FILTER_KEYS = ("q", "role", "group", "status", "page")
+ROLE_BADGES = {Role.OWNER: "primary", Role.ADMIN: "warn", Role.BILLING: "neutral", Role.MEMBER: "neutral"}
+STATUS_BADGES = {MemberStatus.ACTIVE: "ok", MemberStatus.DEACTIVATED: "danger"}
+
+
+def _decorate(rows: Iterable[Membership], viewer: Membership) -> None:
+    """Attach what each row shows: badges, and the controls the viewer may use on it.
+    Pure Python over the page's rows: no query."""
+    can_manage = has_perm(viewer.role, Perm.MANAGE_MEMBERS)
+    for m in rows:
+        m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")  # type: ignore[attr-defined]
+        m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")  # type: ignore[attr-defined]
+        manageable = can_manage and m.pk != viewer.pk and can_assign_role(viewer.role, m.role, m.role)
+        m.manageable = manageable  # type: ignore[attr-defined]
+        m.role_options = (  # type: ignore[attr-defined]
+            [r for r in Role if can_assign_role(viewer.role, m.role, r)] if manageable else []
+        )
+
+
+def _back_query(data: QueryDict) -> str:
+    """The list's filters to return to, rebuilt from known keys only (never a URL)."""
+    raw = QueryDict(data.get("back", "")[:500])
+    kept = [(k, v[:100]) for k in FILTER_KEYS for v in raw.getlist(k)[:1] if v]
+    return urlencode(kept)
+
+
+def _members_url(request: HttpRequest, query: str = "") -> str:
+    url = reverse("ws:members", args=[request.workspace.slug])  # type: ignore[attr-defined]
+    return f"{url}?{query}" if query else url
 
 
 @require_http_methods(["GET"])
-@workspace_view(Perm.VIEW_WORKSPACE)
+@workspace_view(Perm.VIEW_MEMBERS)
 def index(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "shell.html", {"page_title": "members".title(), "nav": "members"})
+    ws = request.workspace  # type: ignore[attr-defined]
+    form = MemberFilterForm(request.GET or None, workspace=ws)
+    form.is_valid()
+    members = selectors.member_list(ws, **form.filters())
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    _decorate(page.object_list, request.membership)  # type: ignore[attr-defined]
+    context: dict[str, Any] = {
+        "page_title": "Members",
+        "nav": "members",
+        "form": form,
+        "page": page,
+        "can_manage": has_perm(request.membership.role, Perm.MANAGE_MEMBERS),  # type: ignore[attr-defined]
+        "back": request.GET.urlencode(),
+        "filtered": any(form.filters().values()),
+    }
+    htmx = request.htmx  # type: ignore[attr-defined]
+    # A history restore asks for the whole page, whatever the request says.
+    partial = htmx and not htmx.history_restore_request
+    return TemplateResponse(request, f"{TEMPLATE}#members-table" if partial else TEMPLATE, context)
+
+
+def _row_response(
+    request: HttpRequest, membership_id: int, *, toast: str = "", error: str = "", back: str = ""
+) -> HttpResponse:
+    viewer = request.membership  # type: ignore[attr-defined]
+    m = selectors.member_row(request.workspace, membership_id)  # type: ignore[attr-defined]
+    if m is None:
+        response = HttpResponse("")
+    else:
+        _decorate([m], viewer)
+        response = TemplateResponse(
+            request,
+            f"{TEMPLATE}#member-row",
+            {"m": m, "can_manage": True, "row_error": error, "back": back},
+        )
+    if toast:
+        trigger_client_event(response, "toast", {"message": toast, "kind": "ok"})
+    return response
+
+
+def _finish(
+    request: HttpRequest, target: Membership, *, ok: str = "", error: str = ""
+) -> HttpResponse:
+    """Answer an action: the row for HTMX, a redirect to the list otherwise."""
+    back = _back_query(request.POST)
+    if request.htmx:  # type: ignore[attr-defined]
+        return _row_response(request, target.pk, toast=ok, error=error, back=back)
+    if error:
+        messages.error(request, f"{target.user.email}: {error}")
+    else:
+        messages.success(request, ok)
+    return redirect(_members_url(request, back))
+
+
+def _target(request: HttpRequest, member_id: int) -> Membership:
+    # scoped() accepts a queryset too: the user comes in the same query.
+    m: Membership = scoped(Membership.objects.select_related("user"), request, pk=member_id)  # type: ignore[arg-type]
+    return m
+
+
+def _reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Send the user to confirm their password, then back to the members page."""
+    next_url = _members_url(request, _back_query(request.POST))
+    url = f"{reverse('account_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_MEMBERS)
+def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    target = _target(request, member_id)
+    # Granting or taking a role is sensitive: the password must have been confirmed in
+    # the last few minutes (allauth's reauthentication, ACCOUNT_REAUTHENTICATION_TIMEOUT).
+    if not did_recently_reauthenticate(request):
+        return _reauthenticate(request)
+    form = RoleChangeForm(request.POST)
+    if not form.is_valid():
+        return _finish(request, target, error=" ".join(form.errors["role"]))
+    try:
+        m = services.member_role_change(
+            actor=request.user,  # type: ignore[arg-type]
+            actor_membership=request.membership,  # type: ignore[attr-defined]
+            membership=target,
+            role=form.cleaned_data["role"],
+        )
+    except DomainError as exc:
+        return _finish(request, target, error=exc.message)
+    return _finish(request, target, ok=f"{m.user.email} is now {m.get_role_display()}.")
+
+
+def _simple_action(
+    service: Callable[..., Any], done: str
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    def view(request: HttpRequest, member_id: int) -> HttpResponse:
+        target = _target(request, member_id)
+        try:
+            service(actor=request.user, actor_membership=request.membership, membership=target)  # type: ignore[attr-defined]
+        except DomainError as exc:
+            return _finish(request, target, error=exc.message)
+        return _finish(request, target, ok=done.format(email=target.user.email))
+
+    return view
+
+
+deactivate = require_http_methods(["POST"])(
+    workspace_view(Perm.MANAGE_MEMBERS)(
+        _simple_action(services.member_deactivate, "{email} is deactivated and can no longer sign in to this workspace.")
+    )
+)
+reactivate = require_http_methods(["POST"])(
+    workspace_view(Perm.MANAGE_MEMBERS)(_simple_action(services.member_reactivate, "{email} is active again."))
+)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Perm.MANAGE_MEMBERS)
+def remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    """HTMX asked with hx-confirm already; a plain post or a GET shows a confirmation page
+    naming who loses access, whose form posts again with ``confirmed``."""
+    target = _target(request, member_id)
+    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")  # type: ignore[attr-defined]
+    if not confirmed:
+        return TemplateResponse(
+            request,
+            "accounts/members/confirm_remove.html",
+            {
+                "page_title": "Remove member",
+                "nav": "members",
+                "target": target,
+                "back": _back_query(request.POST if request.method == "POST" else request.GET),
+            },
+        )
+    try:
+        services.member_remove(
+            actor=request.user,  # type: ignore[arg-type]
+            actor_membership=request.membership,  # type: ignore[attr-defined]
+            membership=target,
+        )
+    except DomainError as exc:
+        return _finish(request, target, error=exc.message)
+    return _finish(request, target, ok=f"{target.user.email} was removed from {request.workspace.name}.")  # type: ignore[attr-defined]

@@ -1,0 +1,78 @@
+"""Reads of accounts shared by pages (R-WS-5, R-WS-7). Each returns a queryset whose
+related rows are fetched in a fixed number of queries, so a page costs the same at 5
+members as at 10,000."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Group, Membership, Workspace
+
+# Newest first, with the id as tie-breaker so pages never overlap or skip rows. The
+# (workspace, joined_at) index serves this order without sorting the whole workspace.
+MEMBER_ORDER = ("-joined_at", "-id")
+MEMBER_SEARCH_MAX = 100
+
+
+def _with_groups(qs: QuerySet[Membership]) -> QuerySet[Membership]:
+    # One extra query for all the groups of a page, whatever the page size.
+    return qs.select_related("user").prefetch_related(
+        Prefetch("groups", queryset=Group.objects.only("id", "name", "workspace_id").order_by("name"))
+    )
+
+
+def member_list(
+    workspace: Workspace,
+    q: str = "",
+    role: int | None = None,
+    group_id: int | None = None,
+    status: str = "",
+) -> QuerySet[Membership]:
+    """Members of ``workspace`` matching the filters. Every filter is optional; an empty
+    value means "any". ``group_id`` only ever matches groups of this workspace, because
+    the memberships themselves are limited to it."""
+    qs = Membership.objects.filter(workspace=workspace)
+    q = q.strip()[:MEMBER_SEARCH_MAX]
+    if q:
+        qs = qs.filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
+    if role is not None:
+        qs = qs.filter(role=role)
+    if status:
+        qs = qs.filter(status=status)
+    if group_id is not None:
+        qs = qs.filter(groups__id=group_id)
+    return _with_groups(qs).order_by(*MEMBER_ORDER)
+
+
+def member_row(workspace: Workspace, membership_id: int) -> Membership | None:
+    """One member with what a row of the members table shows, or None once removed."""
+    return _with_groups(Membership.objects.filter(workspace=workspace, pk=membership_id)).first()
+
+
+def group_list(workspace: Workspace) -> QuerySet[Group]:
+    """Groups of the workspace with their member count computed by the database."""
+    return (
+        Group.objects.filter(workspace=workspace)
+        .annotate(member_count=Count("members"))
+        .order_by("name", "id")
+    )
+
+
+def group_choices(workspace: Workspace) -> QuerySet[Group]:
+    return Group.objects.filter(workspace=workspace).only("id", "name").order_by("name", "id")
+
+
+def group_members(group: Group) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(workspace_id=group.workspace_id, groups=group)
+        .select_related("user")
+        .order_by(*MEMBER_ORDER)
+    )
+
+
+def member_by_email(workspace: Workspace, email: str) -> Membership | None:
+    return (
+        Membership.objects.filter(workspace=workspace, user__email__iexact=email.strip())
+        .select_related("user")
+        .first()
+    )
