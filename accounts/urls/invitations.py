@@ -6,4 +6,6 @@ from accounts.views import invitations as views
 
 urlpatterns = [
     path("invitations/", views.index, name="invitations"),
+    path("invitations/<int:pk>/resend/", views.resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", views.revoke, name="invitation_revoke"),
 ]

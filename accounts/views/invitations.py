@@ -1,19 +1,234 @@
+"""Invitations (R-WS-3): the admins' page to invite, resend and revoke, and the public
+page an invitation link opens (R-UI-2: it works from a signed-out browser)."""
+
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from accounts import errors, services
+from accounts.errors import DomainError
+from accounts.invitation_forms import InviteForm
+from accounts.models import Invitation, InvitationStatus, Workspace
 from accounts.roles import Perm
-from console.access import workspace_view
+from console.access import scoped, workspace_view
+
+PAGE_SIZE = 25
+RESULTS_SESSION_KEY = "invite_results"
+STATUS_TABS: list[tuple[str, str]] = [
+    ("pending", "Pending"),
+    ("accepted", "Accepted"),
+    ("revoked", "Revoked"),
+    ("expired", "Expired"),
+]
+PAGE = "accounts/invitations/index.html"
 
 
-@require_http_methods(["GET"])
+def invitations_for(workspace: Workspace, status: str) -> QuerySet[Invitation]:
+    """One tab of the list. A pending invitation past its date counts as expired at once,
+    before the periodic task marks it so."""
+    now = timezone.now()
+    qs = Invitation.objects.filter(workspace=workspace)
+    if status == "expired":
+        qs = qs.filter(
+            Q(status=InvitationStatus.EXPIRED) | Q(status=InvitationStatus.PENDING, expires_at__lte=now)
+        )
+    elif status == "pending":
+        qs = qs.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("invited_by", "accepted_by")
+        .prefetch_related("groups")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _status_param(request: HttpRequest) -> str:
+    status = request.GET.get("status", "pending")
+    return status if status in dict(STATUS_TABS) else "pending"
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    status = _status_param(request)
+    page = Paginator(invitations_for(request.workspace, status), PAGE_SIZE).get_page(  # type: ignore[attr-defined]
+        request.GET.get("page")
+    )
+    return {"status": status, "tabs": STATUS_TABS, "page": page}
+
+
+def _new_form(request: HttpRequest, data: Any = None) -> InviteForm:
+    return InviteForm(
+        data,
+        workspace=request.workspace,  # type: ignore[attr-defined]
+        actor_role=request.membership.role,  # type: ignore[attr-defined]
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
 def index(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "shell.html", {"page_title": "Invitations", "nav": "invitations"})
+    ws = request.workspace  # type: ignore[attr-defined]
+    if request.method == "GET":
+        if request.htmx:  # type: ignore[attr-defined]
+            # Tabs, pagination and the refresh after an invite only ask for the list.
+            return TemplateResponse(request, f"{PAGE}#list", _list_context(request))
+        results = request.session.pop(RESULTS_SESSION_KEY, None)
+        context = {
+            "page_title": "Invitations", "nav": "invitations", "form": _new_form(request),
+            "results": results or [], "ttl_days": settings.INVITATION_TTL_DAYS, **_list_context(request),
+        }
+        return TemplateResponse(request, PAGE, context)
+
+    form = _new_form(request, request.POST)
+    results: list[dict[str, Any]] = []
+    if form.is_valid():
+        try:
+            outcome = services.invitation_create_many(
+                actor=request.user,  # type: ignore[arg-type]
+                actor_membership=request.membership,  # type: ignore[attr-defined]
+                workspace=ws,
+                emails=form.cleaned_data["emails"],
+                role=form.cleaned_data["role"],
+                groups=form.cleaned_data["groups"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            results = [{"email": r.email, "ok": r.ok, "message": r.message} for r in outcome]
+    if results and not request.htmx:  # type: ignore[attr-defined]
+        # Post, redirect, get: the per-address answer waits in the session for the GET.
+        request.session[RESULTS_SESSION_KEY] = results
+        return redirect("ws:invitations", ws.slug)
+    if results:
+        form = _new_form(request)
+    response = TemplateResponse(
+        request,
+        f"{PAGE}#invite" if request.htmx else PAGE,  # type: ignore[attr-defined]
+        {"page_title": "Invitations", "nav": "invitations", "form": form, "results": results,
+         "ttl_days": settings.INVITATION_TTL_DAYS,
+         **({} if request.htmx else _list_context(request))},  # type: ignore[attr-defined]
+    )
+    if results:
+        sent = sum(1 for r in results if r["ok"])
+        trigger_client_event(response, "invitations-changed", {})
+        trigger_client_event(
+            response, "toast",
+            {"message": f"{sent} of {len(results)} invitations sent.", "kind": "ok" if sent else "error"},
+        )
+    return response
+
+
+def _row_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    inv = scoped(Invitation, request, pk=pk)
+    service = services.invitation_resend if verb == "resend" else services.invitation_revoke
+    try:
+        inv = service(actor=request.user, invitation=inv)  # type: ignore[arg-type]
+    except DomainError as exc:
+        message, kind = exc.message, "error"
+    else:
+        message = f"Invitation to {inv.email} sent again." if verb == "resend" else f"Invitation to {inv.email} revoked."
+        kind = "ok"
+    if not request.htmx:  # type: ignore[attr-defined]
+        (messages.success if kind == "ok" else messages.error)(request, message)
+        return redirect("ws:invitations", request.workspace.slug)  # type: ignore[attr-defined]
+    inv = invitations_for(request.workspace, "all").filter(pk=inv.pk).first() or inv  # type: ignore[attr-defined]
+    response = TemplateResponse(request, f"{PAGE}#row", {"inv": inv})
+    trigger_client_event(response, "toast", {"message": message, "kind": kind})
+    return response
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_INVITATIONS)
+def resend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _row_action(request, pk, "resend")
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_INVITATIONS)
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    return _row_action(request, pk, "revoke")
+
+
+# --- The link in the email --------------------------------------------------------------
+
+ACCEPT_PAGE = "invitations/accept.html"
+
+
+def _invalid(request: HttpRequest, token: str, message: str) -> HttpResponse:
+    adapter = get_adapter(request)
+    if request.session.get(adapter.INVITATION_SESSION_KEY) == token:  # type: ignore[attr-defined]
+        adapter.unstash_invitation(request)  # type: ignore[attr-defined]
+    # A mistyped link is "not found"; a link that was good once is "gone".
+    status = 404 if message == errors.INVITATION_INVALID else 410
+    return TemplateResponse(
+        request, "invitations/invalid.html", {"page_title": "Invitation", "message": message}, status=status
+    )
+
+
+def _accept_state(request: HttpRequest, invitation: Invitation) -> str:
+    user = request.user
+    if not user.is_authenticated:
+        return "anonymous"
+    if services.user_has_verified_email(user, invitation.email):  # type: ignore[arg-type]
+        return "ready"
+    if user.emailaddress_set.filter(email__iexact=invitation.email).exists():  # type: ignore[union-attr]
+        return "unverified"
+    return "wrong_user"
 
 
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
-    return TemplateResponse(request, "shell.html", {"page_title": "Invitation"})
+    try:
+        invitation = services.invitation_from_token(token)
+    except DomainError as exc:
+        return _invalid(request, token, exc.message)
+    adapter = get_adapter(request)
+    path = request.get_full_path()
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?{urlencode({'next': path})}")
+        try:
+            membership = services.invitation_accept(user=request.user, invitation=invitation)  # type: ignore[arg-type]
+        except DomainError as exc:
+            if _accept_state(request, invitation) == "ready":
+                return _invalid(request, token, exc.message)
+            # Signed in as someone else: the page below says so and offers to sign out.
+        else:
+            adapter.unstash_invitation(request)  # type: ignore[attr-defined]
+            ws = membership.workspace
+            request.session["current_workspace"] = ws.slug
+            messages.success(request, f"Welcome to {ws.name}.")
+            target = reverse("ws:overview", args=[ws.slug])
+            if request.htmx:  # type: ignore[attr-defined]
+                return HttpResponseClientRedirect(target)
+            return redirect(target)
+    state = _accept_state(request, invitation)
+    if state == "anonymous":
+        # Kept so that sign-up, then verification from the email, lands back here.
+        adapter.stash_invitation(request, token)  # type: ignore[attr-defined]
+    context = {
+        "page_title": f"Join {invitation.workspace.name}",
+        "invitation": invitation,
+        "workspace": invitation.workspace,
+        "inviter": invitation.invited_by,
+        "state": state,
+        "wrong_user_message": errors.INVITATION_WRONG_USER.format(email=invitation.email),
+        "signup_url": f"{reverse('account_signup')}?{urlencode({'email': invitation.email, 'next': path})}",
+        "login_url": f"{reverse('account_login')}?{urlencode({'next': path})}",
+        "next": path,
+    }
+    return TemplateResponse(request, ACCEPT_PAGE, context)
