@@ -275,7 +275,8 @@ class InviteResult:
 
 def parse_email_list(text: str) -> list[str]:
     """Split a pasted list (commas, semicolons, spaces or lines; 'Name <addr>' allowed)."""
-    text = re.sub(r"[^<>\s,;]*<([^<>]+)>", r" \1 ", text)
+    # The display name before <addr> (with spaces, or quoted with commas) is dropped.
+    text = re.sub(r'(?m)(^|[,;])\s*(?:"[^"]*"|[^<>,;\n"@]*?)\s*<([^<>]+)>', r"\1 \2 ", text)
     seen: dict[str, None] = {}
     for part in EMAIL_SPLIT.split(text):
         part = part.strip().strip("<>").strip()
@@ -320,6 +321,9 @@ def invitation_create_many(
             validate_email(email)
             if len(email) > 254:
                 raise ValidationError("too long")
+            if not email.isascii():
+                # Lookalike letters from other scripts would reach another mailbox.
+                raise ValidationError("not ascii")
         except ValidationError:
             results.append(InviteResult(email, False, "Not a valid email address."))
             continue
