@@ -1,0 +1,410 @@
+"""The staff's view of accounts (R-UI-3, R-WS-8): search, filters, safe bulk actions and
+read-only history. Changes with rules (suspension, roles, invitations) go through
+accounts.services so they are audited; records of what happened (audit events, terms
+acceptances) cannot be edited here at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import services
+from .audit import Action
+from .models import (
+    AuditEvent,
+    Domain,
+    Group,
+    Invitation,
+    JoinRequest,
+    Membership,
+    MemberStatus,
+    TermsAcceptance,
+    User,
+    Workspace,
+)
+
+
+class SafeActionsMixin:
+    """Drop the stock "delete selected" bulk action: it deletes without the checks and
+    audit events of the services. Single objects are still deleted one by one, with
+    Django's confirmation page listing what goes with them."""
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        actions: dict[str, Any] = super().get_actions(request, action_location=action_location)  # type: ignore[misc]
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
+    """A record of what happened: staff may look and search, never add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _changelist_link(model: type, label: str, **filters: Any) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+# --- Users ----------------------------------------------------------------------------
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        # Addresses are stored lowercased; refuse a case variant of an existing one.
+        email: str = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email address already exists.")
+        return email
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+        field_classes: dict[str, Any] = {}
+
+
+class TermsAcceptanceInline(admin.TabularInline):
+    model = TermsAcceptance
+    extra = 0
+    can_delete = False
+    fields = ("version", "accepted_at", "ip_address")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MembershipOfUserInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("workspace", "role", "status", "joined_at")
+    readonly_fields = fields
+    verbose_name_plural = "Workspaces"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("workspace")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+    """Email login, no username. The age gate's answers (R-ACC-2) and the terms
+    acceptances (R-ACC-6) are shown, not edited: they are what the user declared."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "name", "is_active", "is_staff", "date_joined", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", ("date_joined", admin.DateFieldListFilter))
+    search_fields = ("email", "name")
+    readonly_fields = ("date_joined", "last_login", "birth_date", "guardian_consent_at")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name",)}),
+        ("Age gate", {"fields": ("birth_date", "guardian_consent_at")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
+    )
+    inlines = (TermsAcceptanceInline, MembershipOfUserInline)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type[admin.options.InlineModelAdmin]]:
+        # A user being created has no history to show yet.
+        return list(self.inlines) if obj is not None else []
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "version", "accepted_at", "ip_address")
+    list_select_related = ("user",)
+    list_filter = ("version", ("accepted_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "version", "ip_address")
+    date_hierarchy = "accepted_at"
+    show_full_result_count = False
+
+
+# --- Workspaces -----------------------------------------------------------------------
+
+
+class SuspendedFilter(admin.SimpleListFilter):
+    title = "suspension"
+    parameter_name = "suspended"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Suspended"), ("no", "Active")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(suspended_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(suspended_at__isnull=True)
+        return queryset
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Shown to the workspace's members in the suspension notice and kept in the audit log.",
+    )
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason for the suspension.")
+        return reason
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "active_members", "suspension_state", "created_at", "audit_link")
+    list_filter = (SuspendedFilter, "join_mode", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("name", "slug")
+    autocomplete_fields = ("created_by",)
+    # Suspension changes only through the actions below, which record it in the log.
+    readonly_fields = ("suspended_at", "suspension_reason", "active_members", "links")
+    fields = ("name", "slug", "created_by", "created_at", "join_mode", "default_role",
+              "suspended_at", "suspension_reason", "active_members", "links")
+    actions = ("suspend", "reactivate")
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
+        return super().get_queryset(request).annotate(
+            active_member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE))
+        )
+
+    @admin.display(description="Members", ordering="active_member_count")
+    def active_members(self, obj: Workspace) -> int:
+        return getattr(obj, "active_member_count", 0)
+
+    @admin.display(description="Status", ordering="suspended_at")
+    def suspension_state(self, obj: Workspace) -> str:
+        return "Suspended" if obj.is_suspended else "Active"
+
+    @admin.display(description="Audit log")
+    def audit_link(self, obj: Workspace) -> str:
+        return _changelist_link(AuditEvent, "Audit log", workspace__id__exact=obj.pk)
+
+    @admin.display(description="Related")
+    def links(self, obj: Workspace) -> str:
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            "{} · {} · {} · {}",
+            _changelist_link(AuditEvent, "Audit log", workspace__id__exact=obj.pk),
+            _changelist_link(Membership, "Members", workspace__id__exact=obj.pk),
+            _changelist_link(Invitation, "Invitations", workspace__id__exact=obj.pk),
+            _changelist_link(Domain, "Domains", workspace__id__exact=obj.pk),
+        )
+
+    @admin.action(description="Suspend selected workspaces…", permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> HttpResponse | None:
+        """Asks for the reason on an intermediate page, then suspends each workspace
+        through the service (audited as workspace.suspended)."""
+        form = SuspendForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for ws in queryset:
+                if not ws.is_suspended:
+                    services.workspace_suspend(actor=request.user, workspace=ws, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                    done += 1
+            self.message_user(request, f"Suspended {done} workspace(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/workspace/suspend.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Suspend workspaces",
+                "opts": self.model._meta,
+                "form": form,
+                "workspaces": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "action": "suspend",
+            },
+        )
+
+    @admin.action(description="Reactivate selected workspaces", permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
+        done = 0
+        for ws in queryset:
+            if ws.is_suspended:
+                services.workspace_reactivate(actor=request.user, workspace=ws)  # type: ignore[arg-type]
+                done += 1
+        self.message_user(request, f"Reactivated {done} workspace(s).", messages.SUCCESS)
+
+
+@admin.register(Membership)
+class MembershipAdmin(SafeActionsMixin, admin.ModelAdmin):
+    """Read and search. Roles and status change in the workspace's console, where the
+    services keep at least one owner and audit the change."""
+
+    list_display = ("user", "workspace", "role", "status", "joined_at")
+    list_select_related = ("user", "workspace")
+    list_filter = ("role", "status", ("joined_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "user__name", "workspace__name", "workspace__slug")
+    autocomplete_fields = ("user", "workspace")
+    readonly_fields = ("workspace", "user", "role", "status", "joined_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
+    list_display = ("name", "workspace", "member_total", "created_at")
+    list_select_related = ("workspace",)
+    list_filter = (("created_at", admin.DateFieldListFilter),)
+    search_fields = ("name", "workspace__name", "workspace__slug")
+    autocomplete_fields = ("workspace", "members")
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_total(self, obj: Group) -> int:
+        return getattr(obj, "member_count", 0)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
+    list_display = ("email", "workspace", "role", "status", "invited_by", "created_at", "expires_at", "send_count")
+    list_select_related = ("workspace", "invited_by")
+    list_filter = ("status", "role", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("email", "workspace__name", "workspace__slug", "invited_by__email")
+    autocomplete_fields = ("workspace", "invited_by", "accepted_by", "groups")
+    # The nonce is the link's secret: never shown, never edited.
+    exclude = ("nonce",)
+    readonly_fields = ("status", "created_at", "sent_at", "send_count", "accepted_at", "accepted_by")
+    actions = ("revoke",)
+    show_full_result_count = False
+
+    @admin.action(description="Revoke selected pending invitations", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        done = 0
+        for inv in queryset.filter(status="pending"):
+            services.invitation_revoke(actor=request.user, invitation=inv)  # type: ignore[arg-type]
+            done += 1
+        self.message_user(request, f"Revoked {done} invitation(s).", messages.SUCCESS)
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Verified"), ("no", "Not verified")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(verified_at__isnull=True)
+        return queryset
+
+
+@admin.register(Domain)
+class DomainAdmin(SafeActionsMixin, admin.ModelAdmin):
+    list_display = ("name", "workspace", "verified_at", "last_checked_at", "last_error")
+    list_select_related = ("workspace",)
+    list_filter = (VerifiedFilter,)
+    search_fields = ("name", "workspace__name", "workspace__slug")
+    autocomplete_fields = ("workspace", "created_by")
+    readonly_fields = ("token", "verified_at", "last_checked_at", "last_error", "created_at")
+    show_full_result_count = False
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin):
+    list_display = ("user", "workspace", "status", "domain", "created_at", "decided_by", "decided_at")
+    list_select_related = ("user", "workspace", "domain", "decided_by")
+    list_filter = ("status", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "workspace__name", "workspace__slug")
+    autocomplete_fields = ("user", "workspace", "domain", "decided_by")
+    readonly_fields = ("status", "decided_at", "decided_by", "created_at")
+    show_full_result_count = False
+
+
+# --- Audit log ------------------------------------------------------------------------
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """The known actions, listed from code: the stock field filter would run a DISTINCT
+    over the whole log to find them."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(a, a) for a in Action.choices()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """R-WS-8: staff search the whole log; nobody edits or deletes it. The workspace
+    admin links here with ?workspace__id__exact=<id> for one workspace's log."""
+
+    list_display = ("created_at", "workspace_label", "actor_email", "action", "target_repr", "ip_address")
+    list_filter = (ActionFilter, ("created_at", admin.DateFieldListFilter))
+    search_fields = ("actor_email", "target_repr", "=target_id", "workspace_name")
+    date_hierarchy = "created_at"
+    # Counting 100,000 rows twice per page is waste: one count for the paginator is enough.
+    show_full_result_count = False
+    list_per_page = 50
+    fields = ("created_at", "workspace", "workspace_name", "actor", "actor_email", "action",
+              "target_type", "target_id", "target_repr", "before", "after", "ip_address")
+    readonly_fields = fields
+
+    @admin.display(description="Workspace", ordering="workspace_name")
+    def workspace_label(self, obj: AuditEvent) -> str:
+        # The name copied at the time of the event: no join, and it survives deletion.
+        return obj.workspace_name or "—"
