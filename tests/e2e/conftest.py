@@ -139,7 +139,7 @@ def new_page(
 @pytest.fixture
 def page(new_page: NewPage) -> Page:
     """The first person's page; it fails the test on a CSP violation or a JS error."""
-    return new_page("admin")
+    return new_page("first person")
 
 
 # --- Email helpers ----------------------------------------------------------------------
