@@ -13,6 +13,12 @@ from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
+    # Production hashing is deliberately slow; tests hash thousands of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clean_state() -> Iterator[None]:
     # Rate-limit counters live in the cache; DNS records in the static resolver.
     cache.clear()
