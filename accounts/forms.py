@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,8 @@ UNDER_13 = "You must be at least 13 years old to use the console."
 NEEDS_GUARDIAN = "Users under 18 need a parent's or guardian's permission: please confirm it."
 MUST_AGREE = "You must accept the terms to create an account."
 BIRTH_DATE_FUTURE = "Enter your real date of birth."
+NAME_MARKUP = "A name cannot contain < or >."
+NAME_INVISIBLE = "A name cannot contain invisible or control characters."
 
 
 def age_on(birth: date, day: date) -> int:
@@ -36,9 +39,26 @@ class SignupForm(AllauthSignupForm):
     guardian_consent = forms.BooleanField(
         label="I am under 18 and my parent or guardian has given permission", required=False
     )
-    agree_terms = forms.BooleanField(label="I agree to the Terms of Service and the Privacy Policy")
+    agree_terms = forms.BooleanField(
+        label="I agree to the Terms of Service and the Privacy Policy", error_messages={"required": MUST_AGREE}
+    )
 
     field_order = ["name", "email", "password1", "password2", "birth_date", "guardian_consent", "agree_terms"]
+
+    @property
+    def terms_version(self) -> str:
+        """The version the "I agree" box accepts; the sign-up page shows it."""
+        return str(settings.TERMS_VERSION)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data.get("name", "").split())
+        if any(ch in name for ch in "<>"):
+            raise forms.ValidationError(NAME_MARKUP)
+        # Control and format characters (right-to-left overrides, zero-width joiners)
+        # make a name display as something else than what it is.
+        if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in name):
+            raise forms.ValidationError(NAME_INVISIBLE)
+        return name
 
     def clean_birth_date(self) -> date:
         birth: date = self.cleaned_data["birth_date"]

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import invitations as invitation_views
-from console import views
+from console import legal, views
 
 # The admin's login goes through allauth: its rate limits and MFA apply to staff too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -16,6 +16,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("legal/terms/", legal.terms, name="legal_terms"),
+    path("legal/privacy/", legal.privacy, name="legal_privacy"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("accounts.urls")),
