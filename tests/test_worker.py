@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -84,9 +85,10 @@ def broker(tmp_path: Path) -> Broker:
 
 
 def _reset_connections() -> None:
-    # The app keeps a connection pool built from the broker settings of its first use.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # The app keeps a connection pool built from the broker settings of its first use, in
+    # kombu's process-wide registry: close and forget them all, so no later publish
+    # reuses a closed pool or this test's broker.
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
