@@ -46,8 +46,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Each step waits at most this long for an element or a navigation.
-TIMEOUT_MS = 15_000
+# Each step (an element, a navigation, an expectation) waits at most this long: generous,
+# because a busy machine runs several test processes at once.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 CSP_MARKERS = ("Content Security Policy", "Refused to")
 LINK = re.compile(r"https?://[^\s<>\"']+")
 
