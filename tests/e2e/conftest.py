@@ -32,6 +32,7 @@ from playwright.sync_api import (  # noqa: E402
     ConsoleMessage,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 
