@@ -67,19 +67,28 @@ def broker(tmp_path: Path) -> Broker:
     url = os.environ.get("TEST_CELERY_BROKER_URL", "")
     if url:
         return Broker(url=url, transport_options={}, env={"CELERY_BROKER_URL": url})
-    # An embedded broker folder for this test alone: the worker derives the same folder
-    # from VAR_DIR in the settings.
+    # An embedded broker folder for this test alone. The worker derives its folders from
+    # VAR_DIR in the settings; the test takes the same options with its own VAR_DIR.
     var_dir = tmp_path / "var"
     queue = var_dir / "celery-queue"
     (queue / "processed").mkdir(parents=True)
-    return Broker(
-        url="filesystem://",
-        transport_options={
+    configured = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None)
+    if settings.CELERY_BROKER_URL.startswith("filesystem://") and configured:
+        options = {
+            key: value.replace(str(settings.VAR_DIR), str(var_dir)) if isinstance(value, str) else value
+            for key, value in configured.items()
+        }
+    else:
+        options = {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(queue / "processed"),
             "store_processed": False,
-        },
+        }
+    assert options["data_folder_in"] == str(queue), options
+    return Broker(
+        url="filesystem://",
+        transport_options=options,
         env={"CELERY_BROKER_URL": "filesystem://", "VAR_DIR": str(var_dir)},
     )
 
