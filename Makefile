@@ -11,7 +11,6 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/console_bench
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	@touch $@
 
