@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -74,6 +75,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates (templates/django/forms/), which inline
+# the options of selects and checkbox lists.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": dj_database_url.parse(
