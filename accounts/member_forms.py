@@ -68,7 +68,8 @@ class MemberFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email", "autocomplete": "off"}),
     )
     role = forms.TypedChoiceField(label="Role", required=False, coerce=int, empty_value=None, choices=[])
-    group = forms.ModelChoiceField(label="Group", required=False, queryset=Group.objects.none(), empty_label="Any group")
+    # Plain (id, name) choices: one light query, no model instances per option.
+    group = forms.TypedChoiceField(label="Group", required=False, coerce=int, empty_value=None, choices=[])
     status = forms.ChoiceField(label="Status", required=False, choices=[])
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
@@ -76,16 +77,18 @@ class MemberFilterForm(forms.Form):
         self.fields["role"].choices = [("", "Any role"), *Role.choices]
         self.fields["status"].choices = [("", "Any status"), *MemberStatus.choices]
         # Scoped to the workspace: another workspace's group id is "not a valid choice".
-        self.fields["group"].queryset = group_choices(workspace)  # type: ignore[attr-defined]
+        self.fields["group"].choices = [  # type: ignore[attr-defined]
+            ("", "Any group"),
+            *group_choices(workspace).values_list("id", "name"),
+        ]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters, ignoring any field that failed validation."""
         data = getattr(self, "cleaned_data", {})
-        group = data.get("group")
         return {
             "q": data.get("q") or "",
             "role": data.get("role"),
-            "group_id": group.pk if group is not None else None,
+            "group_id": data.get("group"),
             "status": data.get("status") or "",
         }
 
