@@ -165,19 +165,25 @@ class TermsAcceptanceAdmin(ReadOnlyAdmin):
 # --- Workspaces -----------------------------------------------------------------------
 
 
-class SuspendedFilter(admin.SimpleListFilter):
-    title = "suspension"
-    parameter_name = "suspended"
+def null_filter(title: str, parameter: str, field: str, set_label: str, unset_label: str) -> type[admin.SimpleListFilter]:
+    """A list filter on whether a date field is set (suspended, verified, ...)."""
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Suspended"), ("no", "Active")]
+    class NullFilter(admin.SimpleListFilter):
+        parameter_name = parameter
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(suspended_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(suspended_at__isnull=True)
-        return queryset
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            return [("yes", set_label), ("no", unset_label)]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+            if self.value() in ("yes", "no"):
+                return queryset.filter(**{f"{field}__isnull": self.value() == "no"})
+            return queryset
+
+    NullFilter.title = title
+    return NullFilter
+
+
+SuspendedFilter = null_filter("suspension", "suspended", "suspended_at", "Suspended", "Active")
 
 
 class SuspendForm(forms.Form):
@@ -334,19 +340,7 @@ class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
         self.message_user(request, f"Revoked {done} invitation(s).", messages.SUCCESS)
 
 
-class VerifiedFilter(admin.SimpleListFilter):
-    title = "verification"
-    parameter_name = "verified"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Verified"), ("no", "Not verified")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(verified_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(verified_at__isnull=True)
-        return queryset
+VerifiedFilter = null_filter("verification", "verified", "verified_at", "Verified", "Not verified")
 
 
 @admin.register(Domain)
