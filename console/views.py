@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def workspace_create(request: HttpRequest) -> HttpResponse:
-    form = WorkspaceCreateForm(request.POST or None)
+    form = WorkspaceCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             ws = services.workspace_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ def roles(request: HttpRequest) -> HttpResponse:
 def settings_page(request: HttpRequest) -> HttpResponse:
     ws = request.workspace  # type: ignore[attr-defined]
     initial = {"join_mode": ws.join_mode, "default_role": ws.default_role}
-    form = JoinSettingsForm(request.POST or None, initial=initial)
+    form = JoinSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():
         try:

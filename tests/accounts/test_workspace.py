@@ -1,0 +1,179 @@
+"""Workspaces: creating, switching, the overview, the roles page, join settings and
+leaving (R-WS-1, R-WS-2, R-WS-4 settings, R-UI-1)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AuditEvent, JoinMode, Membership, Workspace
+from accounts.roles import Role
+from tests.conftest import HTMX, login
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+NEW = "/workspaces/new/"
+
+
+def test_create_workspace_plain_post_redirects_into_it(client: Client) -> None:
+    user = UserFactory()
+    login(client, user)
+    response = client.post(NEW, {"name": "Initech Labs", "slug": "initech"})
+    assert response.status_code == 302 and response["Location"] == "/w/initech/"
+    ws = Workspace.objects.get(slug="initech")
+    assert Membership.objects.get(workspace=ws, user=user).role == Role.OWNER
+    assert AuditEvent.objects.filter(workspace=ws, action="workspace.created").count() == 1
+
+
+def test_create_workspace_htmx_answers_client_redirect(client: Client) -> None:
+    login(client, UserFactory())
+    response = client.post(NEW, {"name": "Initech", "slug": "initech"}, **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == "/w/initech/"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": "", "slug": "ok"}, "name", "This field is required."),
+        ({"name": "x" * 101, "slug": "ok"}, "name", "at most 100 characters"),
+        ({"name": "<script>alert(1)</script>", "slug": "ok"}, "name", "cannot contain &lt; or &gt;"),
+        ({"name": "Fine", "slug": ""}, "slug", "This field is required."),
+        ({"name": "Fine", "slug": "Bad Slug"}, "slug", "Enter a valid"),
+        ({"name": "Fine", "slug": "'; DROP TABLE x;--"}, "slug", "Enter a valid"),
+        ({"name": "Fine", "slug": "аcme"}, "slug", "Enter a valid"),  # Cyrillic а
+        ({"name": "Fine", "slug": "-edge-"}, "slug", "hyphen"),
+        ({"name": "Fine", "slug": "admin"}, "slug", "reserved"),
+        ({"name": "Fine", "slug": "x" * 51}, "slug", "at most 50 characters"),
+    ],
+)
+def test_create_workspace_bad_input_field_errors_and_nothing_created(
+    client: Client, data: dict[str, str], field: str, message: str
+) -> None:
+    login(client, UserFactory())
+    response = client.post(NEW, data, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'id="id_{field}_error"' in body and message in body
+    assert not Workspace.objects.exists()
+
+
+def test_create_workspace_taken_slug_says_so(client: Client, workspace: Workspace) -> None:
+    login(client, UserFactory())
+    response = client.post(NEW, {"name": "Other", "slug": workspace.slug})
+    assert "already taken" in response.content.decode()
+    assert Workspace.objects.count() == 1
+
+
+def test_home_sends_a_single_workspace_member_into_it(client: Client, owner: Membership) -> None:
+    login(client, owner.user)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/w/acme/"
+
+
+def test_home_lists_workspaces_and_switcher_shows_them(client: Client, owner: Membership) -> None:
+    other = WorkspaceFactory(name="Globex", slug="globex")
+    MembershipFactory(workspace=other, user=owner.user, role=Role.MEMBER)
+    login(client, owner.user)
+    body = client.get("/").content.decode()
+    assert "Acme" in body and "Globex" in body
+    page = client.get("/w/globex/").content.decode()
+    assert 'href="/w/acme/"' in page  # the switcher offers the other workspace
+    # The last workspace visited becomes the current one.
+    assert client.get("/")["Location"] == "/w/globex/"
+
+
+def test_deactivated_member_no_longer_sees_the_workspace(client: Client, member: Membership) -> None:
+    member.status = "deactivated"
+    member.save()
+    login(client, member.user)
+    assert client.get("/w/acme/").status_code == 404
+
+
+def test_roles_page_shows_the_matrix(member_client: Client) -> None:
+    body = member_client.get("/w/acme/roles/").content.decode()
+    for label in ("Owner", "Admin", "Billing", "Member", "Change roles, deactivate and remove members"):
+        assert label in body
+
+
+def test_overview_hides_admin_cards_from_members(member_client: Client) -> None:
+    assert "Pending invitations" not in member_client.get("/w/acme/").content.decode()
+
+
+def test_overview_shows_admin_cards_to_owner(owner_client: Client) -> None:
+    body = owner_client.get("/w/acme/").content.decode()
+    assert "Pending invitations" in body and "Verified domains" in body
+
+
+SETTINGS = "/w/acme/settings/"
+
+
+def test_settings_change_join_mode_htmx_toast_and_audit(owner_client: Client, workspace: Workspace) -> None:
+    response = owner_client.post(SETTINGS, {"join_mode": "auto", "default_role": Role.BILLING}, **HTMX)
+    assert response.status_code == 200 and "toast" in response["HX-Trigger"]
+    workspace.refresh_from_db()
+    assert workspace.join_mode == JoinMode.AUTO and workspace.default_role == Role.BILLING
+    event = AuditEvent.objects.get(action="workspace.updated")
+    assert event.before["join_mode"] == "request" and event.after["default_role"] == "Billing"
+
+
+def test_settings_plain_post_redirects(owner_client: Client) -> None:
+    response = owner_client.post(SETTINGS, {"join_mode": "auto", "default_role": Role.MEMBER})
+    assert response.status_code == 302 and response["Location"] == SETTINGS
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"join_mode": "everyone", "default_role": Role.MEMBER},
+        {"join_mode": "auto", "default_role": Role.OWNER},
+        {"join_mode": "auto", "default_role": "'; DROP TABLE x;--"},
+        {"join_mode": "<b>auto</b>", "default_role": 10},
+    ],
+)
+def test_settings_bad_input_changes_nothing(owner_client: Client, workspace: Workspace, data: dict[str, object]) -> None:
+    response = owner_client.post(SETTINGS, data, **HTMX)
+    assert response.status_code == 200 and 'class="error"' in response.content.decode()
+    workspace.refresh_from_db()
+    assert workspace.join_mode == JoinMode.REQUEST and workspace.default_role == Role.MEMBER
+    assert not AuditEvent.objects.filter(action="workspace.updated").exists()
+
+
+def test_settings_forbidden_to_members(member_client: Client, workspace: Workspace) -> None:
+    assert member_client.get(SETTINGS).status_code == 403
+    assert member_client.post(SETTINGS, {"join_mode": "auto", "default_role": 10}).status_code == 403
+    workspace.refresh_from_db()
+    assert workspace.join_mode == JoinMode.REQUEST
+
+
+def test_leave_workspace(member_client: Client, member: Membership) -> None:
+    response = member_client.post("/w/acme/leave/")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert AuditEvent.objects.filter(action="member.left").exists()
+
+
+def test_last_owner_cannot_leave(owner_client: Client, owner: Membership) -> None:
+    response = owner_client.post("/w/acme/leave/", follow=True)
+    assert "at least one owner" in response.content.decode()
+    assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_overview_and_home_queries_do_not_grow(owner_client: Client, owner: Membership) -> None:
+    for i in range(3):
+        MembershipFactory(workspace=WorkspaceFactory(slug=f"extra-{i}"), user=owner.user)
+    small = (_queries(owner_client, "/w/acme/"), _queries(owner_client, "/?all"))
+    for i in range(3, 30):
+        MembershipFactory(workspace=WorkspaceFactory(slug=f"extra-{i}"), user=owner.user)
+        MembershipFactory(workspace=owner.workspace)
+    assert (_queries(owner_client, "/w/acme/"), _queries(owner_client, "/?all")) == small
