@@ -11,6 +11,7 @@ from accounts import services
 from accounts.errors import DomainError
 from accounts.forms import JoinSettingsForm
 from accounts.models import (
+    AuditEvent,
     Domain,
     Invitation,
     InvitationStatus,
@@ -19,7 +20,7 @@ from accounts.models import (
     Membership,
     MemberStatus,
 )
-from accounts.roles import Perm, Role, matrix
+from accounts.roles import Perm, Role, has_perm, matrix
 from console.access import workspace_view
 
 
@@ -34,8 +35,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         "domains": Domain.objects.filter(workspace=ws, verified_at__isnull=False).count(),
         "join_requests": JoinRequest.objects.filter(workspace=ws, status=JoinRequestStatus.PENDING).count(),
     }
+    recent = []
+    if has_perm(request.membership.role, Perm.VIEW_AUDIT):  # type: ignore[attr-defined]
+        recent = list(AuditEvent.objects.filter(workspace=ws).order_by("-created_at", "-id")[:8])
     return TemplateResponse(
-        request, "accounts/overview.html", {"page_title": ws.name, "nav": "overview", "counts": counts}
+        request,
+        "accounts/overview.html",
+        {"page_title": ws.name, "nav": "overview", "counts": counts, "recent_events": recent},
     )
 
 

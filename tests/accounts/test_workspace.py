@@ -178,3 +178,13 @@ def test_overview_and_home_queries_do_not_grow(owner_client: Client, owner: Memb
         MembershipFactory(workspace=WorkspaceFactory(slug=f"extra-{i}"), user=owner.user)
         MembershipFactory(workspace=owner.workspace)
     assert (_queries(owner_client, "/w/acme/"), _queries(owner_client, "/?all")) == small
+
+
+def test_overview_recent_activity_for_admins_only(client: Client, owner: Membership, member: Membership) -> None:
+    from accounts import services
+
+    services.group_create(actor=owner.user, workspace=owner.workspace, name="Research")
+    body = login(client, owner.user).get("/w/acme/").content.decode()
+    assert "Recent activity" in body and "group.created" in body
+    body = login(client, member.user).get("/w/acme/").content.decode()
+    assert "Recent activity" not in body and "group.created" not in body
