@@ -206,7 +206,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = "Console"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Recording every request on the session row costs a write per page; sessions are still
+# listed (recorded at sign-in) without it.
+USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
 # Key for secrets stored encrypted (TOTP seeds); derived from SECRET_KEY unless given.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 
