@@ -1,7 +1,8 @@
 """Resolving the workspace of a request (R-SEC-1). Every view under /w/<slug>/ goes
 through ``workspace_view``: a signed-out visitor is sent to sign in, a user who is not an
 active member gets 404 (never 403, which would confirm the workspace exists), and a
-member without the permission gets 404 as well for pages and 403 for actions."""
+member whose role lacks the permission gets 403 (they know the workspace; the page says
+why). A suspended workspace's pages can be read, but changes answer the suspension page."""
 
 from __future__ import annotations
 
