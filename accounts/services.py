@@ -395,10 +395,11 @@ def invitation_from_token(token: str) -> Invitation:
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise DomainError(errors.INVITATION_INVALID) from exc
     inv = Invitation.objects.select_related("workspace").filter(pk=pk).first()
-    if inv is None or inv.nonce != nonce:
+    if inv is None:
+        raise DomainError(errors.INVITATION_INVALID)
+    if inv.nonce != nonce:
         # A resent invitation has a new nonce: the old link is dead.
-        raise DomainError(errors.INVITATION_INVALID if inv is None else errors.INVITATION_USED
-                          if inv.status == InvitationStatus.ACCEPTED else errors.INVITATION_INVALID)
+        raise DomainError(errors.INVITATION_USED if inv.status == InvitationStatus.ACCEPTED else errors.INVITATION_INVALID)
     if inv.status == InvitationStatus.ACCEPTED:
         raise DomainError(errors.INVITATION_USED)
     if inv.status == InvitationStatus.REVOKED:
