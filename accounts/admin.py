@@ -279,7 +279,7 @@ class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SafeActionsMixin, admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
     """Read and search. Roles and status change in the workspace's console, where the
     services keep at least one owner and audit the change."""
 
@@ -290,15 +290,6 @@ class MembershipAdmin(SafeActionsMixin, admin.ModelAdmin):
     autocomplete_fields = ("user", "workspace")
     readonly_fields = ("workspace", "user", "role", "status", "joined_at")
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Group)
