@@ -28,6 +28,10 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_BILLING = "manage_billing"
+    VIEW_PLAN = "view_plan"
+    MANAGE_FEATURES = "manage_features"
+    MANAGE_COMPLIANCE = "manage_compliance"
+    FILE_APPEAL = "file_appeal"
     DELETE_WORKSPACE = "delete_workspace"
 
 
@@ -40,7 +44,11 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.MANAGE_DOMAINS: "Claim domains and decide join requests",
     Perm.VIEW_AUDIT: "Read and export the audit log",
     Perm.MANAGE_SETTINGS: "Change workspace settings",
-    Perm.MANAGE_BILLING: "Manage plan, payment and invoices",
+    Perm.MANAGE_BILLING: "Change plan, pay and manage invoices",
+    Perm.VIEW_PLAN: "See the plan, its limits and compare plans",
+    Perm.MANAGE_FEATURES: "Allow and deny features for the workspace, groups and members",
+    Perm.MANAGE_COMPLIANCE: "Declare Media Customer status and request editorial-use authorization",
+    Perm.FILE_APPEAL: "Appeal a suspension of the workspace",
     Perm.DELETE_WORKSPACE: "Delete the workspace",
 }
 
@@ -57,6 +65,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VIEW_AUDIT: _ADMINS,
     Perm.MANAGE_SETTINGS: _ADMINS,
     Perm.MANAGE_BILLING: frozenset({Role.BILLING, Role.OWNER}),
+    Perm.VIEW_PLAN: frozenset({Role.BILLING, Role.ADMIN, Role.OWNER}),
+    Perm.MANAGE_FEATURES: _ADMINS,
+    Perm.MANAGE_COMPLIANCE: _ADMINS,
+    Perm.FILE_APPEAL: frozenset({Role.OWNER}),
     Perm.DELETE_WORKSPACE: frozenset({Role.OWNER}),
 }
 

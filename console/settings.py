@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "console",
     "accounts",
+    "billing",
+    "compliance",
+    "features",
 ]
 
 MIDDLEWARE = [

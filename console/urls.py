@@ -20,5 +20,5 @@ urlpatterns = [
     path("legal/privacy/", legal.privacy, name="legal_privacy"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
-    path("w/<slug:slug>/", include("accounts.urls")),
+    path("w/<slug:slug>/", include("console.workspace_urls")),
 ]

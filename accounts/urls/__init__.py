@@ -1,10 +1,10 @@
-"""Every page of a workspace, under /w/<slug>/. Each area keeps its own module."""
+"""The accounts pages of a workspace, under /w/<slug>/. Each area keeps its own module;
+``console.workspace_urls`` joins them with the other apps' pages in the "ws" namespace."""
 
 from __future__ import annotations
 
 from . import audit, domains, groups, invitations, members, workspace
 
-app_name = "ws"
 urlpatterns = [
     *workspace.urlpatterns,
     *members.urlpatterns,
