@@ -69,6 +69,12 @@ class Action:
     JOIN_REQUESTED = "join_request.created"
     JOIN_APPROVED = "join_request.approved"
     JOIN_DECLINED = "join_request.declined"
+    # billing
+    SUBSCRIPTION_STARTED = "subscription.started"
+    PLAN_CHANGED = "subscription.plan_changed"
+    # features
+    # compliance
+    # service API
 
     @classmethod
     def choices(cls) -> list[str]:
