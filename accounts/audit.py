@@ -75,6 +75,8 @@ class Action:
     # features
     # compliance
     # service API
+    SERVICE_TOKEN_CREATED = "service_token.created"
+    SERVICE_TOKEN_REVOKED = "service_token.revoked"
 
     @classmethod
     def choices(cls) -> list[str]:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "billing",
     "compliance",
     "features",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -21,4 +21,5 @@ urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("console.workspace_urls")),
+    path("api/service/", include("api.urls")),
 ]

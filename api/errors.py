@@ -1,0 +1,65 @@
+"""The service API's errors: one envelope, ``{"error": {"code", "message", "fields"?}}``, with
+stable codes the gateway can branch on and messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.http import JsonResponse
+
+# Codes, as the OpenAPI document lists them.
+INVALID_TOKEN = "invalid_token"
+WORKSPACE_NOT_FOUND = "workspace_not_found"
+MEMBER_NOT_FOUND = "member_not_found"
+MALFORMED_JSON = "malformed_json"
+INVALID_REQUEST = "invalid_request"
+UNKNOWN_FEATURE = "unknown_feature"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+EVENT_CONFLICT = "event_conflict"
+
+# Messages, so tests name them the same way.
+TOKEN_MISSING = "Send the service token in the Authorization header: “Authorization: Bearer svc_…”."
+TOKEN_BAD_SCHEME = "Use the Bearer scheme: “Authorization: Bearer svc_…”."
+TOKEN_INVALID = "The service token is not valid. Check that it was copied whole, or ask staff for a new one."
+TOKEN_REVOKED = "This service token was revoked by staff. Use a current token."
+WORKSPACE_UNKNOWN = "No workspace has the address “{slug}”."
+MEMBER_UNKNOWN = "“{member}” is not a member of the workspace “{slug}” (give the user id or the email address)."
+JSON_MALFORMED = "The body is not valid JSON: {detail}."
+BODY_NOT_OBJECT = "The body must be a JSON object."
+BODY_TOO_LARGE = "The body is too large."
+FIELDS_INVALID = "Some fields are missing or invalid: see “fields”."
+FEATURE_UNKNOWN = "Unknown feature “{key}”. Known features: {known}."
+METHOD_NOT_ALLOWED_MESSAGE = "{method} is not allowed here; use {allowed}."
+EVENT_CONFLICTS = (
+    "The event “{event_id}” was already reported with different values: an event id names one event. "
+    "Send a new event id for a new event."
+)
+
+
+class ApiError(Exception):
+    """An error the view answers with the JSON envelope and an HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+    def response(self) -> JsonResponse:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        response = JsonResponse({"error": body}, status=self.status)
+        for name, value in self.headers.items():
+            response[name] = value
+        return response

@@ -1,0 +1,157 @@
+"""Parsing the service API's input: JSON bodies and path values, with one message per bad
+field. Types are checked strictly: the gateway is a program, and a number where a string
+belongs is a bug to report, not to guess around."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
+
+from features import registry
+
+from . import errors
+from .errors import ApiError
+from .models import Outcome
+
+EVENT_ID_MAX = 100
+# A user id that no database column can hold is no user's id.
+_MAX_USER_ID = 2**63 - 1
+
+MISSING = "This field is required."
+EVENT_ID_INVALID = f"Give a string of 1 to {EVENT_ID_MAX} characters."
+MEMBER_INVALID = "Give the member's user id (a number) or email address."
+FEATURE_INVALID = "Give a feature key as a string."
+OUTCOME_INVALID = "Give “used” or “attempted”."
+OCCURRED_AT_INVALID = "Give an ISO 8601 date and time with a time zone, e.g. “2026-11-25T09:30:00Z”."
+OCCURRED_AT_NAIVE = "Give the time zone too, e.g. “2026-11-25T09:30:00Z” or “…+01:00”."
+
+
+def unknown_feature_message(key: str) -> str:
+    return errors.FEATURE_UNKNOWN.format(key=key, known=", ".join(registry.KEYS))
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A member named by user id or by email address (matched without regard to case)."""
+
+    user_id: int | None = None
+    email: str | None = None
+
+    @classmethod
+    def parse(cls, value: object) -> MemberRef | None:
+        """None when ``value`` can name no member."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return cls(user_id=value) if 0 < value <= _MAX_USER_ID else None
+        if not isinstance(value, str):
+            return None
+        value = value.strip()
+        if value.isascii() and value.isdigit():
+            number = int(value)
+            return cls(user_id=number) if 0 < number <= _MAX_USER_ID else None
+        try:
+            validate_email(value)
+        except ValidationError:
+            return None
+        return cls(email=value)
+
+
+@dataclass(frozen=True)
+class FeatureUse:
+    event_id: str
+    member: MemberRef
+    raw_member: str
+    feature: str
+    occurred_at: datetime
+    outcome: str
+
+
+def json_body(request: HttpRequest) -> Any:
+    try:
+        raw = request.body
+    except RequestDataTooBig as exc:
+        raise ApiError(400, errors.INVALID_REQUEST, errors.BODY_TOO_LARGE) from exc
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+    except UnicodeDecodeError as exc:
+        detail = "it is not encoded in UTF-8"
+        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+
+
+def _occurred_at(value: object) -> datetime | str:
+    """The aware UTC datetime, or the message for the field."""
+    if not isinstance(value, str):
+        return OCCURRED_AT_INVALID
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return OCCURRED_AT_INVALID
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return OCCURRED_AT_NAIVE
+    return parsed.astimezone(UTC)
+
+
+def parse_feature_use(data: Any) -> FeatureUse:
+    """The report of a feature use, or ApiError 400 naming every bad field."""
+    if not isinstance(data, dict):
+        raise ApiError(400, errors.INVALID_REQUEST, errors.BODY_NOT_OBJECT)
+    bad: dict[str, str] = {}
+
+    event_id = data.get("event_id")
+    if "event_id" not in data:
+        bad["event_id"] = MISSING
+    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= EVENT_ID_MAX or not event_id.strip():
+        bad["event_id"] = EVENT_ID_INVALID
+
+    member = None
+    if "member" not in data:
+        bad["member"] = MISSING
+    else:
+        member = MemberRef.parse(data["member"])
+        if member is None:
+            bad["member"] = MEMBER_INVALID
+
+    feature = data.get("feature")
+    if "feature" not in data:
+        bad["feature"] = MISSING
+    elif not isinstance(feature, str):
+        bad["feature"] = FEATURE_INVALID
+    elif feature not in registry.BY_KEY:
+        bad["feature"] = unknown_feature_message(feature)
+
+    occurred_at: datetime | str = MISSING
+    if "occurred_at" in data:
+        occurred_at = _occurred_at(data["occurred_at"])
+    if isinstance(occurred_at, str):
+        bad["occurred_at"] = occurred_at
+
+    outcome = data.get("outcome")
+    if "outcome" not in data:
+        bad["outcome"] = MISSING
+    elif outcome not in Outcome.values:
+        bad["outcome"] = OUTCOME_INVALID
+
+    if bad:
+        raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields=bad)
+    assert member is not None and isinstance(occurred_at, datetime)
+    return FeatureUse(
+        event_id=event_id,  # type: ignore[arg-type]
+        member=member,
+        raw_member=str(data["member"]),
+        feature=feature,  # type: ignore[arg-type]
+        occurred_at=occurred_at,
+        outcome=outcome,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,14 @@
+"""The service API under /api/service/ (console/urls.py). Paths have no trailing slash, as
+the OpenAPI document writes them."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("openapi.json", views.openapi, name="api_openapi"),
+    path("workspaces/<str:slug>/members/<str:member>/features", views.member_features, name="api_member_features"),
+    path("workspaces/<str:slug>/feature-use", views.feature_use, name="api_feature_use"),
+]
