@@ -16,6 +16,10 @@ INVALID_REQUEST = "invalid_request"
 UNKNOWN_FEATURE = "unknown_feature"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 EVENT_CONFLICT = "event_conflict"
+CODES = (
+    INVALID_TOKEN, WORKSPACE_NOT_FOUND, MEMBER_NOT_FOUND, MALFORMED_JSON, INVALID_REQUEST, UNKNOWN_FEATURE,
+    METHOD_NOT_ALLOWED, EVENT_CONFLICT,
+)
 
 # Messages, so tests name them the same way.
 TOKEN_MISSING = "Send the service token in the Authorization header: “Authorization: Bearer svc_…”."

@@ -1,0 +1,208 @@
+"""api/openapi.json against the implementation (R-KEY-3): every documented path and method is
+served and every service API route documented; real answers of every documented status
+validate against the documented schema; the examples validate too; enums match the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from jsonschema import Draft202012Validator
+
+from accounts.models import Membership, MemberStatus, Workspace
+from accounts.roles import Role
+from api import errors
+from api.models import Outcome, ServiceToken, hash_token, new_raw_token
+from api.views import OPENAPI_PATH
+from compliance.models import MediaStatusChange
+from features import registry
+from features.decisions import Code, Level
+from tests.api.conftest import features_url, report, use_body, use_url
+
+DOC: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
+PREFIX = "api/service/"
+CONVERTER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def deref(obj: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local "$ref" to components (responses, parameters)."""
+    while "$ref" in obj:
+        node: Any = DOC
+        for part in obj["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        obj = node
+    return obj
+
+
+def validator(schema: dict[str, Any]) -> Draft202012Validator:
+    # The document's components travel with the schema, so "#/components/..." resolves.
+    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": DOC["components"], **schema}
+    return Draft202012Validator(root)
+
+
+def api_routes() -> dict[str, Callable[..., Any]]:
+    """OpenAPI path template -> view, for every URL pattern under /api/service/."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern):
+                yield route, p.callback
+
+    return {
+        "/" + CONVERTER.sub(r"{\1}", route): view
+        for route, view in walk(get_resolver().url_patterns, "")
+        if route.startswith(PREFIX)
+    }
+
+
+def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in DOC["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def documented_statuses() -> set[tuple[str, str, str]]:
+    return {(path, method, status) for path, method, op in operations() for status in op["responses"]}
+
+
+def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
+    response = deref(DOC["paths"][path][method]["responses"][status])
+    return response["content"]["application/json"]["schema"]
+
+
+# --- The document and the URLs ------------------------------------------------------------
+
+
+def test_document_is_openapi_3_1_with_valid_schemas() -> None:
+    assert DOC["openapi"].startswith("3.1.")
+    scheme = DOC["components"]["securitySchemes"]["serviceToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert DOC["security"] == [{"serviceToken": []}]
+    for schema in DOC["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    ids = [op["operationId"] for _, _, op in operations()]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_documented_path_is_served_and_every_route_documented() -> None:
+    routes = api_routes()
+    assert set(DOC["paths"]) == set(routes), "paths of api/openapi.json and api/urls.py differ"
+    for path, view in routes.items():
+        documented = {m.upper() for m in METHODS if m in DOC["paths"][path]}
+        assert documented == set(view.allowed_methods), path
+
+
+def test_documented_path_parameters_are_the_route_parameters() -> None:
+    for path, item in DOC["paths"].items():
+        in_path = set(re.findall(r"{([^}]+)}", path))
+        params = [deref(p) for p in item.get("parameters", [])]
+        for method in METHODS:
+            params += [deref(p) for p in item.get(method, {}).get("parameters", [])]
+        assert {p["name"] for p in params if p["in"] == "path"} == in_path, path
+
+
+def test_enums_are_the_codes_of_the_implementation() -> None:
+    schemas = DOC["components"]["schemas"]
+    assert schemas["FeatureDecision"]["properties"]["key"]["enum"] == list(registry.KEYS)
+    assert schemas["FeatureUseRequest"]["properties"]["feature"]["enum"] == list(registry.KEYS)
+    assert set(schemas["DecisionCode"]["enum"]) == {c.value for c in Code}
+    assert set(schemas["FeatureDecision"]["properties"]["level"]["enum"]) == {lv.value for lv in Level}
+    assert set(schemas["Member"]["properties"]["role"]["enum"]) == {r.name.lower() for r in Role}
+    assert set(schemas["Member"]["properties"]["status"]["enum"]) == set(MemberStatus.values)
+    assert set(schemas["FeatureUseRequest"]["properties"]["outcome"]["enum"]) == set(Outcome.values)
+    assert set(schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]) == set(errors.CODES)
+
+
+def test_every_example_validates_against_its_schema() -> None:
+    checked = 0
+    for path, method, op in operations():
+        media = [op.get("requestBody", {}).get("content", {}).get("application/json")]
+        media += [deref(r).get("content", {}).get("application/json") for r in op["responses"].values()]
+        for m in filter(None, media):
+            v = validator(m["schema"])
+            for name, example in m.get("examples", {}).items():
+                errors_found = [e.message for e in v.iter_errors(example["value"])]
+                assert not errors_found, f"{method.upper()} {path} example {name}: {errors_found}"
+                checked += 1
+    assert checked >= 10
+
+
+# --- Real answers against the document ----------------------------------------------------
+
+FEATURES = "/api/service/workspaces/{slug}/members/{member}/features"
+USE = "/api/service/workspaces/{slug}/feature-use"
+DOCUMENT = "/api/service/openapi.json"
+
+
+@pytest.fixture
+def world(db: None, api: Client, workspace: Workspace, member: Membership, owner: Membership) -> dict[str, Any]:
+    revoked = new_raw_token()
+    ServiceToken.objects.create(name="Old", prefix=revoked[:12], token_hash=hash_token(revoked),
+                                revoked_at=timezone.now())
+    return {"api": api, "member": member, "workspace": workspace, "revoked": revoked}
+
+
+def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
+    api: Client = w["api"]
+    m: Membership = w["member"]
+    anonymous = Client()
+    revoked = Client(HTTP_AUTHORIZATION=f"Bearer {w['revoked']}")
+    MediaStatusChange.objects.create(workspace=w["workspace"], is_media_customer=True, source="self")
+    created = report(api, "acme", use_body(m, feature="news"))
+    return {
+        (FEATURES, "get", "200"): [api.get(features_url("acme", m.user_id)),
+                                   api.get(features_url("acme", m.user.email) + "?feature=news")],
+        (FEATURES, "get", "400"): [api.get(features_url("acme", m.user_id) + "?feature=teleport")],
+        (FEATURES, "get", "401"): [anonymous.get(features_url("acme", m.user_id)),
+                                   revoked.get(features_url("acme", m.user_id))],
+        (FEATURES, "get", "404"): [api.get(features_url("initech", m.user_id)),
+                                   api.get(features_url("acme", "ghost@acme.test"))],
+        (FEATURES, "get", "405"): [api.delete(features_url("acme", m.user_id))],
+        (USE, "post", "201"): [created, report(api, "acme", use_body(m, event_id="evt-2", member=m.user_id))],
+        (USE, "post", "200"): [report(api, "acme", use_body(m, feature="news"))],
+        (USE, "post", "400"): [report(api, "acme", "{"), report(api, "acme", "[]"), report(api, "acme", {}),
+                               report(api, "acme", use_body(m, occurred_at="2026-11-25T09:30:00"))],
+        (USE, "post", "401"): [report(anonymous, "acme", use_body(m)), report(revoked, "acme", use_body(m))],
+        (USE, "post", "404"): [report(api, "initech", use_body(m)),
+                               report(api, "acme", use_body(m, member="ghost@acme.test"))],
+        (USE, "post", "405"): [api.get(use_url("acme"))],
+        (USE, "post", "409"): [report(api, "acme", use_body(m, feature="news", outcome="used", event_id="evt-2"))],
+        (DOCUMENT, "get", "200"): [anonymous.get("/api/service/openapi.json")],
+        (DOCUMENT, "get", "405"): [anonymous.post("/api/service/openapi.json")],
+    }
+
+
+def test_real_answers_of_every_documented_status_validate(world: dict[str, Any]) -> None:
+    scenarios = _scenarios(world)
+    assert set(scenarios) == documented_statuses(), "a documented status has no scenario here, or the reverse"
+    for (path, method, status), responses in scenarios.items():
+        schema = response_schema(path, method, status)
+        v = validator(schema)
+        for response in responses:
+            assert response.status_code == int(status), (path, method, status, response.content[:300])
+            assert response["Content-Type"] == "application/json"
+            found = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(response.json())]
+            assert not found, f"{method.upper()} {path} -> {status}: {found}"
+            documented_headers = deref(DOC["paths"][path][method]["responses"][status]).get("headers", {})
+            for header in documented_headers:
+                assert response.has_header(header), (path, method, status, header)
+
+
+def test_the_document_is_served_as_it_is_in_the_repository(client: Client) -> None:
+    response = client.get("/api/service/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == DOC
