@@ -12,10 +12,15 @@ def membership_by_ref(slug: str, ref: MemberRef) -> Membership | None:
     ``slug``, with its workspace and user, in one query."""
     members = Membership.objects.select_related("workspace", "user").filter(workspace__slug=slug)
     if ref.user_id is not None:
-        members = members.filter(user_id=ref.user_id)
-    else:
-        members = members.filter(user__email__iexact=ref.email)
-    return members.first()
+        return members.filter(user_id=ref.user_id).first()
+    assert ref.email is not None
+    # Addresses are stored lowercased: the exact match on the lowercased address uses the
+    # unique index of users' emails, where a case-insensitive comparison reads every member
+    # of the workspace. The comparison is kept for an address stored otherwise.
+    return (
+        members.filter(user__email=ref.email.lower()).first()
+        or members.filter(user__email__iexact=ref.email).first()
+    )
 
 
 def workspace_exists(slug: str) -> bool:

@@ -192,3 +192,11 @@ def test_query_count_is_small_and_constant(api, workspace, member, owner, by: st
 
     assert small == large
     assert small <= 11
+
+
+def test_an_address_stored_with_capitals_is_found_too(api, workspace, owner) -> None:
+    mixed = MembershipFactory(workspace=workspace, user=UserFactory(email="Grace.Hopper@Acme.test"))
+    for ref in ("grace.hopper@acme.test", "GRACE.HOPPER@ACME.TEST", "Grace.Hopper@Acme.test"):
+        response = api.get(features_url("acme", ref))
+        assert response.status_code == 200, ref
+        assert response.json()["member"]["user_id"] == mixed.user_id

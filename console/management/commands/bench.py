@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import OperationalError, connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +39,8 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from api.models import SHOWN_CHARS, ServiceToken, hash_token, new_raw_token
+from console import bench_urls
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Command(BaseCommand):
             rows.append((label, self._measure(console_client, console_url, n, warmup),
                          self._measure(admin_client, admin_url, n, warmup)))
         self._print(rows, sizes, n)
+        self._service_api(ws, n, warmup)
 
     # --- Measuring ---------------------------------------------------------------------
 
@@ -147,6 +150,41 @@ class Command(BaseCommand):
         out.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
         for label, console, admin_timing in rows:
             out.write("| " + " | ".join([label, *console.cells(), *admin_timing.cells()]) + " |\n")
+
+    # --- The service API (R-FEAT-4) ------------------------------------------------------
+
+    def _service_api(self, ws: Workspace, n: int, warmup: int) -> None:
+        """The gateway's decision call for one member, beside a bare Django view that answers a
+        JSON body of the same size (console/bench_urls.py), measured in the same run."""
+        raw = new_raw_token()
+        token = ServiceToken.objects.create(name="Bench", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw))
+        member = (
+            Membership.objects.filter(workspace=ws, status=MemberStatus.ACTIVE, role=Role.MEMBER)
+            .select_related("user").order_by("pk").first()
+        ) or Membership.objects.select_related("user").filter(workspace=ws).order_by("pk").first()
+        assert member is not None
+        api_client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        try:
+            with override_settings(ROOT_URLCONF="console.bench_urls"):
+                url = reverse("api_member_features", args=[ws.slug, member.user.email])
+                answer = api_client.get(url)
+                bench_urls.BARE_PAYLOAD = answer.json() if answer.status_code == 200 else {}
+                api_timing = self._measure(api_client, url, n, warmup)
+                bare_url = reverse("bench_bare_json")
+                bare_timing = self._measure(Client(raise_request_exception=False), bare_url, n, warmup)
+                bare_size = len(Client().get(bare_url).content)
+        finally:
+            token.delete()
+        out = self.stdout
+        out.write(
+            f"\nService API on {connection.vendor}: one member's {len(bench_urls.BARE_PAYLOAD.get('features', []))} "
+            f"feature decisions ({len(answer.content):,} bytes) beside a bare Django JSON view answering "
+            f"{bare_size:,} bytes; {n} requests each, server time in ms.\n\n"
+        )
+        out.write("| Service API | Median | p95 | Queries |\n")
+        out.write("| --- | ---: | ---: | ---: |\n")
+        out.write("| " + " | ".join(["Member features (service API)", *api_timing.cells()]) + " |\n")
+        out.write("| " + " | ".join(["Bare Django JSON view", *bare_timing.cells()]) + " |\n")
 
     # --- Data ------------------------------------------------------------------------------
 
