@@ -74,6 +74,12 @@ class Action:
     PLAN_CHANGED = "subscription.plan_changed"
     # features
     # compliance
+    MEDIA_STATUS_CHANGED = "media_status.changed"
+    EDITORIAL_REQUESTED = "editorial_request.created"
+    EDITORIAL_DECIDED = "editorial_request.decided"
+    NEWS_VIOLATION_RECORDED = "news_violation.recorded"
+    APPEAL_FILED = "appeal.filed"
+    APPEAL_DECIDED = "appeal.decided"
     # service API
     SERVICE_TOKEN_CREATED = "service_token.created"
     SERVICE_TOKEN_REVOKED = "service_token.revoked"

@@ -101,6 +101,15 @@ class WorkspaceCreateForm(forms.Form):
         max_length=50,
         help_text="Lowercase letters, digits and hyphens: the workspace lives at /w/&lt;address&gt;/.",
     )
+    # The Media Customer self-declaration (R-MEDIA-1). No default: the creator must answer.
+    # The definition from the terms is shown beside it by the page.
+    is_media_customer = forms.TypedChoiceField(
+        label="Does this organisation disseminate information for editorial purposes?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no: the answer decides whether verified news can be used."},
+    )
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

@@ -75,6 +75,10 @@ class EditorialAuthorization(models.Model):
                 condition=~models.Q(status="approved") | models.Q(ends_on__isnull=False),
                 name="editorial_approved_has_end",
             ),
+            # One request waiting for staff at a time per workspace.
+            models.UniqueConstraint(
+                fields=["workspace"], condition=models.Q(status="pending"), name="editorial_one_pending"
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "status", "ends_on"], name="editorial_active")]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -11,6 +12,9 @@ from accounts import services
 from accounts.errors import DomainError
 from accounts.forms import WorkspaceCreateForm
 from accounts.models import JoinRequest, JoinRequestStatus, Membership, MemberStatus
+from billing import services as billing_services
+from compliance import services as compliance_services
+from compliance.models import MEDIA_CUSTOMER_DEFINITION, MediaSource
 
 
 @require_http_methods(["GET"])
@@ -41,8 +45,17 @@ def home(request: HttpRequest) -> HttpResponse:
 def workspace_create(request: HttpRequest) -> HttpResponse:
     form = WorkspaceCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            ws = services.workspace_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            # The workspace, its subscription and its Media Customer declaration (R-MEDIA-1)
+            # exist together or not at all.
+            with transaction.atomic():
+                ws = services.workspace_create(actor=request.user, name=data["name"], slug=data["slug"])  # type: ignore[arg-type]
+                billing_services.subscription_start(actor=request.user, workspace=ws)  # type: ignore[arg-type]
+                compliance_services.media_status_set(
+                    actor=request.user, workspace=ws, is_media_customer=data["is_media_customer"],  # type: ignore[arg-type]
+                    source=MediaSource.SELF, note="Declared at creation",
+                )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
@@ -51,4 +64,6 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     template = "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"  # type: ignore[attr-defined]
-    return TemplateResponse(request, template, {"form": form, "page_title": "New workspace"})
+    return TemplateResponse(
+        request, template, {"form": form, "page_title": "New workspace", "media_definition": MEDIA_CUSTOMER_DEFINITION}
+    )

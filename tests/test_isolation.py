@@ -42,6 +42,7 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from compliance.models import Appeal, EditorialAuthorization, MediaStatusChange, NewsViolation
 from tests.factories import (
     DomainFactory,
     GroupFactory,
@@ -63,6 +64,9 @@ KNOWN_NAMES = {
     "ws:audit",
     "ws:settings",
     "ws:roles",
+    "ws:compliance",
+    "ws:editorial_request",
+    "ws:appeal",
 }
 
 # Fields a careless view could act on: a POST carries them all, so a view that forgets its
@@ -77,6 +81,10 @@ HOSTILE_POST = {
     "domain": "evil.test",
     "action": "approve",
     "confirm": "on",
+    "is_media_customer": "yes",
+    "reason": "Taken over",
+    "requested_scope": "Everyone",
+    "statement": "Lift it",
 }
 
 
@@ -220,6 +228,7 @@ def world(db: None) -> World:
 # Every model whose rows a workspace page could change; "nothing changed" compares them all.
 SNAPSHOT_MODELS: list[type[models.Model]] = [
     User, Workspace, Membership, Group, Invitation, Domain, JoinRequest, AuditEvent, TermsAcceptance,
+    MediaStatusChange, EditorialAuthorization, NewsViolation, Appeal,
 ]
 
 

@@ -19,7 +19,7 @@ NEW = "/workspaces/new/"
 def test_create_workspace_plain_post_redirects_into_it(client: Client) -> None:
     user = UserFactory()
     login(client, user)
-    response = client.post(NEW, {"name": "Initech Labs", "slug": "initech"})
+    response = client.post(NEW, {"name": "Initech Labs", "slug": "initech", "is_media_customer": "no"})
     assert response.status_code == 302 and response["Location"] == "/w/initech/"
     ws = Workspace.objects.get(slug="initech")
     assert Membership.objects.get(workspace=ws, user=user).role == Role.OWNER
@@ -28,7 +28,7 @@ def test_create_workspace_plain_post_redirects_into_it(client: Client) -> None:
 
 def test_create_workspace_htmx_answers_client_redirect(client: Client) -> None:
     login(client, UserFactory())
-    response = client.post(NEW, {"name": "Initech", "slug": "initech"}, **HTMX)
+    response = client.post(NEW, {"name": "Initech", "slug": "initech", "is_media_customer": "no"}, **HTMX)
     assert response.status_code == 200 and response["HX-Redirect"] == "/w/initech/"
 
 
@@ -51,7 +51,7 @@ def test_create_workspace_bad_input_field_errors_and_nothing_created(
     client: Client, data: dict[str, str], field: str, message: str
 ) -> None:
     login(client, UserFactory())
-    response = client.post(NEW, data, **HTMX)
+    response = client.post(NEW, {**data, "is_media_customer": "no"}, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
     assert f'id="id_{field}_error"' in body and message in body
@@ -60,7 +60,7 @@ def test_create_workspace_bad_input_field_errors_and_nothing_created(
 
 def test_create_workspace_taken_slug_says_so(client: Client, workspace: Workspace) -> None:
     login(client, UserFactory())
-    response = client.post(NEW, {"name": "Other", "slug": workspace.slug})
+    response = client.post(NEW, {"name": "Other", "slug": workspace.slug, "is_media_customer": "no"})
     assert "already taken" in response.content.decode()
     assert Workspace.objects.count() == 1
 

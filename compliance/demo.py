@@ -1,0 +1,71 @@
+"""Demo data for compliance: a second workspace, "Daily Ledger", a newspaper that declared
+itself a Media Customer, on the Team plan, with a pending editorial-use request. Its
+owner is the demo owner of Acme, so one sign-in shows both. Running it again changes
+nothing. Acme stays a workspace that is not a Media Customer."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import Group, Membership, User, Workspace
+from accounts.roles import Role
+from billing import services as billing_services
+from billing.models import Plan
+
+from . import services
+from .models import EditorialAuthorization, MediaSource, MediaStatusChange
+
+SLUG = "daily-ledger"
+MEMBERS = [
+    ("Nellie Bly", "nellie@dailyledger.example", Role.ADMIN),
+    ("Ida Tarbell", "ida@dailyledger.example", Role.MEMBER),
+    ("Lincoln Steffens", "lincoln@dailyledger.example", Role.MEMBER),
+]
+
+
+def _user(email: str, name: str, password: str) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"name": name})
+    if created:
+        user.set_password(password)
+        user.save()
+        account_services.terms_accept(user=user, version=settings.TERMS_VERSION, ip=None)
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+@transaction.atomic
+def seed() -> Workspace:
+    from accounts.management.commands.seed_demo import OWNER_EMAIL, OWNER_PASSWORD  # noqa: PLC0415
+
+    owner = _user(OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD)
+    ws = Workspace.objects.filter(slug=SLUG).first()
+    if ws is None:
+        ws = account_services.workspace_create(actor=owner, name="Daily Ledger", slug=SLUG)
+    billing_services.subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+    if not MediaStatusChange.objects.filter(workspace=ws).exists():
+        services.media_status_set(
+            actor=owner, workspace=ws, is_media_customer=True, source=MediaSource.SELF, note="Declared at creation"
+        )
+    owner_m = Membership.objects.get(workspace=ws, user=owner)
+    desk = Group.objects.filter(workspace=ws, name="Fact-checking desk").first()
+    if desk is None:
+        desk = account_services.group_create(actor=owner, workspace=ws, name="Fact-checking desk")
+    for name, email, role in MEMBERS:
+        user = _user(email, name, OWNER_PASSWORD)
+        m = Membership.objects.filter(workspace=ws, user=user).first()
+        if m is None:
+            m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)
+            if role != Role.MEMBER:
+                account_services.member_role_change(actor=owner, actor_membership=owner_m, membership=m, role=role)
+            else:
+                account_services.group_member_add(actor=owner, group=desk, membership=m)
+    if not EditorialAuthorization.objects.filter(workspace=ws).exists():
+        services.editorial_request_create(
+            actor=owner, workspace=ws,
+            reason="Our fact-checking desk cross-checks wire stories against verified news before publication.",
+            requested_scope="The Fact-checking desk group, for the next six months.",
+        )
+    return ws
