@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import Workspace
+from django.db.models import QuerySet
 
-from .models import Plan, Subscription
+from accounts.models import MemberStatus, Workspace
+
+from .models import Plan, PriceBasis, Subscription
 
 
 @dataclass(frozen=True)
@@ -56,3 +58,28 @@ def entitlements(workspace: Workspace) -> Entitlements:
         agent_sharing=plan.allows_agent_sharing,
         trains_on_data_by_default=plan.trains_on_data_by_default,
     )
+
+
+def active_plans() -> QuerySet[Plan]:
+    """The plans offered today, in the catalogue's order."""
+    return Plan.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def active_member_count(workspace: Workspace) -> int:
+    """The seats in use: active members (deactivated ones hold no seat)."""
+    return workspace.memberships.filter(status=MemberStatus.ACTIVE).count()
+
+
+def price_text(plan: Plan) -> str:
+    """The plan's price on its basis, e.g. "EUR 24.99 per seat per month"."""
+    basis = plan.price_basis
+    if basis == PriceBasis.USAGE:
+        return "Billed by usage"
+    if basis == PriceBasis.CUSTOM:
+        return "Custom contract"
+    if basis == PriceBasis.FREE:
+        return "Free"
+    if plan.monthly_price is None:
+        return "Price not set"
+    amount = f"{plan.currency} {plan.monthly_price:,.2f}"
+    return f"{amount} per seat per month" if basis == PriceBasis.PER_SEAT else f"{amount} per month"

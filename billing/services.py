@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import errors as account_errors
 from accounts.audit import Action, record
+from accounts.errors import DomainError
 from accounts.models import User, Workspace
+from features import registry
 
-from .models import Plan, Subscription
-from .selectors import default_plan
+from . import errors
+from .models import Plan, Subscription, SubscriptionStatus
+from .selectors import active_member_count, current_subscription, default_plan, price_text
 
 
 def add_month(moment: datetime) -> datetime:
@@ -39,5 +44,150 @@ def subscription_start(*, actor: User | None, workspace: Workspace, plan: Plan |
     record(
         actor=actor, workspace=workspace, action=Action.SUBSCRIPTION_STARTED, target=subscription,
         after={"plan": plan.name},
+    )
+    return subscription
+
+
+# --- Changing plan (R-FEAT-3) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitChange:
+    """One limit of the plan before and after a change; None means no limit."""
+
+    label: str
+    before: int | None
+    after: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def lower(self) -> bool:
+        """Whether the new plan allows less than the current one."""
+        if self.after is None:
+            return False
+        return self.before is None or self.after < self.before
+
+
+@dataclass(frozen=True)
+class PlanChangePreview:
+    """What moving ``workspace`` from its current plan to ``target`` would change, shown
+    before the change is confirmed. Features are registry labels, in registry order."""
+
+    current: Plan
+    target: Plan
+    features_gained: tuple[str, ...]
+    features_lost: tuple[str, ...]
+    active_members: int
+    seats_over: int
+    limits: tuple[LimitChange, ...]
+    price_before: str
+    price_after: str
+    training_before: bool
+    training_after: bool
+    agent_sharing_lost: bool
+    # Why the change would be refused; empty when it may go ahead.
+    refusal: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current.pk == self.target.pk
+
+    @property
+    def training_changed(self) -> bool:
+        return self.training_before != self.training_after
+
+    @property
+    def limits_lowered(self) -> tuple[LimitChange, ...]:
+        return tuple(limit for limit in self.limits if limit.lower)
+
+
+def _limits(current: Plan, target: Plan) -> tuple[LimitChange, ...]:
+    return (
+        LimitChange("Seats", current.seat_limit, target.seat_limit),
+        LimitChange("Requests per minute", current.requests_per_minute, target.requests_per_minute),
+        LimitChange("Tokens per minute", current.tokens_per_minute, target.tokens_per_minute),
+        LimitChange("Monthly token cap", current.monthly_token_cap, target.monthly_token_cap),
+    )
+
+
+def _labels(keys: frozenset[str]) -> tuple[str, ...]:
+    return tuple(f.label for f in registry.FEATURES if f.key in keys)
+
+
+def change_refusal(*, current: Plan, target: Plan, active_members: int) -> str:
+    """Why a workspace on ``current`` with ``active_members`` cannot move to ``target``, or
+    "" when it can. One rule for the preview and the change itself."""
+    if current.pk == target.pk:
+        return errors.PLAN_IS_CURRENT.format(plan=target.name)
+    if not target.is_active:
+        return errors.PLAN_INACTIVE.format(plan=target.name)
+    if not target.self_serve:
+        return errors.PLAN_CONTACT_SALES.format(plan=target.name)
+    if target.seat_limit is not None and active_members > target.seat_limit:
+        return errors.seats_over(limit=target.seat_limit, active=active_members)
+    return ""
+
+
+def plan_change_preview(*, workspace: Workspace, plan: Plan) -> PlanChangePreview:
+    """The effects of moving ``workspace`` to ``plan``: a pure read, two or three queries."""
+    subscription = current_subscription(workspace)
+    current = subscription.plan if subscription is not None else default_plan()
+    active = active_member_count(workspace)
+    before, after = current.feature_keys, plan.feature_keys
+    return PlanChangePreview(
+        current=current,
+        target=plan,
+        features_gained=_labels(after - before),
+        features_lost=_labels(before - after),
+        active_members=active,
+        seats_over=max(0, active - plan.seat_limit) if plan.seat_limit is not None else 0,
+        limits=_limits(current, plan),
+        price_before=price_text(current),
+        price_after=price_text(plan),
+        training_before=current.trains_on_data_by_default,
+        training_after=plan.trains_on_data_by_default,
+        agent_sharing_lost=current.allows_agent_sharing and not plan.allows_agent_sharing,
+        refusal=change_refusal(current=current, target=plan, active_members=active),
+    )
+
+
+@transaction.atomic
+def subscription_change_plan(*, actor: User, workspace: Workspace, plan: Plan) -> Subscription:
+    """Move ``workspace`` to ``plan``: the current subscription ends now and a new one starts
+    on the plan with a fresh monthly cycle. Refused (DomainError) for the current plan, an
+    inactive or sales-arranged plan, a seat limit below the active members, or a suspended
+    workspace."""
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    if ws.is_suspended:
+        raise DomainError(account_errors.WORKSPACE_SUSPENDED)
+    # Fresh from the database: staff may have changed the plan since the page was shown.
+    target = Plan.objects.filter(pk=plan.pk).first()
+    if target is None:
+        raise DomainError(errors.PLAN_INACTIVE.format(plan=plan.name))
+    current = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .filter(workspace=ws, ended_at__isnull=True)
+        .first()
+    )
+    current_plan = current.plan if current is not None else default_plan()
+    refusal = change_refusal(current=current_plan, target=target, active_members=active_member_count(ws))
+    if refusal:
+        raise DomainError(refusal)
+    now = timezone.now()
+    if current is not None:
+        current.ended_at = now
+        current.status = SubscriptionStatus.ENDED
+        current.save(update_fields=["ended_at", "status"])
+    subscription = Subscription.objects.create(
+        workspace=ws, plan=target, started_at=now, current_period_start=now,
+        current_period_end=add_month(now), created_by=actor,
+    )
+    record(
+        actor=actor, workspace=ws, action=Action.PLAN_CHANGED, target=subscription,
+        before={"plan": current_plan.name}, after={"plan": target.name},
     )
     return subscription
