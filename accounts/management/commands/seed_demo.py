@@ -98,6 +98,9 @@ class Command(BaseCommand):
                     StaticResolver.records = {}
             if ws.join_mode != JoinMode.REQUEST:
                 services.workspace_update_join_settings(actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER)
+        import billing.demo  # noqa: PLC0415  (accounts imports no app above it at load time)
+
+        billing.demo.seed()
         import compliance.demo  # noqa: PLC0415  (accounts imports no app above it at load time)
 
         compliance.demo.seed()

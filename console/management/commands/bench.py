@@ -40,6 +40,8 @@ from accounts.models import (
 )
 from accounts.roles import Role
 from api.models import SHOWN_CHARS, ServiceToken, hash_token, new_raw_token
+from billing.models import Plan, Subscription
+from billing.services import add_month
 from console import bench_urls
 
 
@@ -228,6 +230,10 @@ class Command(BaseCommand):
         staff = User.objects.create(email=f"staff@{domain}", name="Bench Staff", password=password,
                                     is_staff=True, is_superuser=True)
         ws = Workspace.objects.create(name=f"Bench {members:,} members", slug=slug, created_by=owner)
+        # A paying workspace's plan, so feature decisions walk every level as they would there
+        # (created as the data is, without an audit event: the audit log has its own count).
+        Subscription.objects.create(workspace=ws, plan=Plan.objects.get(slug="team"), started_at=now,
+                                    current_period_start=now, current_period_end=add_month(now))
         users = User.objects.bulk_create(
             (User(email=f"m{i:06d}@{domain}", name=f"Member {i}", password=password,
                   date_joined=now - timedelta(minutes=i)) for i in range(members - 1)),
