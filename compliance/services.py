@@ -43,6 +43,7 @@ ALREADY_DECIDED = "This has already been decided."
 END_DATE_REQUIRED = "Give the last day of the authorization."
 END_DATE_PAST = "The last day of the authorization must be after today."
 GROUP_OF_OTHER_WORKSPACE = "Choose a group of the requesting workspace, or none for the whole workspace."
+MEMBER_OF_OTHER_WORKSPACE = "This member does not belong to the workspace."
 NOT_SUSPENDED = "The workspace is not suspended: there is nothing to appeal."
 OWNERS_ONLY = "Only an owner of the workspace can appeal its suspension."
 APPEAL_PENDING = "An appeal is already waiting for a decision: staff will answer it first."
@@ -217,6 +218,8 @@ def news_use_report(
     no editorial-use authorization in force covers, the use is recorded, the workspace is
     suspended at once, and its owners and the staff are emailed. The same event reported
     again does nothing. Returns the new violation, or None when there is none."""
+    if membership.workspace_id != workspace.pk:
+        raise DomainError(MEMBER_OF_OTHER_WORKSPACE)
     ws = _lock_workspace(workspace)
     state = media_state(ws)
     if not state.is_media_customer:

@@ -14,6 +14,7 @@ from accounts.models import Membership, MemberStatus, User, Workspace
 from accounts.roles import Role
 
 from .models import Appeal, EditorialAuthorization, NewsViolation
+from .services import violation_reason
 
 RETRY = {"bind": True, "autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
@@ -61,7 +62,10 @@ def send_news_violation_emails(self: object, violation_id: int) -> int:
     if violation is None:
         return 0
     ws = violation.workspace
-    context = {"workspace": ws, "violation": violation, "reason": ws.suspension_reason}
+    # The violation's own description: the workspace may have been suspended before, for
+    # another reason, which it keeps.
+    reason = violation_reason(violation.user_email, violation.occurred_at)
+    context = {"workspace": ws, "violation": violation, "reason": reason}
     sent = _send(
         "compliance_news_violation_owner", member_emails(ws, (Role.OWNER,)),
         {**context, "appeal_url": appeal_url(ws)},

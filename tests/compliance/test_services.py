@@ -287,6 +287,12 @@ def test_the_same_event_reported_twice_counts_once(
     assert len(mail.outbox) == 2  # the owner and the staff user, once
 
 
+def test_a_member_of_another_workspace_is_refused(media: Workspace, other_workspace_member: Membership) -> None:
+    with pytest.raises(DomainError, match=services.MEMBER_OF_OTHER_WORKSPACE):
+        report(media, other_workspace_member)
+    assert not NewsViolation.objects.exists()
+
+
 def test_another_event_while_suspended_is_recorded_and_the_suspension_kept(
     media: Workspace, owner: Membership, member: Membership
 ) -> None:
