@@ -87,6 +87,9 @@ def json_body(request: HttpRequest) -> Any:
     except UnicodeDecodeError as exc:
         detail = "it is not encoded in UTF-8"
         raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+    except RecursionError as exc:
+        detail = "it is nested too deeply"
+        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
 
 
 def _occurred_at(value: object) -> datetime | str:

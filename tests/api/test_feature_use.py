@@ -141,7 +141,7 @@ def test_an_integrity_error_that_is_not_a_replay_is_not_hidden(member, owner, mo
 # --- Bad requests ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", ["{", "", "not json", '{"event_id": "a",}', b"\xff\xfe\x00"])
+@pytest.mark.parametrize("body", ["{", "", "not json", '{"event_id": "a",}', b"\xff\xfe\x00", "[" * 100_000])
 def test_malformed_json_is_400(api, member, owner, body: str) -> None:
     response = report(api, "acme", body)
     assert response.status_code == 400
