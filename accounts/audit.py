@@ -73,6 +73,8 @@ class Action:
     SUBSCRIPTION_STARTED = "subscription.started"
     PLAN_CHANGED = "subscription.plan_changed"
     # features
+    FEATURE_RULE_CHANGED = "feature.rule_changed"
+    FEATURE_SWITCHED = "feature.switched"
     # compliance
     MEDIA_STATUS_CHANGED = "media_status.changed"
     EDITORIAL_REQUESTED = "editorial_request.created"

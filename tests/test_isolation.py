@@ -44,6 +44,7 @@ from accounts.models import (
 from accounts.roles import Role
 from billing.models import Plan, Subscription
 from compliance.models import Appeal, EditorialAuthorization, MediaStatusChange, NewsViolation
+from features.models import FeatureOptOut, FeatureRule
 from tests.factories import (
     DomainFactory,
     GroupFactory,
@@ -71,6 +72,11 @@ KNOWN_NAMES = {
     "ws:compliance",
     "ws:editorial_request",
     "ws:appeal",
+    "ws:features",
+    "ws:feature_rule",
+    "ws:feature_why",
+    "ws:my_features",
+    "ws:my_feature_switch",
 }
 
 # Fields a careless view could act on: a POST carries them all, so a view that forgets its
@@ -89,6 +95,10 @@ HOSTILE_POST = {
     "reason": "Taken over",
     "requested_scope": "Everyone",
     "statement": "Lift it",
+    "feature": "web_search",
+    "effect": "deny",
+    "target": "workspace",
+    "on": "0",
 }
 
 
@@ -138,6 +148,8 @@ PATTERN_KWARG_VALUES: dict[tuple[str, str], Filler] = {
     ("ws:join_request_decline", "pk"): lambda w: w.join_request.pk,
     # Plans are the platform's catalogue, shared by every workspace (loaded by migrations).
     ("ws:plan_change", "plan_slug"): lambda w: "team",
+    # Features are the registry's keys, the same in every workspace.
+    ("ws:feature_why", "feature"): lambda w: "web_search",
 }
 
 # (pattern name, parameter name) of parameters that name the platform's catalogue (plans),
@@ -245,6 +257,7 @@ SNAPSHOT_MODELS: list[type[models.Model]] = [
     User, Workspace, Membership, Group, Invitation, Domain, JoinRequest, AuditEvent, TermsAcceptance,
     Plan, Subscription,
     MediaStatusChange, EditorialAuthorization, NewsViolation, Appeal,
+    FeatureRule, FeatureOptOut,
 ]
 
 

@@ -1,0 +1,254 @@
+"""What the admins' feature matrix draws (R-WS-6): one cell per feature and target, with
+the rule set there and, for members, the decision. Pure Python over facts already loaded,
+so a page of the matrix costs no query per cell; every decision shown comes from
+``features.decisions``.
+
+A page of the matrix holds about a thousand cells (50 members and 25 groups by 12
+features), each a small form. Their markup is written here, with the values escaped,
+rather than by the template engine: at that count the engine's per-node cost made the
+page several times slower than everything else on it together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.models import Group, Membership
+
+from . import registry
+from .decisions import INHERIT, Decision, MemberFacts, WorkspaceFacts, evaluate
+from .forms import GROUP, MEMBER, WORKSPACE
+from .registry import Feature
+
+
+@dataclass(frozen=True)
+class Column:
+    feature: Feature
+    in_plan: bool
+    # Verified news in a Media Customer workspace: admins cannot allow it (R-MEDIA-2).
+    media_locked: bool
+
+
+@dataclass(frozen=True)
+class FormBits:
+    """What every cell's form shares in one response: where it posts, its hidden fields
+    (the CSRF token, and the search and pages to come back to without JavaScript), and
+    the base of the "why" URLs. Built with ``format_html``: already escaped."""
+
+    rule_url: str
+    hidden: SafeString
+    why_base: str = ""
+
+
+@dataclass
+class Cell:
+    feature: Feature
+    target: str  # "workspace", "group" or "member"
+    target_id: int | None
+    effect: str  # "allow", "deny" or "inherit"
+    dom_id: str
+    label: str  # the accessible name of the cell's control
+    no_allow: bool = False  # the "Allow" choice is refused here
+    locked: bool = False  # the whole control is disabled
+    error: str = ""
+    decision: Decision | None = None
+    why_url: str = ""
+    # The cell's form, and its whole markup: <td>, the form, and for a member the
+    # decision with its "why" popover.
+    form: SafeString = field(default_factory=lambda: mark_safe(""))  # noqa: S308
+    html: SafeString = field(default_factory=lambda: mark_safe(""))  # noqa: S308
+
+
+@dataclass
+class WorkspaceRow:
+    column: Column
+    cell: Cell
+    # What a member with no group rule and no rule of their own gets.
+    baseline: Decision
+
+    @property
+    def feature(self) -> Feature:
+        return self.column.feature
+
+
+@dataclass
+class GroupRow:
+    group: Group
+    cells: list[Cell]
+
+    @property
+    def cells_html(self) -> SafeString:
+        return _join(self.cells)
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    cells: list[Cell]
+
+    @property
+    def cells_html(self) -> SafeString:
+        return _join(self.cells)
+
+
+def _join(cells: list[Cell]) -> SafeString:
+    return mark_safe("".join(c.html for c in cells))  # noqa: S308 (each cell's markup is escaped)
+
+
+# --- Markup ------------------------------------------------------------------------------
+
+_EFFECTS = (("inherit", "Inherit"), ("allow", "Allow"), ("deny", "Deny"))
+_EFFECT_VALUES = frozenset(e for e, _ in _EFFECTS)
+_CELL = '<td class="fcell">{form}{why}</td>'
+_FORM = (
+    '<form class="rule-form" method="post" action="{url}" hx-post="{url}" hx-trigger="change, submit">{hidden}'
+    '<input type="hidden" name="feature" value="{feature}"><input type="hidden" name="target" value="{target}">'
+    "{target_id}"
+    '<label class="visually-hidden" for="{id}">{label}</label>'
+    '<select id="{id}" name="effect" class="rule rule-{effect}"{disabled}{invalid}>{options}</select>'
+    "{button}{error}</form>"
+)
+_SET_BUTTON = '<noscript><button type="submit" class="btn btn-sm">Set</button></noscript>'
+_WHY = (
+    '<details class="why" hx-get="{url}" hx-trigger="toggle once" hx-target="find .why-body" hx-swap="innerHTML">'
+    '<summary class="dec-{css}"><span aria-hidden="true">{mark}</span>'
+    '<span class="visually-hidden">{word}: why?</span></summary>'
+    '<div class="why-body"><a href="{url}">{reason}</a></div></details>'
+)
+
+
+def _options(effect: str, no_allow: bool) -> str:
+    return "".join(
+        f'<option value="{value}"{" selected" if value == effect else ""}'
+        f'{" disabled" if no_allow and value == "allow" else ""}>{label}</option>'
+        for value, label in _EFFECTS
+    )
+
+
+# Three effects, with or without "Allow" refused: six variants, built once.
+_OPTIONS = {(e, no_allow): _options(e, no_allow) for e, _ in _EFFECTS for no_allow in (False, True)}
+
+
+def _draw(cell: Cell, bits: FormBits) -> Cell:
+    """Write the cell's markup from its fields. Keys, ids and URLs are the console's own
+    (registry keys, primary keys, reversed URLs); names, emails and messages are escaped."""
+    error_id = f"{cell.dom_id}-error"
+    form = _FORM.format(
+        url=bits.rule_url,
+        hidden=bits.hidden,
+        feature=cell.feature.key,
+        target=cell.target,
+        target_id=f'<input type="hidden" name="target_id" value="{int(cell.target_id)}">' if cell.target_id else "",
+        id=cell.dom_id,
+        label=escape(cell.label),
+        effect=cell.effect if cell.effect in _EFFECT_VALUES else INHERIT,
+        disabled=" disabled" if cell.locked else "",
+        invalid=f' aria-invalid="true" aria-describedby="{error_id}"' if cell.error else "",
+        options=_OPTIONS.get((cell.effect, cell.no_allow), _OPTIONS[(INHERIT, cell.no_allow)]),
+        button="" if cell.locked else _SET_BUTTON,
+        error=f'<p class="error" id="{error_id}" role="alert">{escape(cell.error)}</p>' if cell.error else "",
+    )
+    why = ""
+    if cell.decision is not None:
+        allowed = cell.decision.allowed
+        why = _WHY.format(
+            url=cell.why_url,
+            css="yes" if allowed else "no",
+            mark="✓" if allowed else "✕",
+            word="Allowed" if allowed else "Denied",
+            reason=escape(cell.decision.reason),
+        )
+    cell.form = mark_safe(form)  # noqa: S308 (see above)
+    cell.html = mark_safe(_CELL.format(form=form, why=why))  # noqa: S308
+    return cell
+
+
+# --- Building the rows -------------------------------------------------------------------
+
+
+def columns(facts: WorkspaceFacts) -> list[Column]:
+    media = facts.media.is_media_customer
+    return [
+        Column(f, f.key in facts.plan_features, media and f.key == registry.NEWS)
+        for f in registry.FEATURES
+    ]
+
+
+def column(facts: WorkspaceFacts, key: str) -> Column:
+    return next(c for c in columns(facts) if c.feature.key == key)
+
+
+def baseline(feature: Feature, facts: WorkspaceFacts) -> Decision:
+    """The decision for an active member without groups or rules of their own: the
+    workspace-wide outcome, computed by the one decision function."""
+    return evaluate(feature, facts, MemberFacts(membership_id=0, active=True))
+
+
+def workspace_cell(col: Column, effect: str, bits: FormBits, *, exceptions: bool = False, error: str = "") -> Cell:
+    return _draw(Cell(
+        feature=col.feature, target=WORKSPACE, target_id=None, effect=effect,
+        dom_id=f"rule-w-{col.feature.key}", label=f"{col.feature.label} for everyone",
+        no_allow=col.media_locked,
+        # Verified news of a Media Customer is blocked above any admin's rule: the control
+        # is off, unless an editorial-use authorization is in force (admins may then still
+        # deny it) or an allow set before the status needs taking back.
+        locked=col.media_locked and not exceptions and effect != "allow",
+        error=error,
+    ), bits)
+
+
+def workspace_row(col: Column, facts: WorkspaceFacts, bits: FormBits, *, error: str = "") -> WorkspaceRow:
+    effect = facts.workspace_rules.get(col.feature.key, INHERIT)
+    cell = workspace_cell(col, effect, bits, exceptions=bool(facts.media.exceptions), error=error)
+    return WorkspaceRow(col, cell, baseline(col.feature, facts))
+
+
+def workspace_rows(facts: WorkspaceFacts, bits: FormBits) -> list[WorkspaceRow]:
+    return [workspace_row(col, facts, bits) for col in columns(facts)]
+
+
+def group_cell(col: Column, group: Group, effect: str, bits: FormBits, *, error: str = "") -> Cell:
+    return _draw(Cell(
+        feature=col.feature, target=GROUP, target_id=group.pk, effect=effect,
+        dom_id=f"rule-g{group.pk}-{col.feature.key}", label=f"{col.feature.label} for the group {group.name}",
+        no_allow=col.media_locked, error=error,
+    ), bits)
+
+
+def group_rows(facts: WorkspaceFacts, cols: list[Column], groups: Iterable[Group], bits: FormBits) -> list[GroupRow]:
+    rules = facts.group_rules
+    return [
+        GroupRow(g, [group_cell(col, g, rules.get((g.pk, col.feature.key), INHERIT), bits) for col in cols])
+        for g in groups
+    ]
+
+
+def member_cell(
+    col: Column, membership: Membership, effect: str, decision: Decision, bits: FormBits, *, error: str = ""
+) -> Cell:
+    key = col.feature.key
+    return _draw(Cell(
+        feature=col.feature, target=MEMBER, target_id=membership.pk, effect=effect,
+        dom_id=f"rule-m{membership.pk}-{key}", label=f"{col.feature.label} for {membership.user.email}",
+        no_allow=col.media_locked, error=error, decision=decision,
+        why_url=f"{bits.why_base}{membership.pk}/{key}/",
+    ), bits)
+
+
+def member_rows(
+    cols: list[Column],
+    memberships: Iterable[Membership],
+    rules: Mapping[tuple[int, str], str],
+    decisions: Mapping[int, Mapping[str, Decision]],
+    bits: FormBits,
+) -> list[MemberRow]:
+    return [
+        MemberRow(m, [
+            member_cell(col, m, rules.get((m.pk, col.feature.key), INHERIT), decisions[m.pk][col.feature.key], bits)
+            for col in cols
+        ])
+        for m in memberships
+    ]
