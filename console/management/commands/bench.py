@@ -41,8 +41,10 @@ from accounts.models import (
 from accounts.roles import Role
 from api.models import SHOWN_CHARS, ServiceToken, hash_token, new_raw_token
 from billing.models import Plan, Subscription
-from billing.services import add_month
+from billing.selectors import current_subscription
+from billing.services import add_month, subscription_start
 from console import bench_urls
+from features.models import FeatureOptOut, FeatureRule
 
 
 @dataclass
@@ -78,6 +80,9 @@ class Command(BaseCommand):
         if sizes["members"] < 2:
             sizes["members"] = 2
         ws, owner, staff = self._dataset(**sizes)
+        if current_subscription(ws) is None:
+            # Data built before workspaces had plans: decide features on the Team plan.
+            subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
 
         console_client = Client(raise_request_exception=False)
         console_client.force_login(owner)
@@ -105,6 +110,10 @@ class Command(BaseCommand):
              f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&{filtered}"),
             ("Audit log, middle of the log", f"{audit}?before={deep_cursor}",
              f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&p={deep_admin_page}"),
+            # Every feature against the workspace, a page of groups and a page of members
+            # with their decisions; the admin lists the workspace's rules.
+            ("Features matrix", reverse("ws:features", args=[ws.slug]),
+             f"{reverse('admin:features_featurerule_changelist')}?{wsq}"),
         ]
         n, warmup = max(1, opts["requests"]), max(0, opts["warmup"])
         rows = []
@@ -261,6 +270,7 @@ class Command(BaseCommand):
                 if i % 3 == 0 and groups > 1:
                     links.append(through(group_id=group_rows[(i + 1) % groups].pk, membership_id=m.pk))
             through.objects.bulk_create(links, batch_size=batch)
+        self._feature_rules(ws, group_rows, memberships)
         statuses = [InvitationStatus.PENDING] * 7 + [
             InvitationStatus.ACCEPTED, InvitationStatus.REVOKED, InvitationStatus.EXPIRED,
         ]
@@ -290,3 +300,22 @@ class Command(BaseCommand):
             batch_size=batch,
         )
         return ws, owner, staff
+
+    @staticmethod
+    def _feature_rules(ws: Workspace, groups: list[Group], memberships: list[Membership]) -> None:
+        """Rules at every level, as admins set them: a few for the whole workspace, some
+        groups denying or allowing, some members with their own rule or switch."""
+        rules = [
+            FeatureRule(workspace=ws, feature="memory", effect="allow"),
+            FeatureRule(workspace=ws, feature="fine_tuning", effect="deny"),
+        ]
+        rules += [FeatureRule(workspace=ws, group=g, feature="web_search", effect="deny") for g in groups[::10]]
+        rules += [FeatureRule(workspace=ws, group=g, feature="image_generation", effect="deny") for g in groups[3::7]]
+        rules += [FeatureRule(workspace=ws, group=g, feature="connectors", effect="allow") for g in groups[1::5]]
+        rules += [FeatureRule(workspace=ws, membership=m, feature="canvas", effect="deny") for m in memberships[::25]]
+        rules += [FeatureRule(workspace=ws, membership=m, feature="memory", effect="deny") for m in memberships[5::40]]
+        FeatureRule.objects.bulk_create(rules, batch_size=2000)
+        FeatureOptOut.objects.bulk_create(
+            (FeatureOptOut(workspace=ws, membership=m, feature="web_search") for m in memberships[2::30]),
+            batch_size=2000,
+        )
