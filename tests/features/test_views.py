@@ -4,19 +4,21 @@ and its cells, the "why" popover, and My features with the user's own switch."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Workspace
 from accounts.roles import Role
 from billing.models import Plan
 from billing.services import subscription_start
-from compliance.models import MediaSource, MediaStatusChange
+from compliance.models import EditorialAuthorization, MediaSource, MediaStatusChange, RequestStatus
 from features import errors
 from features.models import FeatureOptOut, FeatureRule
 from tests.conftest import HTMX, login
@@ -172,6 +174,31 @@ def test_news_is_locked_for_a_media_customer(owner_client, workspace, member, gr
     assert '<option value="allow" disabled>' in member_news and "Media Customer" in member_news
     # Other features are untouched.
     assert '<option value="allow" disabled>' not in between(body, '<tr id="feature-canvas">', "</tr>")
+
+
+def test_news_can_still_be_denied_for_everyone_under_an_editorial_authorization(owner_client, workspace) -> None:
+    media_customer(workspace)
+    EditorialAuthorization.objects.create(
+        workspace=workspace, reason="Newsroom", requested_scope="Everyone", status=RequestStatus.APPROVED,
+        ends_on=timezone.now().date() + timedelta(days=30),
+    )
+    news = between(owner_client.get(url("features")).content.decode(), '<tr id="feature-news">', "</tr>")
+    assert 'class="rule rule-inherit">' in news and '<option value="allow" disabled>' in news
+    r = rule_post(owner_client, feature="news", effect="deny", target="workspace")
+    assert toast(r) == "Verified news: denied for everyone."
+
+
+def test_groups_are_paged_and_plain_posts_come_back_to_the_page(owner_client, workspace) -> None:
+    groups = [GroupFactory(workspace=workspace, name=f"Team {i:02d}") for i in range(26)]
+    body = owner_client.get(url("features")).content.decode()
+    assert 'aria-label="Pages of groups"' in body and "Team 24" in body and "Team 25" not in body
+    r = owner_client.get(url("features"), {"gpage": 2}, HTTP_HX_TARGET="groups-matrix", **HTMX)
+    page = r.content.decode()
+    assert page.lstrip().startswith('<div id="groups-matrix"') and "Team 25" in page and "Team 00" not in page
+    assert 'name="back" value="gpage=2"' in page
+    r = rule_post(owner_client, htmx=False, feature="canvas", effect="allow", target="group",
+                  target_id=groups[25].pk, back="gpage=2")
+    assert r["Location"] == f"{url('features')}?gpage=2#group-rules"
 
 
 def test_news_allow_for_a_media_customer_is_an_error_in_the_cell(owner_client, workspace, member) -> None:
@@ -426,3 +453,12 @@ def test_my_features_queries_do_not_grow(member_client, workspace, member) -> No
     for g in workspace.groups.all():
         g.members.add(member)
     assert _queries(member_client, url("my_features")) == small
+
+
+def test_names_in_cells_are_escaped(owner_client, workspace) -> None:
+    g = GroupFactory(workspace=workspace, name='<img src=x onerror="alert(1)">')
+    m = MembershipFactory(workspace=workspace, user=UserFactory(email="x@acme.test", name="<b>Bold</b>"))
+    body = owner_client.get(url("features")).content.decode()
+    assert "<img src=x" not in body and "<b>Bold</b>" not in body
+    assert f'for="rule-g{g.pk}-canvas">Canvas for the group &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</label>' in body
+    assert f'id="rule-m{m.pk}-canvas"' in body
