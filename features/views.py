@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
@@ -47,8 +47,8 @@ INDEX = "features/index.html"
 WHY = "features/why.html"
 MINE = "features/mine.html"
 BACK_KEYS = ("q", "page", "gpage")
-# The event the matrix's members section listens to: a workspace or group rule changed
-# decisions of members on the page.
+# The event the matrix's members section listens to (hx-trigger in the template): a
+# workspace or group rule changed decisions of members on the page.
 CHANGED_EVENT = "features-changed"
 
 EFFECT_WORDS = {"allow": "allowed", "deny": "denied", "inherit": "inherited from the level above"}
@@ -64,21 +64,13 @@ def _toast(response: HttpResponse, message: str, kind: str = "ok") -> HttpRespon
     return response
 
 
-def _reverse_or(name: str, slug: str, fallback: str = "") -> str:
-    """The URL of a page another part of the console provides, or ``fallback`` while it
-    does not exist yet."""
-    try:
-        return reverse(name, args=[slug])
-    except NoReverseMatch:
-        return fallback
-
-
 def _links(ws: Workspace) -> dict[str, str]:
     return {
         "features_url": reverse("ws:features", args=[ws.slug]),
         "groups_url": reverse("ws:groups", args=[ws.slug]),
-        "compliance_url": _reverse_or("ws:compliance", ws.slug, f"/w/{ws.slug}/compliance/"),
-        "plans_url": _reverse_or("ws:plans", ws.slug) or _reverse_or("ws:plan", ws.slug),
+        # Where a Media Customer asks for editorial use, and where plans are compared.
+        "compliance_url": reverse("ws:compliance", args=[ws.slug]),
+        "plans_url": reverse("ws:plans", args=[ws.slug]),
     }
 
 
