@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import import_module
 
 import pytest
 from django.core.cache import cache
@@ -25,6 +26,29 @@ def _clean_state() -> Iterator[None]:
     StaticResolver.records = {}
     yield
     StaticResolver.records = {}
+
+
+@pytest.fixture(autouse=True)
+def _plan_catalogue(request: pytest.FixtureRequest) -> None:
+    """The plans a data migration loads, for every test that uses the database. A
+    transactional test (the browser and worker tests) empties the database when it ends,
+    the catalogue with it, and under xdist a test of another file may run next."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    from billing.models import Plan  # noqa: PLC0415
+
+    if not Plan.objects.exists():
+        from django.apps import apps  # noqa: PLC0415
+
+        import_module("billing.migrations.0002_catalogue").load(apps, None)
 
 
 @pytest.fixture

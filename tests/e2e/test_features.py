@@ -5,10 +5,8 @@ that Web search is denied, and why, then switches another feature off for themse
 from __future__ import annotations
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
@@ -21,12 +19,6 @@ from tests.factories import PASSWORD, GroupFactory, MembershipFactory, UserFacto
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(autouse=True)
-def _plans(transactional_db: None) -> None:
-    """The plan catalogue that a migration loads: an earlier transactional test may have
-    emptied the database, plans included."""
-    import_module("billing.migrations.0002_catalogue").load(apps, None)
 
 
 def make_workspace() -> tuple[Membership, Membership]:

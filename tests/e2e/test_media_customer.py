@@ -7,10 +7,8 @@ staff member opens the appeal from their email and grants it in the admin."""
 from __future__ import annotations
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership, Workspace
@@ -26,12 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OWNER = "olivia@ledger.test"
 STAFF = "sam@console.test"
 
-
-@pytest.fixture(autouse=True)
-def _plans(transactional_db: None) -> None:
-    """The plan catalogue that a migration loads: a transactional test empties the
-    database when it ends, plans included, so a test that runs after one finds none."""
-    import_module("billing.migrations.0002_catalogue").load(apps, None)
 
 
 def test_media_customer_declares_requests_is_suspended_and_appeals(page: Page, new_page: NewPage) -> None:
