@@ -188,3 +188,8 @@ def test_overview_recent_activity_for_admins_only(client: Client, owner: Members
     assert "Recent activity" in body and "group.created" in body
     body = login(client, member.user).get("/w/acme/").content.decode()
     assert "Recent activity" not in body and "group.created" not in body
+
+
+def test_settings_lead_to_the_media_customer_declaration(owner_client: Client) -> None:
+    body = owner_client.get(SETTINGS).content.decode()
+    assert "Media Customer status" in body and 'href="/w/acme/compliance/"' in body
