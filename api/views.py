@@ -20,7 +20,7 @@ from accounts.models import Membership
 from accounts.roles import Role
 from billing.selectors import entitlements
 from features import registry
-from features.decisions import Decision, decide_all
+from features.decisions import Decision, decide_all, load_workspace_facts
 
 from . import errors, selectors, services
 from .auth import authenticate
@@ -92,8 +92,9 @@ def member_features(request: HttpRequest, slug: str, member: str) -> HttpRespons
                        fields={"feature": unknown_feature_message(only)})
     membership = _member_or_404(slug, member)
     workspace = membership.workspace
-    plan = entitlements(workspace).plan
-    decisions = decide_all(membership)
+    facts = load_workspace_facts(workspace)
+    plan = (facts.entitlements or entitlements(workspace)).plan
+    decisions = decide_all(membership, facts=facts)
     features = [_decision_json(d) for d in decisions.values() if only is None or d.key == only]
     return JsonResponse({
         "workspace": {

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from accounts.models import Group, Membership, MemberStatus, Workspace
-from billing.selectors import entitlements
+from billing.selectors import Entitlements, entitlements
 from compliance.selectors import MediaState, media_state
 
 from . import registry
@@ -98,6 +98,8 @@ class WorkspaceFacts:
     workspace_rules: Mapping[str, str]  # feature -> effect
     group_rules: Mapping[tuple[int, str], str]  # (group id, feature) -> effect
     group_names: Mapping[int, str]
+    # What the plan gives, for callers that show limits beside the decisions.
+    entitlements: Entitlements | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def load_workspace_facts(workspace: Workspace, rules: Iterable[FeatureRule] | No
         workspace_rules=workspace_rules,
         group_rules=group_rules,
         group_names=group_names,
+        entitlements=ent,
     )
 
 
@@ -277,12 +280,17 @@ def load_member_facts(workspace: Workspace, memberships: list[Membership]) -> di
 
 
 def decide_many(
-    workspace: Workspace, memberships: list[Membership], features: Iterable[str] = registry.KEYS
+    workspace: Workspace,
+    memberships: list[Membership],
+    features: Iterable[str] = registry.KEYS,
+    *,
+    facts: WorkspaceFacts | None = None,
 ) -> dict[int, dict[str, Decision]]:
     """Decisions for many members of one workspace, by membership id then feature key, in a
-    fixed number of queries whatever the number of members, groups and rules."""
+    fixed number of queries whatever the number of members, groups and rules. A caller that
+    has loaded the workspace's facts for this request passes them as ``facts``."""
     chosen = [registry.get(k) for k in features]
-    ws_facts = load_workspace_facts(workspace)
+    ws_facts = facts if facts is not None else load_workspace_facts(workspace)
     member_facts = load_member_facts(workspace, memberships)
     return {
         m.pk: {f.key: evaluate(f, ws_facts, member_facts[m.pk]) for f in chosen}
@@ -290,9 +298,9 @@ def decide_many(
     }
 
 
-def decide_all(membership: Membership) -> dict[str, Decision]:
+def decide_all(membership: Membership, *, facts: WorkspaceFacts | None = None) -> dict[str, Decision]:
     """Every feature's decision for one member, in the registry's order."""
-    return decide_many(membership.workspace, [membership])[membership.pk]
+    return decide_many(membership.workspace, [membership], facts=facts)[membership.pk]
 
 
 def decide(membership: Membership, feature: str) -> Decision:

@@ -96,11 +96,12 @@ def _bits(request: HttpRequest, ws: Workspace, back: str) -> matrix.FormBits:
 
 
 def _members_context(
-    request: HttpRequest, ws: Workspace, cols: list[matrix.Column], q: str, bits: matrix.FormBits
+    request: HttpRequest, ws: Workspace, facts: WorkspaceFacts, cols: list[matrix.Column], q: str,
+    bits: matrix.FormBits,
 ) -> dict[str, Any]:
     page = Paginator(selectors.matrix_members(ws, q), MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
     members = list(page.object_list)
-    decisions = decide_many(ws, members)
+    decisions = decide_many(ws, members, facts=facts)
     rules = selectors.member_rules(ws, [m.pk for m in members])
     return {
         "members_page": page,
@@ -137,12 +138,12 @@ def index(request: HttpRequest) -> HttpResponse:
     }
     target = request.htmx.target if _partial(request) else None  # type: ignore[attr-defined]
     if target == "members-matrix":
-        context.update(_members_context(request, ws, cols, q, bits))
+        context.update(_members_context(request, ws, facts, cols, q, bits))
         return TemplateResponse(request, f"{INDEX}#members-matrix", context)
     if target == "groups-matrix":
         context.update(_groups_context(request, ws, facts, cols, bits))
         return TemplateResponse(request, f"{INDEX}#groups-matrix", context)
-    context.update(_members_context(request, ws, cols, q, bits))
+    context.update(_members_context(request, ws, facts, cols, q, bits))
     context.update(_groups_context(request, ws, facts, cols, bits))
     context["workspace_rows"] = matrix.workspace_rows(facts, bits)
     return TemplateResponse(request, INDEX, context)
