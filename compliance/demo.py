@@ -38,7 +38,7 @@ def _user(email: str, name: str, password: str) -> User:
 
 @transaction.atomic
 def seed() -> Workspace:
-    from accounts.management.commands.seed_demo import OWNER_EMAIL, OWNER_PASSWORD  # noqa: PLC0415
+    from console.management.commands.seed_demo import OWNER_EMAIL, OWNER_PASSWORD  # noqa: PLC0415
 
     owner = _user(OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD)
     ws = Workspace.objects.filter(slug=SLUG).first()

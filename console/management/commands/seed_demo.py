@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+import billing.demo
+import compliance.demo
 from accounts import services
 from accounts.models import (
     Domain,
@@ -24,10 +26,13 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from api.models import ServiceToken
+from api.services import service_token_create
 
 OWNER_EMAIL = "owner@acme.example"
 OWNER_PASSWORD = "demo-console-2026"  # noqa: S105  (demo data on a developer's machine)
 STAFF_EMAIL = "staff@console.example"
+DEMO_TOKEN_NAME = "Demo gateway"
 MEMBERS = [
     ("Ada Lovelace", "ada@acme.example", Role.ADMIN),
     ("Grace Hopper", "grace@acme.example", Role.BILLING),
@@ -98,12 +103,20 @@ class Command(BaseCommand):
                     StaticResolver.records = {}
             if ws.join_mode != JoinMode.REQUEST:
                 services.workspace_update_join_settings(actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER)
-        import billing.demo  # noqa: PLC0415  (accounts imports no app above it at load time)
-
         billing.demo.seed()
-        import compliance.demo  # noqa: PLC0415  (accounts imports no app above it at load time)
-
         compliance.demo.seed()
+        token = _demo_service_token()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Workspace owner: {OWNER_EMAIL} / {OWNER_PASSWORD}")
         self.stdout.write(f"  Staff (admin at /admin/): {STAFF_EMAIL} / {OWNER_PASSWORD}")
+        if token:
+            self.stdout.write(f"  Service API token (shown once; staff create others in the admin): {token}")
+
+
+def _demo_service_token() -> str:
+    """A service token for trying the gateway's API on the demo: created on the first run
+    only, since its secret is shown once and stored hashed."""
+    if ServiceToken.objects.filter(name=DEMO_TOKEN_NAME).exists():
+        return ""
+    staff = User.objects.get(email=STAFF_EMAIL)
+    return service_token_create(actor=staff, name=DEMO_TOKEN_NAME).raw
