@@ -5,12 +5,10 @@ nothing. Acme stays a workspace that is not a Media Customer."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.db import transaction
 
 from accounts import services as account_services
-from accounts.models import Group, Membership, User, Workspace
+from accounts.models import Group, Membership, Workspace
 from accounts.roles import Role
 from billing import services as billing_services
 from billing.models import Plan
@@ -26,21 +24,11 @@ MEMBERS = [
 ]
 
 
-def _user(email: str, name: str, password: str) -> User:
-    user, created = User.objects.get_or_create(email=email, defaults={"name": name})
-    if created:
-        user.set_password(password)
-        user.save()
-        account_services.terms_accept(user=user, version=settings.TERMS_VERSION, ip=None)
-    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-    return user
-
-
 @transaction.atomic
 def seed() -> Workspace:
-    from console.management.commands.seed_demo import OWNER_EMAIL, OWNER_PASSWORD  # noqa: PLC0415
+    from console.management.commands.seed_demo import OWNER_EMAIL, demo_user  # noqa: PLC0415
 
-    owner = _user(OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD)
+    owner = demo_user(OWNER_EMAIL, "Olivia Owner")
     ws = Workspace.objects.filter(slug=SLUG).first()
     if ws is None:
         ws = account_services.workspace_create(actor=owner, name="Daily Ledger", slug=SLUG)
@@ -54,7 +42,7 @@ def seed() -> Workspace:
     if desk is None:
         desk = account_services.group_create(actor=owner, workspace=ws, name="Fact-checking desk")
     for name, email, role in MEMBERS:
-        user = _user(email, name, OWNER_PASSWORD)
+        user = demo_user(email, name)
         m = Membership.objects.filter(workspace=ws, user=user).first()
         if m is None:
             m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)

@@ -42,7 +42,7 @@ MEMBERS = [
 ]
 
 
-def _user(email: str, name: str, *, staff: bool = False) -> User:
+def demo_user(email: str, name: str, *, staff: bool = False) -> User:
     user, created = User.objects.get_or_create(
         email=email, defaults={"name": name, "is_staff": staff, "is_superuser": staff}
     )
@@ -59,8 +59,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            owner = _user(OWNER_EMAIL, "Olivia Owner")
-            _user(STAFF_EMAIL, "Sam Staff", staff=True)
+            owner = demo_user(OWNER_EMAIL, "Olivia Owner")
+            demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
             ws = Workspace.objects.filter(slug="acme").first()
             if ws is None:
                 ws = services.workspace_create(actor=owner, name="Acme Research", slug="acme")
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             if group is None:
                 group = services.group_create(actor=owner, workspace=ws, name="Research")
             for name, email, role in MEMBERS:
-                user = _user(email, name)
+                user = demo_user(email, name)
                 m = Membership.objects.filter(workspace=ws, user=user).first()
                 if m is None:
                     m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)
