@@ -21,10 +21,12 @@ def test_bench_runs_and_prints_the_table() -> None:
     assert Membership.objects.filter(workspace=ws).count() == 50
     assert AuditEvent.objects.filter(workspace=ws).count() == 200
     assert "| Page | Console median |" in text
-    for label in ("Members", "Invitations", "Audit log, first page", "Audit log, filtered by action"):
+    for label in ("Members", "Invitations", "Audit log, first page", "Audit log, filtered by action",
+                  "Features matrix"):
         assert f"| {label} |" in text
-    audit_row = next(line for line in text.splitlines() if line.startswith("| Audit log, first page |"))
-    assert "HTTP" not in audit_row  # the audit page and its admin baseline answered 200
+    for label in ("Audit log, first page", "Features matrix"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {label} |"))
+        assert "HTTP" not in row  # the page and its admin baseline answered 200
 
     # A second run reuses the data instead of creating it again.
     again = StringIO()
