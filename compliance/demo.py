@@ -26,7 +26,7 @@ MEMBERS = [
 
 @transaction.atomic
 def seed() -> Workspace:
-    from console.management.commands.seed_demo import OWNER_EMAIL, demo_user  # noqa: PLC0415
+    from console.management.commands.seed_demo import OWNER_EMAIL, demo_member, demo_user  # noqa: PLC0415
 
     owner = demo_user(OWNER_EMAIL, "Olivia Owner")
     ws = Workspace.objects.filter(slug=SLUG).first()
@@ -42,14 +42,7 @@ def seed() -> Workspace:
     if desk is None:
         desk = account_services.group_create(actor=owner, workspace=ws, name="Fact-checking desk")
     for name, email, role in MEMBERS:
-        user = demo_user(email, name)
-        m = Membership.objects.filter(workspace=ws, user=user).first()
-        if m is None:
-            m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)
-            if role != Role.MEMBER:
-                account_services.member_role_change(actor=owner, actor_membership=owner_m, membership=m, role=role)
-            else:
-                account_services.group_member_add(actor=owner, group=desk, membership=m)
+        demo_member(owner_m, desk, name=name, email=email, role=role)
     if not EditorialAuthorization.objects.filter(workspace=ws).exists():
         services.editorial_request_create(
             actor=owner, workspace=ws,

@@ -54,6 +54,19 @@ def demo_user(email: str, name: str, *, staff: bool = False) -> User:
     return user
 
 
+def demo_member(owner: Membership, group: Group, *, name: str, email: str, role: int) -> Membership:
+    """A demo member of the owner's workspace with ``role``; plain members are put in ``group``."""
+    user = demo_user(email, name)
+    m = Membership.objects.filter(workspace=owner.workspace, user=user).first()
+    if m is None:
+        m = Membership.objects.create(workspace=owner.workspace, user=user, role=Role.MEMBER)
+        if role != Role.MEMBER:
+            services.member_role_change(actor=owner.user, actor_membership=owner, membership=m, role=role)
+    if role == Role.MEMBER:
+        services.group_member_add(actor=owner.user, group=group, membership=m)
+    return m
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent)."
 
@@ -69,16 +82,7 @@ class Command(BaseCommand):
             if group is None:
                 group = services.group_create(actor=owner, workspace=ws, name="Research")
             for name, email, role in MEMBERS:
-                user = demo_user(email, name)
-                m = Membership.objects.filter(workspace=ws, user=user).first()
-                if m is None:
-                    m = Membership.objects.create(workspace=ws, user=user, role=Role.MEMBER)
-                    if role != Role.MEMBER:
-                        services.member_role_change(
-                            actor=owner, actor_membership=owner_m, membership=m, role=role
-                        )
-                if role == Role.MEMBER:
-                    services.group_member_add(actor=owner, group=group, membership=m)
+                demo_member(owner_m, group, name=name, email=email, role=role)
             if not Invitation.objects.filter(workspace=ws, email="newcomer@acme.example").exists():
                 services.invitation_create_many(
                     actor=owner, actor_membership=owner_m, workspace=ws,
