@@ -40,7 +40,7 @@ from .roles import Role, can_assign_role
 INVITATION_SALT = "accounts.invitation"
 
 
-def _on_commit_task(task_path: str, *args: object) -> None:
+def on_commit_task(task_path: str, *args: object) -> None:
     """Enqueue a Celery task once the transaction commits (never for rolled-back work)."""
 
     def send() -> None:
@@ -343,7 +343,7 @@ def invitation_create_many(
                     target_repr=email,
                     after={"email": email, "role": Role(role).label, "groups": [g.name for g in group_list]},
                 )
-                _on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
+                on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
         except IntegrityError:
             results.append(InviteResult(email, False, errors.ALREADY_INVITED))
             continue
@@ -369,7 +369,7 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
         actor=actor, workspace=inv.workspace, action=Action.INVITATION_RESENT, target=inv,
         target_repr=inv.email, after={"send_count": inv.send_count},
     )
-    _on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
+    on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
     return inv
 
 

@@ -15,6 +15,7 @@ from accounts.audit import Action, record
 from accounts.errors import DomainError
 from accounts.models import Group, Membership, MemberStatus, User, Workspace
 from accounts.roles import Perm, has_perm
+from accounts.services import on_commit_task
 
 from .models import (
     Appeal,
@@ -49,17 +50,6 @@ OWNERS_ONLY = "Only an owner of the workspace can appeal its suspension."
 APPEAL_PENDING = "An appeal is already waiting for a decision: staff will answer it first."
 STATEMENT_REQUIRED = "Explain why the suspension should be lifted."
 NOTE_REQUIRED_TO_REJECT = "Give the reason for keeping the suspension: the owners receive it."
-
-
-def _on_commit_task(task_path: str, *args: object) -> None:
-    """Enqueue a Celery task once the transaction commits (never for rolled-back work)."""
-
-    def send() -> None:
-        from django.utils.module_loading import import_string  # noqa: PLC0415
-
-        import_string(task_path).delay(*args)
-
-    transaction.on_commit(send)
 
 
 def _lock_workspace(workspace: Workspace) -> Workspace:
@@ -143,7 +133,7 @@ def editorial_request_create(
         actor=actor, workspace=ws, action=Action.EDITORIAL_REQUESTED, target=authorization,
         target_repr=ws.name, after={"reason": reason, "requested_scope": requested_scope},
     )
-    _on_commit_task("compliance.tasks.send_editorial_request_to_staff", authorization.pk)
+    on_commit_task("compliance.tasks.send_editorial_request_to_staff", authorization.pk)
     return authorization
 
 
@@ -198,7 +188,7 @@ def editorial_request_decide(
         actor=actor, workspace=auth.workspace, action=Action.EDITORIAL_DECIDED, target=auth,
         target_repr=auth.workspace.name, before={"status": RequestStatus.PENDING}, after=after,
     )
-    _on_commit_task("compliance.tasks.send_editorial_decision", auth.pk)
+    on_commit_task("compliance.tasks.send_editorial_decision", auth.pk)
     return auth
 
 
@@ -246,7 +236,7 @@ def news_use_report(
         target_repr=email,
         after={"event_id": event_id, "member": email, "occurred_at": occurred_at.astimezone(UTC).isoformat()},
     )
-    _on_commit_task("compliance.tasks.send_news_violation_emails", violation.pk)
+    on_commit_task("compliance.tasks.send_news_violation_emails", violation.pk)
     return violation
 
 
@@ -273,7 +263,7 @@ def appeal_file(*, actor: User, workspace: Workspace, statement: str) -> Appeal:
         actor=actor, workspace=ws, action=Action.APPEAL_FILED, target=appeal, target_repr=ws.name,
         after={"suspension_reason": ws.suspension_reason, "statement": statement},
     )
-    _on_commit_task("compliance.tasks.send_appeal_filed_to_staff", appeal.pk)
+    on_commit_task("compliance.tasks.send_appeal_filed_to_staff", appeal.pk)
     return appeal
 
 
@@ -300,5 +290,5 @@ def appeal_decide(*, actor: User, appeal: Appeal, grant: bool, note: str = "") -
         target_repr=a.workspace.name, before={"status": AppealStatus.PENDING},
         after={"status": a.status, **({"note": note} if note else {})},
     )
-    _on_commit_task("compliance.tasks.send_appeal_decision", a.pk)
+    on_commit_task("compliance.tasks.send_appeal_decision", a.pk)
     return a
