@@ -132,22 +132,38 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "name", "is_active", "is_staff", "date_joined", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", ("date_joined", admin.DateFieldListFilter))
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        ("date_joined", admin.DateFieldListFilter),
+    )
     search_fields = ("email", "name")
     readonly_fields = ("date_joined", "last_login", "birth_date", "guardian_consent_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name",)}),
         ("Age gate", {"fields": ("birth_date", "guardian_consent_at")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
     )
     inlines = (TermsAcceptanceInline, MembershipOfUserInline)
 
-    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type[admin.options.InlineModelAdmin]]:
+    def get_inlines(
+        self, request: HttpRequest, obj: User | None
+    ) -> list[type[admin.options.InlineModelAdmin]]:
         # A user being created has no history to show yet.
         return list(self.inlines) if obj is not None else []
 
@@ -165,7 +181,9 @@ class TermsAcceptanceAdmin(ReadOnlyAdmin):
 # --- Workspaces -----------------------------------------------------------------------
 
 
-def null_filter(title: str, parameter: str, field: str, set_label: str, unset_label: str) -> type[admin.SimpleListFilter]:
+def null_filter(
+    title: str, parameter: str, field: str, set_label: str, unset_label: str
+) -> type[admin.SimpleListFilter]:
     """A list filter on whether a date field is set (suspended, verified, ...)."""
 
     class NullFilter(admin.SimpleListFilter):
@@ -188,7 +206,8 @@ SuspendedFilter = null_filter("suspension", "suspended", "suspended_at", "Suspen
 
 class SuspendForm(forms.Form):
     reason = forms.CharField(
-        max_length=1000, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Shown to the workspace's members in the suspension notice and kept in the audit log.",
     )
 
@@ -201,20 +220,43 @@ class SuspendForm(forms.Form):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ("name", "slug", "active_members", "suspension_state", "created_at", "audit_link")
+    list_display = (
+        "name",
+        "slug",
+        "active_members",
+        "suspension_state",
+        "created_at",
+        "audit_link",
+    )
     list_filter = (SuspendedFilter, "join_mode", ("created_at", admin.DateFieldListFilter))
     search_fields = ("name", "slug")
     autocomplete_fields = ("created_by",)
     # Suspension changes only through the actions below, which record it in the log.
     readonly_fields = ("suspended_at", "suspension_reason", "active_members", "links")
-    fields = ("name", "slug", "created_by", "created_at", "join_mode", "default_role",
-              "suspended_at", "suspension_reason", "active_members", "links")
+    fields = (
+        "name",
+        "slug",
+        "created_by",
+        "created_at",
+        "join_mode",
+        "default_role",
+        "suspended_at",
+        "suspension_reason",
+        "active_members",
+        "links",
+    )
     actions = ("suspend", "reactivate")
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
-        return super().get_queryset(request).annotate(
-            active_member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_member_count=Count(
+                    "memberships", filter=Q(memberships__status=MemberStatus.ACTIVE)
+                )
+            )
         )
 
     @admin.display(description="Members", ordering="active_member_count")
@@ -250,7 +292,9 @@ class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
             done = 0
             for ws in queryset:
                 if not ws.is_suspended:
-                    services.workspace_suspend(actor=request.user, workspace=ws, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+                    services.workspace_suspend(
+                        actor=request.user, workspace=ws, reason=form.cleaned_data["reason"]
+                    )  # type: ignore[arg-type]
                     done += 1
             self.message_user(request, f"Suspended {done} workspace(s).", messages.SUCCESS)
             return None
@@ -311,14 +355,30 @@ class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ("email", "workspace", "role", "status", "invited_by", "created_at", "expires_at", "send_count")
+    list_display = (
+        "email",
+        "workspace",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "send_count",
+    )
     list_select_related = ("workspace", "invited_by")
     list_filter = ("status", "role", ("created_at", admin.DateFieldListFilter))
     search_fields = ("email", "workspace__name", "workspace__slug", "invited_by__email")
     autocomplete_fields = ("workspace", "invited_by", "accepted_by", "groups")
     # The nonce is the link's secret: never shown, never edited.
     exclude = ("nonce",)
-    readonly_fields = ("status", "created_at", "sent_at", "send_count", "accepted_at", "accepted_by")
+    readonly_fields = (
+        "status",
+        "created_at",
+        "sent_at",
+        "send_count",
+        "accepted_at",
+        "accepted_by",
+    )
     actions = ("revoke",)
     show_full_result_count = False
 
@@ -347,7 +407,15 @@ class DomainAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 @admin.register(JoinRequest)
 class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ("user", "workspace", "status", "domain", "created_at", "decided_by", "decided_at")
+    list_display = (
+        "user",
+        "workspace",
+        "status",
+        "domain",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    )
     list_select_related = ("user", "workspace", "domain", "decided_by")
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "workspace__name", "workspace__slug")
@@ -378,15 +446,34 @@ class AuditEventAdmin(ReadOnlyAdmin):
     """R-WS-8: staff search the whole log; nobody edits or deletes it. The workspace
     admin links here with ?workspace__id__exact=<id> for one workspace's log."""
 
-    list_display = ("created_at", "workspace_label", "actor_email", "action", "target_repr", "ip_address")
+    list_display = (
+        "created_at",
+        "workspace_label",
+        "actor_email",
+        "action",
+        "target_repr",
+        "ip_address",
+    )
     list_filter = (ActionFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_email", "target_repr", "=target_id", "workspace_name")
     date_hierarchy = "created_at"
     # Counting 100,000 rows twice per page is waste: one count for the paginator is enough.
     show_full_result_count = False
     list_per_page = 50
-    fields = ("created_at", "workspace", "workspace_name", "actor", "actor_email", "action",
-              "target_type", "target_id", "target_repr", "before", "after", "ip_address")
+    fields = (
+        "created_at",
+        "workspace",
+        "workspace_name",
+        "actor",
+        "actor_email",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "before",
+        "after",
+        "ip_address",
+    )
     readonly_fields = fields
 
     @admin.display(description="Workspace", ordering="workspace_name")

@@ -161,7 +161,11 @@ def audit_events(*, workspace: Workspace, filters: AuditFilters) -> models.Query
 
 
 def audit_page(
-    qs: models.QuerySet[AuditEvent], *, size: int, before: Cursor | None = None, after: Cursor | None = None
+    qs: models.QuerySet[AuditEvent],
+    *,
+    size: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
 ) -> AuditPage:
     """One page of ``qs`` (ordered newest first) without counting the rows: one query of
     ``size + 1`` rows tells whether another page follows.
@@ -173,7 +177,9 @@ def audit_page(
     if after is not None:
         rows = list(
             qs.filter(created_at__gte=after.created_at)
-            .filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id))
+            .filter(
+                Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id)
+            )
             .order_by("created_at", "id")[: size + 1]
         )
         has_more_newer = len(rows) > size

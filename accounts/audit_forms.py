@@ -24,15 +24,25 @@ CURSOR_INVALID = "This page link is not valid; start again from the newest event
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, label="Action")
     actor = forms.CharField(
-        required=False, max_length=254, label="Actor", help_text=ACTOR_HELP, strip=True,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "name@example.com", "autocomplete": "off"}),
+        required=False,
+        max_length=254,
+        label="Actor",
+        help_text=ACTOR_HELP,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "name@example.com", "autocomplete": "off"}
+        ),
     )
     date_from = forms.DateField(
-        required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+        label="From (UTC)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )
     date_to = forms.DateField(
-        required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+        label="To (UTC)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )
 
@@ -57,8 +67,10 @@ class AuditFilterForm(forms.Form):
         """The parsed filters; call only once the form is valid."""
         d = self.cleaned_data
         return AuditFilters(
-            action=d.get("action") or "", actor=d.get("actor") or "",
-            date_from=d.get("date_from"), date_to=d.get("date_to"),
+            action=d.get("action") or "",
+            actor=d.get("actor") or "",
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
         )
 
 

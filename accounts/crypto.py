@@ -31,6 +31,6 @@ def decrypt(value: str) -> str:
     if not value.startswith(PREFIX):
         raise ValueError("The stored secret is not encrypted.")
     try:
-        return _key().decrypt(value[len(PREFIX):].encode()).decode()
+        return _key().decrypt(value[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise ValueError("The stored secret cannot be decrypted with the current key.") from exc

@@ -40,10 +40,19 @@ class SignupForm(AllauthSignupForm):
         label="I am under 18 and my parent or guardian has given permission", required=False
     )
     agree_terms = forms.BooleanField(
-        label="I agree to the Terms of Service and the Privacy Policy", error_messages={"required": MUST_AGREE}
+        label="I agree to the Terms of Service and the Privacy Policy",
+        error_messages={"required": MUST_AGREE},
     )
 
-    field_order = ["name", "email", "password1", "password2", "birth_date", "guardian_consent", "agree_terms"]
+    field_order = [
+        "name",
+        "email",
+        "password1",
+        "password2",
+        "birth_date",
+        "guardian_consent",
+        "agree_terms",
+    ]
 
     @property
     def terms_version(self) -> str:
@@ -77,7 +86,11 @@ class SignupForm(AllauthSignupForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         birth = cleaned.get("birth_date")
-        if birth and age_on(birth, timezone.now().date()) < AGE_OF_MAJORITY and not cleaned.get("guardian_consent"):
+        if (
+            birth
+            and age_on(birth, timezone.now().date()) < AGE_OF_MAJORITY
+            and not cleaned.get("guardian_consent")
+        ):
             self.add_error("guardian_consent", NEEDS_GUARDIAN)
         return cleaned
 
@@ -108,7 +121,9 @@ class WorkspaceCreateForm(forms.Form):
         choices=[("yes", "Yes"), ("no", "No")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": "Answer yes or no: the answer decides whether verified news can be used."},
+        error_messages={
+            "required": "Answer yes or no: the answer decides whether verified news can be used."
+        },
     )
 
     def clean_name(self) -> str:
@@ -138,7 +153,9 @@ class JoinSettingsForm(forms.Form):
         choices=[],
         widget=forms.RadioSelect,
     )
-    default_role = forms.TypedChoiceField(label="Role of people who join by domain", coerce=int, choices=[])
+    default_role = forms.TypedChoiceField(
+        label="Role of people who join by domain", coerce=int, choices=[]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .models import JoinMode  # noqa: PLC0415

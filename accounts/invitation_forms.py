@@ -42,12 +42,17 @@ class InviteForm(forms.Form):
     emails = forms.CharField(
         label="Email addresses",
         max_length=EMAILS_MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "ada@example.org, grace@example.org"}),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "ada@example.org, grace@example.org"}
+        ),
         help_text="Paste one or many addresses, separated by commas, spaces or new lines.",
     )
     role = forms.TypedChoiceField(label="Role", coerce=int, choices=[])
     groups = forms.ModelMultipleChoiceField(
-        label="Groups", queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label="Groups",
+        queryset=Group.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, workspace: Workspace, actor_role: int, **kwargs: Any) -> None:
@@ -74,7 +79,9 @@ class DomainClaimForm(forms.Form):
     name = forms.CharField(
         label="Domain",
         max_length=253,
-        widget=forms.TextInput(attrs={"placeholder": "example.org", "autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "example.org", "autocomplete": "off", "spellcheck": "false"}
+        ),
         help_text="The part after @ in your organization's email addresses.",
     )
 

@@ -22,7 +22,9 @@ GROUP_NAME_MAX = Group._meta.get_field("name").max_length or 80
 
 GROUP_NAME_EMPTY = "Enter a name."
 GROUP_NAME_INVISIBLE = "A group name cannot contain invisible or control characters."
-GROUP_NAME_MIXED = "A word of this name mixes letters of different alphabets that look alike; retype it."
+GROUP_NAME_MIXED = (
+    "A word of this name mixes letters of different alphabets that look alike; retype it."
+)
 GROUP_NAME_TOO_LONG = f"Use at most {GROUP_NAME_MAX} characters."
 NO_SUCH_MEMBER = "No member of this workspace has this email address."
 
@@ -46,7 +48,11 @@ def _mixes_scripts(word: str) -> bool:
 def clean_group_name(raw: str) -> str:
     name = unicodedata.normalize("NFKC", raw)
     # Cc control, Cf format (zero-width, bidi overrides), Co private use, Cn unassigned.
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cn", "Cs"} for ch in name if ch not in "\t\n\r"):
+    if any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cn", "Cs"}
+        for ch in name
+        if ch not in "\t\n\r"
+    ):
         raise forms.ValidationError(GROUP_NAME_INVISIBLE)
     name = " ".join(name.split())
     if not name:
@@ -65,11 +71,17 @@ class MemberFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=MEMBER_SEARCH_MAX,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name or email", "autocomplete": "off"}
+        ),
     )
-    role = forms.TypedChoiceField(label="Role", required=False, coerce=int, empty_value=None, choices=[])
+    role = forms.TypedChoiceField(
+        label="Role", required=False, coerce=int, empty_value=None, choices=[]
+    )
     # Plain (id, name) choices: one light query, no model instances per option.
-    group = forms.TypedChoiceField(label="Group", required=False, coerce=int, empty_value=None, choices=[])
+    group = forms.TypedChoiceField(
+        label="Group", required=False, coerce=int, empty_value=None, choices=[]
+    )
     status = forms.ChoiceField(label="Status", required=False, choices=[])
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:

@@ -53,7 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # R-ACC-2: the age gate's answers are kept on the user.
     birth_date = models.DateField(null=True, blank=True)
     guardian_consent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a minor confirmed a parent's or guardian's permission."
+        null=True,
+        blank=True,
+        help_text="When a minor confirmed a parent's or guardian's permission.",
     )
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
@@ -96,7 +98,9 @@ class TermsAcceptance(models.Model):
     class Meta:
         ordering = ["-accepted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "version"], name="terms_acceptance_once_per_version")
+            models.UniqueConstraint(
+                fields=["user", "version"], name="terms_acceptance_once_per_version"
+            )
         ]
 
     def __str__(self) -> str:
@@ -126,7 +130,8 @@ class Workspace(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(default_role=Role.OWNER), name="workspace_default_role_not_owner"
+                condition=~models.Q(default_role=Role.OWNER),
+                name="workspace_default_role_not_owner",
             )
         ]
 
@@ -149,7 +154,9 @@ class Membership(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.PositiveSmallIntegerField(choices=Role.choices, default=Role.MEMBER)
-    status = models.CharField(max_length=12, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
+    status = models.CharField(
+        max_length=12, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
+    )
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -212,13 +219,17 @@ class Invitation(models.Model):
         max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
     )
     nonce = models.CharField(max_length=64, default=_new_token)
-    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(default=timezone.now)
     send_count = models.PositiveIntegerField(default=1)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -230,7 +241,9 @@ class Invitation(models.Model):
                 name="invitation_one_pending_per_email",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "status", "created_at"], name="invitation_ws_status")]
+        indexes = [
+            models.Index(fields=["workspace", "status", "created_at"], name="invitation_ws_status")
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} to {self.workspace}"
@@ -248,7 +261,9 @@ class Domain(models.Model):
     name = models.CharField(max_length=253)
     token = models.CharField(max_length=64, default=_new_token)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
@@ -257,7 +272,9 @@ class Domain(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), condition=models.Q(verified_at__isnull=False), name="domain_verified_once"
+                Lower("name"),
+                condition=models.Q(verified_at__isnull=False),
+                name="domain_verified_once",
             ),
             models.UniqueConstraint("workspace", Lower("name"), name="domain_unique_per_workspace"),
         ]
@@ -289,7 +306,9 @@ class JoinRequest(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -321,7 +340,9 @@ class AuditEvent(models.Model):
         Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
     workspace_name = models.CharField(max_length=100, blank=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_email = models.CharField(max_length=254, blank=True, help_text="Empty for the system.")
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)

@@ -11,7 +11,9 @@ from . import services
 
 
 @receiver(email_confirmed)
-def join_by_domain_on_confirm(sender: object, request: Any, email_address: Any, **kwargs: Any) -> None:
+def join_by_domain_on_confirm(
+    sender: object, request: Any, email_address: Any, **kwargs: Any
+) -> None:
     services.domain_autojoin(user=email_address.user)
 
 

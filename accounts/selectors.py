@@ -17,7 +17,9 @@ MEMBER_SEARCH_MAX = 100
 def _with_groups(qs: QuerySet[Membership]) -> QuerySet[Membership]:
     # One extra query for all the groups of a page, whatever the page size.
     return qs.select_related("user").prefetch_related(
-        Prefetch("groups", queryset=Group.objects.only("id", "name", "workspace_id").order_by("name"))
+        Prefetch(
+            "groups", queryset=Group.objects.only("id", "name", "workspace_id").order_by("name")
+        )
     )
 
 

@@ -77,7 +77,10 @@ def workspace_create(*, actor: User, name: str, slug: str) -> Workspace:
         raise DomainError(errors.SLUG_TAKEN, field="slug") from exc
     Membership.objects.create(workspace=workspace, user=actor, role=Role.OWNER)
     record(
-        actor=actor, workspace=workspace, action=Action.WORKSPACE_CREATED, target=workspace,
+        actor=actor,
+        workspace=workspace,
+        action=Action.WORKSPACE_CREATED,
+        target=workspace,
         after={"name": workspace.name, "slug": workspace.slug},
     )
     return workspace
@@ -97,7 +100,11 @@ def workspace_update_join_settings(
     ws.default_role = default_role
     ws.save(update_fields=["join_mode", "default_role"])
     record(
-        actor=actor, workspace=ws, action=Action.WORKSPACE_UPDATED, target=ws, before=before,
+        actor=actor,
+        workspace=ws,
+        action=Action.WORKSPACE_UPDATED,
+        target=ws,
+        before=before,
         after={"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label},
     )
     return ws
@@ -111,7 +118,13 @@ def workspace_suspend(*, actor: User | None, workspace: Workspace, reason: str) 
     ws.suspended_at = timezone.now()
     ws.suspension_reason = reason
     ws.save(update_fields=["suspended_at", "suspension_reason"])
-    record(actor=actor, workspace=ws, action=Action.WORKSPACE_SUSPENDED, target=ws, after={"reason": reason})
+    record(
+        actor=actor,
+        workspace=ws,
+        action=Action.WORKSPACE_SUSPENDED,
+        target=ws,
+        after={"reason": reason},
+    )
     return ws
 
 
@@ -132,7 +145,11 @@ def workspace_reactivate(*, actor: User | None, workspace: Workspace) -> Workspa
 
 
 def _lock_member(membership: Membership) -> Membership:
-    return Membership.objects.select_for_update().select_related("user", "workspace").get(pk=membership.pk)
+    return (
+        Membership.objects.select_for_update()
+        .select_related("user", "workspace")
+        .get(pk=membership.pk)
+    )
 
 
 def _other_active_owners(membership: Membership) -> int:
@@ -156,7 +173,9 @@ def _lock_owners(workspace_id: int) -> None:
 
 
 @transaction.atomic
-def member_role_change(*, actor: User, actor_membership: Membership, membership: Membership, role: int) -> Membership:
+def member_role_change(
+    *, actor: User, actor_membership: Membership, membership: Membership, role: int
+) -> Membership:
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
     if role not in Role.values:
@@ -173,8 +192,13 @@ def member_role_change(*, actor: User, actor_membership: Membership, membership:
     m.role = role
     m.save(update_fields=["role"])
     record(
-        actor=actor, workspace=m.workspace, action=Action.MEMBER_ROLE_CHANGED, target=m,
-        target_repr=m.user.email, before=before, after={"role": Role(m.role).label},
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.MEMBER_ROLE_CHANGED,
+        target=m,
+        target_repr=m.user.email,
+        before=before,
+        after={"role": Role(m.role).label},
     )
     return m
 
@@ -187,7 +211,9 @@ def _check_can_manage(actor_membership: Membership, m: Membership) -> None:
 
 
 @transaction.atomic
-def member_deactivate(*, actor: User, actor_membership: Membership, membership: Membership) -> Membership:
+def member_deactivate(
+    *, actor: User, actor_membership: Membership, membership: Membership
+) -> Membership:
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
     if m.status == MemberStatus.DEACTIVATED:
@@ -197,14 +223,21 @@ def member_deactivate(*, actor: User, actor_membership: Membership, membership: 
     m.status = MemberStatus.DEACTIVATED
     m.save(update_fields=["status"])
     record(
-        actor=actor, workspace=m.workspace, action=Action.MEMBER_DEACTIVATED, target=m,
-        target_repr=m.user.email, before={"status": "active"}, after={"status": "deactivated"},
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.MEMBER_DEACTIVATED,
+        target=m,
+        target_repr=m.user.email,
+        before={"status": "active"},
+        after={"status": "deactivated"},
     )
     return m
 
 
 @transaction.atomic
-def member_reactivate(*, actor: User, actor_membership: Membership, membership: Membership) -> Membership:
+def member_reactivate(
+    *, actor: User, actor_membership: Membership, membership: Membership
+) -> Membership:
     m = _lock_member(membership)
     if m.status == MemberStatus.ACTIVE:
         return m
@@ -212,8 +245,13 @@ def member_reactivate(*, actor: User, actor_membership: Membership, membership: 
     m.status = MemberStatus.ACTIVE
     m.save(update_fields=["status"])
     record(
-        actor=actor, workspace=m.workspace, action=Action.MEMBER_REACTIVATED, target=m,
-        target_repr=m.user.email, before={"status": "deactivated"}, after={"status": "active"},
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.MEMBER_REACTIVATED,
+        target=m,
+        target_repr=m.user.email,
+        before={"status": "deactivated"},
+        after={"status": "active"},
     )
     return m
 
@@ -225,8 +263,12 @@ def member_remove(*, actor: User, actor_membership: Membership, membership: Memb
     _check_can_manage(actor_membership, m)
     _ensure_not_last_owner(m)
     record(
-        actor=actor, workspace=m.workspace, action=Action.MEMBER_REMOVED, target=m,
-        target_repr=m.user.email, before={"role": Role(m.role).label, "status": m.status},
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.MEMBER_REMOVED,
+        target=m,
+        target_repr=m.user.email,
+        before={"role": Role(m.role).label, "status": m.status},
     )
     m.delete()
 
@@ -237,14 +279,25 @@ def member_leave(*, actor: User, membership: Membership) -> None:
     m = _lock_member(membership)
     _ensure_not_last_owner(m)
     record(
-        actor=actor, workspace=m.workspace, action=Action.MEMBER_LEFT, target=m,
-        target_repr=m.user.email, before={"role": Role(m.role).label},
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.MEMBER_LEFT,
+        target=m,
+        target_repr=m.user.email,
+        before={"role": Role(m.role).label},
     )
     m.delete()
 
 
-def _join(*, actor: User | None, workspace: Workspace, user: User, role: int, via: str,
-          groups: Iterable[Group] = ()) -> Membership:
+def _join(
+    *,
+    actor: User | None,
+    workspace: Workspace,
+    user: User,
+    role: int,
+    via: str,
+    groups: Iterable[Group] = (),
+) -> Membership:
     membership, created = Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
@@ -253,7 +306,10 @@ def _join(*, actor: User | None, workspace: Workspace, user: User, role: int, vi
         if group_list:
             membership.groups.add(*group_list)
         record(
-            actor=actor or user, workspace=workspace, action=Action.MEMBER_JOINED, target=membership,
+            actor=actor or user,
+            workspace=workspace,
+            action=Action.MEMBER_JOINED,
+            target=membership,
             target_repr=user.email,
             after={"role": Role(role).label, "via": via, "groups": [g.name for g in group_list]},
         )
@@ -290,7 +346,9 @@ def _invitation_expiry() -> timezone.datetime:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True)
+    return signing.dumps(
+        {"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True
+    )
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -303,8 +361,13 @@ MAX_INVITES_AT_ONCE = 500
 
 
 def invitation_create_many(
-    *, actor: User, actor_membership: Membership, workspace: Workspace, emails: list[str],
-    role: int, groups: Iterable[Group] = (),
+    *,
+    actor: User,
+    actor_membership: Membership,
+    workspace: Workspace,
+    emails: list[str],
+    role: int,
+    groups: Iterable[Group] = (),
 ) -> list[InviteResult]:
     """Invite each address on its own: a bad or duplicate address does not stop the rest."""
     if not can_assign_role(actor_membership.role, None, role):
@@ -333,15 +396,25 @@ def invitation_create_many(
         try:
             with transaction.atomic():
                 inv = Invitation.objects.create(
-                    workspace=workspace, email=email, role=role, invited_by=actor,
+                    workspace=workspace,
+                    email=email,
+                    role=role,
+                    invited_by=actor,
                     expires_at=_invitation_expiry(),
                 )
                 if group_list:
                     inv.groups.add(*group_list)
                 record(
-                    actor=actor, workspace=workspace, action=Action.INVITATION_SENT, target=inv,
+                    actor=actor,
+                    workspace=workspace,
+                    action=Action.INVITATION_SENT,
+                    target=inv,
                     target_repr=email,
-                    after={"email": email, "role": Role(role).label, "groups": [g.name for g in group_list]},
+                    after={
+                        "email": email,
+                        "role": Role(role).label,
+                        "groups": [g.name for g in group_list],
+                    },
                 )
                 on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
         except IntegrityError:
@@ -366,8 +439,12 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
     inv.send_count += 1
     inv.save(update_fields=["nonce", "sent_at", "expires_at", "send_count"])
     record(
-        actor=actor, workspace=inv.workspace, action=Action.INVITATION_RESENT, target=inv,
-        target_repr=inv.email, after={"send_count": inv.send_count},
+        actor=actor,
+        workspace=inv.workspace,
+        action=Action.INVITATION_RESENT,
+        target=inv,
+        target_repr=inv.email,
+        after={"send_count": inv.send_count},
     )
     on_commit_task("accounts.tasks.send_invitation_email", inv.pk)
     return inv
@@ -381,8 +458,13 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
     inv.status = InvitationStatus.REVOKED
     inv.save(update_fields=["status"])
     record(
-        actor=actor, workspace=inv.workspace, action=Action.INVITATION_REVOKED, target=inv,
-        target_repr=inv.email, before={"status": "pending"}, after={"status": "revoked"},
+        actor=actor,
+        workspace=inv.workspace,
+        action=Action.INVITATION_REVOKED,
+        target=inv,
+        target_repr=inv.email,
+        before={"status": "pending"},
+        after={"status": "revoked"},
     )
     return inv
 
@@ -399,7 +481,11 @@ def invitation_from_token(token: str) -> Invitation:
         raise DomainError(errors.INVITATION_INVALID)
     if inv.nonce != nonce:
         # A resent invitation has a new nonce: the old link is dead.
-        raise DomainError(errors.INVITATION_USED if inv.status == InvitationStatus.ACCEPTED else errors.INVITATION_INVALID)
+        raise DomainError(
+            errors.INVITATION_USED
+            if inv.status == InvitationStatus.ACCEPTED
+            else errors.INVITATION_INVALID
+        )
     if inv.status == InvitationStatus.ACCEPTED:
         raise DomainError(errors.INVITATION_USED)
     if inv.status == InvitationStatus.REVOKED:
@@ -430,14 +516,24 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     membership = Membership.objects.filter(workspace=inv.workspace, user=user).first()
     if membership is None:
         membership = _join(
-            actor=user, workspace=inv.workspace, user=user, role=inv.role, via="invitation",
+            actor=user,
+            workspace=inv.workspace,
+            user=user,
+            role=inv.role,
+            via="invitation",
             groups=inv.groups.all(),
         )
     inv.status = InvitationStatus.ACCEPTED
     inv.accepted_at = timezone.now()
     inv.accepted_by = user
     inv.save(update_fields=["status", "accepted_at", "accepted_by"])
-    record(actor=user, workspace=inv.workspace, action=Action.INVITATION_ACCEPTED, target=inv, target_repr=inv.email)
+    record(
+        actor=user,
+        workspace=inv.workspace,
+        action=Action.INVITATION_ACCEPTED,
+        target=inv,
+        target_repr=inv.email,
+    )
     return membership
 
 
@@ -445,14 +541,22 @@ def invitations_expire(*, now: timezone.datetime | None = None) -> int:
     """Mark pending invitations past their date as expired (run by Celery beat)."""
     now = now or timezone.now()
     count = 0
-    for inv in Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__lte=now).select_related("workspace")[:1000]:
+    for inv in Invitation.objects.filter(
+        status=InvitationStatus.PENDING, expires_at__lte=now
+    ).select_related("workspace")[:1000]:
         with transaction.atomic():
             locked = _lock_invitation(inv)
             if locked.status != InvitationStatus.PENDING:
                 continue
             locked.status = InvitationStatus.EXPIRED
             locked.save(update_fields=["status"])
-            record(actor=None, workspace=locked.workspace, action=Action.INVITATION_EXPIRED, target=locked, target_repr=locked.email)
+            record(
+                actor=None,
+                workspace=locked.workspace,
+                action=Action.INVITATION_EXPIRED,
+                target=locked,
+                target_repr=locked.email,
+            )
             count += 1
     return count
 
@@ -472,7 +576,13 @@ def group_create(*, actor: User, workspace: Workspace, name: str) -> Group:
             group.save()
     except IntegrityError as exc:
         raise DomainError(errors.GROUP_EXISTS, field="name") from exc
-    record(actor=actor, workspace=workspace, action=Action.GROUP_CREATED, target=group, after={"name": name})
+    record(
+        actor=actor,
+        workspace=workspace,
+        action=Action.GROUP_CREATED,
+        target=group,
+        after={"name": name},
+    )
     return group
 
 
@@ -482,13 +592,24 @@ def group_rename(*, actor: User, group: Group, name: str) -> Group:
     name = name.strip()
     if g.name == name:
         return g
-    if Group.objects.filter(workspace_id=g.workspace_id, name__iexact=name).exclude(pk=g.pk).exists():
+    if (
+        Group.objects.filter(workspace_id=g.workspace_id, name__iexact=name)
+        .exclude(pk=g.pk)
+        .exists()
+    ):
         raise DomainError(errors.GROUP_EXISTS, field="name")
     before = {"name": g.name}
     g.name = name
     g.full_clean(validate_constraints=False)
     g.save(update_fields=["name"])
-    record(actor=actor, workspace=g.workspace, action=Action.GROUP_RENAMED, target=g, before=before, after={"name": name})
+    record(
+        actor=actor,
+        workspace=g.workspace,
+        action=Action.GROUP_RENAMED,
+        target=g,
+        before=before,
+        after={"name": name},
+    )
     return g
 
 
@@ -496,7 +617,10 @@ def group_rename(*, actor: User, group: Group, name: str) -> Group:
 def group_delete(*, actor: User, group: Group) -> None:
     g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
     record(
-        actor=actor, workspace=g.workspace, action=Action.GROUP_DELETED, target=g,
+        actor=actor,
+        workspace=g.workspace,
+        action=Action.GROUP_DELETED,
+        target=g,
         before={"name": g.name, "members": g.members.count()},
     )
     g.delete()
@@ -510,7 +634,10 @@ def group_member_add(*, actor: User, group: Group, membership: Membership) -> No
         return
     group.members.add(membership)
     record(
-        actor=actor, workspace=group.workspace, action=Action.GROUP_MEMBER_ADDED, target=group,
+        actor=actor,
+        workspace=group.workspace,
+        action=Action.GROUP_MEMBER_ADDED,
+        target=group,
         after={"member": membership.user.email},
     )
 
@@ -521,7 +648,10 @@ def group_member_remove(*, actor: User, group: Group, membership: Membership) ->
         return
     group.members.remove(membership)
     record(
-        actor=actor, workspace=group.workspace, action=Action.GROUP_MEMBER_REMOVED, target=group,
+        actor=actor,
+        workspace=group.workspace,
+        action=Action.GROUP_MEMBER_REMOVED,
+        target=group,
         before={"member": membership.user.email},
     )
 
@@ -549,12 +679,22 @@ def domain_claim(*, actor: User, workspace: Workspace, name: str) -> Domain:
     domain_name = normalize_domain(name)
     if is_free_mail(domain_name):
         raise DomainError(errors.FREE_MAIL_DOMAIN, field="name")
-    if Domain.objects.filter(name__iexact=domain_name, verified_at__isnull=False).exclude(workspace=workspace).exists():
+    if (
+        Domain.objects.filter(name__iexact=domain_name, verified_at__isnull=False)
+        .exclude(workspace=workspace)
+        .exists()
+    ):
         raise DomainError(errors.DOMAIN_TAKEN, field="name")
     if Domain.objects.filter(workspace=workspace, name__iexact=domain_name).exists():
         raise DomainError(errors.DOMAIN_ALREADY_CLAIMED, field="name")
     domain = Domain.objects.create(workspace=workspace, name=domain_name, created_by=actor)
-    record(actor=actor, workspace=workspace, action=Action.DOMAIN_CLAIMED, target=domain, after={"name": domain_name})
+    record(
+        actor=actor,
+        workspace=workspace,
+        action=Action.DOMAIN_CLAIMED,
+        target=domain,
+        after={"name": domain_name},
+    )
     return domain
 
 
@@ -577,14 +717,24 @@ def domain_check(*, actor: User | None, domain: Domain) -> Domain:
             return d
         d.last_checked_at = timezone.now()
         if found:
-            if Domain.objects.filter(name__iexact=d.name, verified_at__isnull=False).exclude(pk=d.pk).exists():
+            if (
+                Domain.objects.filter(name__iexact=d.name, verified_at__isnull=False)
+                .exclude(pk=d.pk)
+                .exists()
+            ):
                 d.last_error = errors.DOMAIN_TAKEN
                 d.save(update_fields=["last_checked_at", "last_error"])
                 return d
             d.verified_at = d.last_checked_at
             d.last_error = ""
             d.save(update_fields=["verified_at", "last_checked_at", "last_error"])
-            record(actor=actor, workspace=d.workspace, action=Action.DOMAIN_VERIFIED, target=d, after={"name": d.name})
+            record(
+                actor=actor,
+                workspace=d.workspace,
+                action=Action.DOMAIN_VERIFIED,
+                target=d,
+                after={"name": d.name},
+            )
         else:
             d.last_error = error[:300]
             d.save(update_fields=["last_checked_at", "last_error"])
@@ -595,7 +745,10 @@ def domain_check(*, actor: User | None, domain: Domain) -> Domain:
 def domain_remove(*, actor: User, domain: Domain) -> None:
     d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
     record(
-        actor=actor, workspace=d.workspace, action=Action.DOMAIN_REMOVED, target=d,
+        actor=actor,
+        workspace=d.workspace,
+        action=Action.DOMAIN_REMOVED,
+        target=d,
         before={"name": d.name, "verified": d.is_verified},
     )
     d.delete()
@@ -608,32 +761,54 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
 
     domains = {
         e.split("@", 1)[1].lower()
-        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
         if "@" in e
     }
     if not domains:
         return []
     outcomes: list[Membership | JoinRequest] = []
-    matches = Domain.objects.filter(name__in=domains, verified_at__isnull=False).select_related("workspace")
+    matches = Domain.objects.filter(name__in=domains, verified_at__isnull=False).select_related(
+        "workspace"
+    )
     for domain in matches:
         ws = domain.workspace
         with transaction.atomic():
             if Membership.objects.filter(workspace=ws, user=user).exists():
                 continue
             if ws.join_mode == JoinMode.AUTO:
-                outcomes.append(_join(actor=None, workspace=ws, user=user, role=ws.default_role, via=f"domain {domain.name}"))
+                outcomes.append(
+                    _join(
+                        actor=None,
+                        workspace=ws,
+                        user=user,
+                        role=ws.default_role,
+                        via=f"domain {domain.name}",
+                    )
+                )
             else:
                 if JoinRequest.objects.filter(workspace=ws, user=user).exists():
                     # Pending, or already decided: a declined user is not asked again.
                     continue
                 jr = JoinRequest.objects.create(workspace=ws, user=user, domain=domain)
-                record(actor=user, workspace=ws, action=Action.JOIN_REQUESTED, target=jr, target_repr=user.email)
+                record(
+                    actor=user,
+                    workspace=ws,
+                    action=Action.JOIN_REQUESTED,
+                    target=jr,
+                    target_repr=user.email,
+                )
                 outcomes.append(jr)
     return outcomes
 
 
 def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
-    return JoinRequest.objects.select_for_update().select_related("workspace", "user").get(pk=join_request.pk)
+    return (
+        JoinRequest.objects.select_for_update()
+        .select_related("workspace", "user")
+        .get(pk=join_request.pk)
+    )
 
 
 @transaction.atomic
@@ -645,8 +820,20 @@ def join_request_approve(*, actor: User, join_request: JoinRequest) -> Membershi
     jr.decided_at = timezone.now()
     jr.decided_by = actor
     jr.save(update_fields=["status", "decided_at", "decided_by"])
-    record(actor=actor, workspace=jr.workspace, action=Action.JOIN_APPROVED, target=jr, target_repr=jr.user.email)
-    return _join(actor=actor, workspace=jr.workspace, user=jr.user, role=jr.workspace.default_role, via="join request")
+    record(
+        actor=actor,
+        workspace=jr.workspace,
+        action=Action.JOIN_APPROVED,
+        target=jr,
+        target_repr=jr.user.email,
+    )
+    return _join(
+        actor=actor,
+        workspace=jr.workspace,
+        user=jr.user,
+        role=jr.workspace.default_role,
+        via="join request",
+    )
 
 
 @transaction.atomic
@@ -658,5 +845,11 @@ def join_request_decline(*, actor: User, join_request: JoinRequest) -> JoinReque
     jr.decided_at = timezone.now()
     jr.decided_by = actor
     jr.save(update_fields=["status", "decided_at", "decided_by"])
-    record(actor=actor, workspace=jr.workspace, action=Action.JOIN_DECLINED, target=jr, target_repr=jr.user.email)
+    record(
+        actor=actor,
+        workspace=jr.workspace,
+        action=Action.JOIN_DECLINED,
+        target=jr,
+        target_repr=jr.user.email,
+    )
     return jr

@@ -29,7 +29,14 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
     message that follows. Only its hash is stored, so it can never be shown again; a lost
     token is revoked and replaced."""
 
-    list_display = ("name", "prefix_shown", "created_at", "created_by", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "prefix_shown",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    )
     list_select_related = ("created_by",)
     list_filter = (RevokedFilter,)
     search_fields = ("name", "prefix")
@@ -49,7 +56,9 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
         # Revoke instead: the row keeps who created the token and when it was last used.
         return False
 
-    def save_model(self, request: HttpRequest, obj: ServiceToken, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ServiceToken, form: ModelForm, change: bool
+    ) -> None:
         if change:
             obj.save(update_fields=["name"])
             return
@@ -58,7 +67,9 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
         obj.pk = issued.token.pk
         obj.refresh_from_db()
         obj._state.adding = False
-        self.message_user(request, SHOWN_ONCE.format(name=obj.name, raw=issued.raw), messages.SUCCESS)
+        self.message_user(
+            request, SHOWN_ONCE.format(name=obj.name, raw=issued.raw), messages.SUCCESS
+        )
 
     @admin.action(description="Revoke selected service tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ServiceToken]) -> None:
@@ -71,14 +82,33 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 @admin.register(FeatureUseEvent)
 class FeatureUseEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "workspace", "user_email", "feature", "outcome", "allowed", "code", "event_id")
+    list_display = (
+        "received_at",
+        "workspace",
+        "user_email",
+        "feature",
+        "outcome",
+        "allowed",
+        "code",
+        "event_id",
+    )
     list_select_related = ("workspace",)
     list_filter = ("feature", "outcome", "allowed", ("received_at", admin.DateFieldListFilter))
     search_fields = ("workspace__name", "workspace__slug", "=event_id", "user_email")
     date_hierarchy = "received_at"
     show_full_result_count = False
     list_per_page = 50
-    fields = ("workspace", "membership", "user_email", "feature", "outcome", "event_id", "occurred_at",
-              "received_at", "allowed", "code", "reason")
+    fields = (
+        "workspace",
+        "membership",
+        "user_email",
+        "feature",
+        "outcome",
+        "event_id",
+        "occurred_at",
+        "received_at",
+        "allowed",
+        "code",
+        "reason",
+    )
     readonly_fields = fields
-

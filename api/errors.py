@@ -17,17 +17,27 @@ UNKNOWN_FEATURE = "unknown_feature"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 EVENT_CONFLICT = "event_conflict"
 CODES = (
-    INVALID_TOKEN, WORKSPACE_NOT_FOUND, MEMBER_NOT_FOUND, MALFORMED_JSON, INVALID_REQUEST, UNKNOWN_FEATURE,
-    METHOD_NOT_ALLOWED, EVENT_CONFLICT,
+    INVALID_TOKEN,
+    WORKSPACE_NOT_FOUND,
+    MEMBER_NOT_FOUND,
+    MALFORMED_JSON,
+    INVALID_REQUEST,
+    UNKNOWN_FEATURE,
+    METHOD_NOT_ALLOWED,
+    EVENT_CONFLICT,
 )
 
 # Messages, so tests name them the same way.
 TOKEN_MISSING = "Send the service token in the Authorization header: “Authorization: Bearer svc_…”."
 TOKEN_BAD_SCHEME = "Use the Bearer scheme: “Authorization: Bearer svc_…”."
-TOKEN_INVALID = "The service token is not valid. Check that it was copied whole, or ask staff for a new one."
+TOKEN_INVALID = (
+    "The service token is not valid. Check that it was copied whole, or ask staff for a new one."
+)
 TOKEN_REVOKED = "This service token was revoked by staff. Use a current token."
 WORKSPACE_UNKNOWN = "No workspace has the address “{slug}”."
-MEMBER_UNKNOWN = "“{member}” is not a member of the workspace “{slug}” (give the user id or the email address)."
+MEMBER_UNKNOWN = (
+    "“{member}” is not a member of the workspace “{slug}” (give the user id or the email address)."
+)
 JSON_MALFORMED = "The body is not valid JSON: {detail}."
 BODY_NOT_OBJECT = "The body must be a JSON object."
 BODY_TOO_LARGE = "The body is too large."

@@ -29,7 +29,9 @@ EVENT_ID_INVALID = f"Give a string of 1 to {EVENT_ID_MAX} characters."
 MEMBER_INVALID = "Give the member's user id (a number) or email address."
 FEATURE_INVALID = "Give a feature key as a string."
 OUTCOME_INVALID = "Give “used” or “attempted”."
-OCCURRED_AT_INVALID = "Give an ISO 8601 date and time with a time zone, e.g. “2026-11-25T09:30:00Z”."
+OCCURRED_AT_INVALID = (
+    "Give an ISO 8601 date and time with a time zone, e.g. “2026-11-25T09:30:00Z”."
+)
 OCCURRED_AT_NAIVE = "Give the time zone too, e.g. “2026-11-25T09:30:00Z” or “…+01:00”."
 
 
@@ -83,13 +85,19 @@ def json_body(request: HttpRequest) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
-        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+        raise ApiError(
+            400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)
+        ) from exc
     except UnicodeDecodeError as exc:
         detail = "it is not encoded in UTF-8"
-        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+        raise ApiError(
+            400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)
+        ) from exc
     except RecursionError as exc:
         detail = "it is nested too deeply"
-        raise ApiError(400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)) from exc
+        raise ApiError(
+            400, errors.MALFORMED_JSON, errors.JSON_MALFORMED.format(detail=detail)
+        ) from exc
 
 
 def _occurred_at(value: object) -> datetime | str:
@@ -116,7 +124,11 @@ def parse_feature_use(data: Any) -> FeatureUse:
     event_id = data.get("event_id")
     if "event_id" not in data:
         bad["event_id"] = MISSING
-    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= EVENT_ID_MAX or not event_id.strip():
+    elif (
+        not isinstance(event_id, str)
+        or not 1 <= len(event_id) <= EVENT_ID_MAX
+        or not event_id.strip()
+    ):
         bad["event_id"] = EVENT_ID_INVALID
 
     member = None

@@ -30,11 +30,14 @@ class ServiceToken(models.Model):
     """A secret the gateway sends as ``Authorization: Bearer svc_...``. Only its hash is
     stored; staff see it once, when it is created in the admin."""
 
-    name = models.CharField(max_length=100, help_text="What uses the token, e.g. “Gateway, production”.")
+    name = models.CharField(
+        max_length=100, help_text="What uses the token, e.g. “Gateway, production”."
+    )
     prefix = models.CharField(max_length=SHOWN_CHARS, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Written at most once a minute, so calls do not each cost a write.
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -62,7 +65,9 @@ class FeatureUseEvent(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     # Kept when the member is later removed: the email below still says who it was.
-    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_email = models.EmailField(max_length=254)
     feature = models.CharField(max_length=40, choices=registry.CHOICES)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
@@ -77,7 +82,9 @@ class FeatureUseEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "event_id"], name="feature_use_event_once"),
+            models.UniqueConstraint(
+                fields=["workspace", "event_id"], name="feature_use_event_once"
+            ),
         ]
         indexes = [models.Index(fields=["-received_at", "-id"], name="feature_use_received")]
 

@@ -33,8 +33,13 @@ def service_token_create(*, actor: User, name: str) -> IssuedToken:
     token = ServiceToken.objects.create(
         name=name.strip(), prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw), created_by=actor
     )
-    record(actor=actor, workspace=None, action=Action.SERVICE_TOKEN_CREATED, target=token,
-           after={"name": token.name, "prefix": token.prefix})
+    record(
+        actor=actor,
+        workspace=None,
+        action=Action.SERVICE_TOKEN_CREATED,
+        target=token,
+        after={"name": token.name, "prefix": token.prefix},
+    )
     return IssuedToken(token, raw)
 
 
@@ -45,8 +50,13 @@ def service_token_revoke(*, actor: User, token: ServiceToken) -> ServiceToken:
         return locked
     locked.revoked_at = timezone.now()
     locked.save(update_fields=["revoked_at"])
-    record(actor=actor, workspace=None, action=Action.SERVICE_TOKEN_REVOKED, target=locked,
-           after={"name": locked.name, "prefix": locked.prefix})
+    record(
+        actor=actor,
+        workspace=None,
+        action=Action.SERVICE_TOKEN_REVOKED,
+        target=locked,
+        after={"name": locked.name, "prefix": locked.prefix},
+    )
     return locked
 
 
@@ -70,7 +80,12 @@ class FeatureUseResult:
 
 
 def _replay(
-    event: FeatureUseEvent, *, membership: Membership, feature: str, outcome: str, occurred_at: datetime
+    event: FeatureUseEvent,
+    *,
+    membership: Membership,
+    feature: str,
+    outcome: str,
+    occurred_at: datetime,
 ) -> FeatureUseResult:
     """A repeated event id: the stored result when the report is the same, else a conflict."""
     differences: dict[str, str] = {}
@@ -102,23 +117,48 @@ def feature_use_record(
     workspace = membership.workspace
     existing = FeatureUseEvent.objects.filter(workspace=workspace, event_id=event_id).first()
     if existing is not None:
-        return _replay(existing, membership=membership, feature=feature, outcome=outcome, occurred_at=occurred_at)
+        return _replay(
+            existing,
+            membership=membership,
+            feature=feature,
+            outcome=outcome,
+            occurred_at=occurred_at,
+        )
     try:
         with transaction.atomic():
             decision = decide(membership, feature)
             event = FeatureUseEvent.objects.create(
-                workspace=workspace, membership=membership, user_email=membership.user.email,
-                feature=feature, outcome=outcome, event_id=event_id, occurred_at=occurred_at,
-                allowed=decision.allowed, code=str(decision.code), reason=decision.reason,
+                workspace=workspace,
+                membership=membership,
+                user_email=membership.user.email,
+                feature=feature,
+                outcome=outcome,
+                event_id=event_id,
+                occurred_at=occurred_at,
+                allowed=decision.allowed,
+                code=str(decision.code),
+                reason=decision.reason,
             )
             if feature == registry.NEWS:
-                news_use_report(workspace=workspace, membership=membership, event_id=event_id,
-                                occurred_at=occurred_at)
-            suspended = Workspace.objects.filter(pk=workspace.pk, suspended_at__isnull=False).exists()
+                news_use_report(
+                    workspace=workspace,
+                    membership=membership,
+                    event_id=event_id,
+                    occurred_at=occurred_at,
+                )
+            suspended = Workspace.objects.filter(
+                pk=workspace.pk, suspended_at__isnull=False
+            ).exists()
     except IntegrityError:
         # Two identical reports at once: the other one committed first; answer as its replay.
         existing = FeatureUseEvent.objects.filter(workspace=workspace, event_id=event_id).first()
         if existing is None:
             raise
-        return _replay(existing, membership=membership, feature=feature, outcome=outcome, occurred_at=occurred_at)
+        return _replay(
+            existing,
+            membership=membership,
+            feature=feature,
+            outcome=outcome,
+            occurred_at=occurred_at,
+        )
     return FeatureUseResult(event, duplicate=False, workspace_suspended=suspended)

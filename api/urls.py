@@ -9,6 +9,10 @@ from . import views
 
 urlpatterns = [
     path("openapi.json", views.openapi, name="api_openapi"),
-    path("workspaces/<str:slug>/members/<str:member>/features", views.member_features, name="api_member_features"),
+    path(
+        "workspaces/<str:slug>/members/<str:member>/features",
+        views.member_features,
+        name="api_member_features",
+    ),
     path("workspaces/<str:slug>/feature-use", views.feature_use, name="api_feature_use"),
 ]

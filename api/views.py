@@ -43,8 +43,11 @@ def service_endpoint(*methods: str, public: bool = False) -> Callable[[View], Vi
             try:
                 if request.method not in methods:
                     raise ApiError(
-                        405, errors.METHOD_NOT_ALLOWED,
-                        errors.METHOD_NOT_ALLOWED_MESSAGE.format(method=request.method, allowed=", ".join(methods)),
+                        405,
+                        errors.METHOD_NOT_ALLOWED,
+                        errors.METHOD_NOT_ALLOWED_MESSAGE.format(
+                            method=request.method, allowed=", ".join(methods)
+                        ),
                         headers={"Allow": ", ".join(methods)},
                     )
                 if not public:
@@ -68,7 +71,9 @@ def _member_or_404(slug: str, member: object) -> Membership:
         return membership
     if not selectors.workspace_exists(slug):
         raise ApiError(404, errors.WORKSPACE_NOT_FOUND, errors.WORKSPACE_UNKNOWN.format(slug=slug))
-    raise ApiError(404, errors.MEMBER_NOT_FOUND, errors.MEMBER_UNKNOWN.format(member=member, slug=slug))
+    raise ApiError(
+        404, errors.MEMBER_NOT_FOUND, errors.MEMBER_UNKNOWN.format(member=member, slug=slug)
+    )
 
 
 def _decision_json(decision: Decision) -> dict[str, Any]:
@@ -88,34 +93,40 @@ def member_features(request: HttpRequest, slug: str, member: str) -> HttpRespons
     gateway enforces (R-FEAT-4). ``?feature=<key>`` narrows the list to one feature."""
     only = request.GET.get("feature")
     if only is not None and only not in registry.BY_KEY:
-        raise ApiError(400, errors.UNKNOWN_FEATURE, unknown_feature_message(only),
-                       fields={"feature": unknown_feature_message(only)})
+        raise ApiError(
+            400,
+            errors.UNKNOWN_FEATURE,
+            unknown_feature_message(only),
+            fields={"feature": unknown_feature_message(only)},
+        )
     membership = _member_or_404(slug, member)
     workspace = membership.workspace
     facts = load_workspace_facts(workspace)
     plan = (facts.entitlements or entitlements(workspace)).plan
     decisions = decide_all(membership, facts=facts)
     features = [_decision_json(d) for d in decisions.values() if only is None or d.key == only]
-    return JsonResponse({
-        "workspace": {
-            "slug": workspace.slug,
-            "suspended": workspace.is_suspended,
-            "plan": {
-                "slug": plan.slug,
-                "name": plan.name,
-                "requests_per_minute": plan.requests_per_minute,
-                "tokens_per_minute": plan.tokens_per_minute,
-                "monthly_token_cap": plan.monthly_token_cap,
+    return JsonResponse(
+        {
+            "workspace": {
+                "slug": workspace.slug,
+                "suspended": workspace.is_suspended,
+                "plan": {
+                    "slug": plan.slug,
+                    "name": plan.name,
+                    "requests_per_minute": plan.requests_per_minute,
+                    "tokens_per_minute": plan.tokens_per_minute,
+                    "monthly_token_cap": plan.monthly_token_cap,
+                },
             },
-        },
-        "member": {
-            "user_id": membership.user_id,
-            "email": membership.user.email,
-            "role": Role(membership.role).name.lower(),
-            "status": membership.status,
-        },
-        "features": features,
-    })
+            "member": {
+                "user_id": membership.user_id,
+                "email": membership.user.email,
+                "role": Role(membership.role).name.lower(),
+                "status": membership.status,
+            },
+            "features": features,
+        }
+    )
 
 
 @service_endpoint("POST")
@@ -126,12 +137,19 @@ def feature_use(request: HttpRequest, slug: str) -> HttpResponse:
     membership = _member_or_404(slug, use.raw_member)
     try:
         result = services.feature_use_record(
-            membership=membership, feature=use.feature, outcome=use.outcome, event_id=use.event_id,
+            membership=membership,
+            feature=use.feature,
+            outcome=use.outcome,
+            event_id=use.event_id,
             occurred_at=use.occurred_at,
         )
     except services.EventConflict as exc:
-        raise ApiError(409, errors.EVENT_CONFLICT, errors.EVENT_CONFLICTS.format(event_id=use.event_id),
-                       fields=exc.differences) from exc
+        raise ApiError(
+            409,
+            errors.EVENT_CONFLICT,
+            errors.EVENT_CONFLICTS.format(event_id=use.event_id),
+            fields=exc.differences,
+        ) from exc
     event = result.event
     return JsonResponse(
         {

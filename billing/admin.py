@@ -33,9 +33,23 @@ class PlanAdminForm(forms.ModelForm):
     class Meta:
         model = Plan
         fields = (
-            "name", "slug", "kind", "description", "sort_order", "price_basis", "monthly_price", "currency",
-            "features", "allows_agent_sharing", "trains_on_data_by_default", "seat_limit",
-            "requests_per_minute", "tokens_per_minute", "monthly_token_cap", "self_serve", "is_default",
+            "name",
+            "slug",
+            "kind",
+            "description",
+            "sort_order",
+            "price_basis",
+            "monthly_price",
+            "currency",
+            "features",
+            "allows_agent_sharing",
+            "trains_on_data_by_default",
+            "seat_limit",
+            "requests_per_minute",
+            "tokens_per_minute",
+            "monthly_token_cap",
+            "self_serve",
+            "is_default",
             "is_active",
         )
 
@@ -72,8 +86,17 @@ class CurrentSubscriptionsFilter(admin.SimpleListFilter):
 class PlanAdmin(SafeActionsMixin, admin.ModelAdmin):
     form = PlanAdminForm
     list_display = (
-        "name", "kind", "price", "seat_limit", "requests_per_minute", "tokens_per_minute",
-        "monthly_token_cap", "is_default", "is_active", "self_serve", "current_subscriptions",
+        "name",
+        "kind",
+        "price",
+        "seat_limit",
+        "requests_per_minute",
+        "tokens_per_minute",
+        "monthly_token_cap",
+        "is_default",
+        "is_active",
+        "self_serve",
+        "current_subscriptions",
     )
     list_display_links = ("name",)
     list_filter = ("kind", "is_active", "self_serve", CurrentSubscriptionsFilter)
@@ -84,14 +107,29 @@ class PlanAdmin(SafeActionsMixin, admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "kind", "description", "sort_order")}),
         ("Price", {"fields": ("price_basis", "monthly_price", "currency")}),
         ("Features", {"fields": ("features", "allows_agent_sharing", "trains_on_data_by_default")}),
-        ("Seats and rate limits", {"fields": ("seat_limit", "requests_per_minute", "tokens_per_minute",
-                                              "monthly_token_cap")}),
+        (
+            "Seats and rate limits",
+            {
+                "fields": (
+                    "seat_limit",
+                    "requests_per_minute",
+                    "tokens_per_minute",
+                    "monthly_token_cap",
+                )
+            },
+        ),
         ("Offer", {"fields": ("self_serve", "is_default", "is_active")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
-        return super().get_queryset(request).annotate(
-            current_subscription_count=Count("subscriptions", filter=Q(subscriptions__ended_at__isnull=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_subscription_count=Count(
+                    "subscriptions", filter=Q(subscriptions__ended_at__isnull=True)
+                )
+            )
         )
 
     @admin.display(description="Price")
@@ -118,13 +156,29 @@ class CurrentFilter(admin.SimpleListFilter):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ("workspace", "plan", "status", "started_at", "current_period_start",
-                    "current_period_end", "ended_at", "created_by")
+    list_display = (
+        "workspace",
+        "plan",
+        "status",
+        "started_at",
+        "current_period_start",
+        "current_period_end",
+        "ended_at",
+        "created_by",
+    )
     list_select_related = ("workspace", "plan", "created_by")
     list_filter = ("plan", "status", CurrentFilter, ("started_at", admin.DateFieldListFilter))
     search_fields = ("workspace__name", "workspace__slug")
     date_hierarchy = "started_at"
     show_full_result_count = False
-    fields = ("workspace", "plan", "status", "started_at", "current_period_start", "current_period_end",
-              "ended_at", "created_by")
+    fields = (
+        "workspace",
+        "plan",
+        "status",
+        "started_at",
+        "current_period_start",
+        "current_period_end",
+        "ended_at",
+        "created_by",
+    )
     readonly_fields = fields

@@ -20,7 +20,10 @@ def seed() -> None:
     if ws is None or plan is None:
         return
     owner = (
-        Membership.objects.select_related("user").filter(workspace=ws, role=Role.OWNER).order_by("pk").first()
+        Membership.objects.select_related("user")
+        .filter(workspace=ws, role=Role.OWNER)
+        .order_by("pk")
+        .first()
     )
     actor = owner.user if owner is not None else None
     subscription = current_subscription(ws)

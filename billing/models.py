@@ -33,26 +33,39 @@ class Plan(models.Model):
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=20, choices=PlanKind.choices)
     description = models.TextField(blank=True)
-    price_basis = models.CharField(max_length=10, choices=PriceBasis.choices, default=PriceBasis.FREE)
+    price_basis = models.CharField(
+        max_length=10, choices=PriceBasis.choices, default=PriceBasis.FREE
+    )
     # The monthly price of the basis (per workspace or per seat); empty for usage and custom.
     monthly_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     # Feature keys of ``features.registry`` the plan includes. Agent sharing follows
     # ``allows_agent_sharing`` below, not this list.
     features = models.JSONField(default=list, blank=True)
-    seat_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Empty means no limit.")
-    requests_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty means no limit.")
-    tokens_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty means no limit.")
-    monthly_token_cap = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty means no cap.")
+    seat_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty means no limit."
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty means no limit."
+    )
+    tokens_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty means no limit."
+    )
+    monthly_token_cap = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Empty means no cap."
+    )
     allows_agent_sharing = models.BooleanField(default=False)
     trains_on_data_by_default = models.BooleanField(
-        default=False, help_text="Whether inputs may be used for training unless the workspace opts out."
+        default=False,
+        help_text="Whether inputs may be used for training unless the workspace opts out.",
     )
     # Whether workspaces may choose the plan themselves (enterprise is arranged with sales).
     self_serve = models.BooleanField(default=True)
     # Only one plan is the default: new workspaces start on it.
     is_default = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True, help_text="Inactive plans are not offered to new choices.")
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive plans are not offered to new choices."
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -62,7 +75,8 @@ class Plan(models.Model):
                 fields=["is_default"], condition=models.Q(is_default=True), name="plan_one_default"
             ),
             models.CheckConstraint(
-                condition=models.Q(monthly_price__isnull=True) | models.Q(monthly_price__gte=Decimal("0")),
+                condition=models.Q(monthly_price__isnull=True)
+                | models.Q(monthly_price__gte=Decimal("0")),
                 name="plan_price_not_negative",
             ),
         ]
@@ -73,9 +87,16 @@ class Plan(models.Model):
     def clean(self) -> None:
         unknown = [k for k in self.features or [] if k not in registry.BY_KEY]
         if not isinstance(self.features, list) or unknown:
-            raise ValidationError({"features": f"Unknown feature keys: {', '.join(map(str, unknown))}."})
-        if self.price_basis in (PriceBasis.FLAT, PriceBasis.PER_SEAT) and self.monthly_price is None:
-            raise ValidationError({"monthly_price": "A plan priced per month or per seat needs a monthly price."})
+            raise ValidationError(
+                {"features": f"Unknown feature keys: {', '.join(map(str, unknown))}."}
+            )
+        if (
+            self.price_basis in (PriceBasis.FLAT, PriceBasis.PER_SEAT)
+            and self.monthly_price is None
+        ):
+            raise ValidationError(
+                {"monthly_price": "A plan priced per month or per seat needs a monthly price."}
+            )
 
     @property
     def feature_keys(self) -> frozenset[str]:
@@ -96,22 +117,30 @@ class SubscriptionStatus(models.TextChoices):
 class Subscription(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
-    status = models.CharField(max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    status = models.CharField(
+        max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
     started_at = models.DateTimeField(default=timezone.now)
     current_period_start = models.DateTimeField(default=timezone.now)
     current_period_end = models.DateTimeField()
     # Set when the subscription is replaced (plan change) or ends; the current one has none.
     ended_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace"], condition=models.Q(ended_at__isnull=True), name="subscription_one_current"
+                fields=["workspace"],
+                condition=models.Q(ended_at__isnull=True),
+                name="subscription_one_current",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "-started_at"], name="subscription_ws_started")]
+        indexes = [
+            models.Index(fields=["workspace", "-started_at"], name="subscription_ws_started")
+        ]
 
     def __str__(self) -> str:
         return f"{self.workspace} on {self.plan}"

@@ -28,21 +28,34 @@ def add_month(moment: datetime) -> datetime:
 
 
 @transaction.atomic
-def subscription_start(*, actor: User | None, workspace: Workspace, plan: Plan | None = None) -> Subscription:
+def subscription_start(
+    *, actor: User | None, workspace: Workspace, plan: Plan | None = None
+) -> Subscription:
     """Put a workspace without a current subscription on ``plan`` (the default plan when
     none is given). A workspace that already has one keeps it."""
     Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
-    current = Subscription.objects.filter(workspace=workspace, ended_at__isnull=True).select_related("plan").first()
+    current = (
+        Subscription.objects.filter(workspace=workspace, ended_at__isnull=True)
+        .select_related("plan")
+        .first()
+    )
     if current is not None:
         return current
     plan = plan or default_plan()
     now = timezone.now()
     subscription = Subscription.objects.create(
-        workspace=workspace, plan=plan, started_at=now, current_period_start=now,
-        current_period_end=add_month(now), created_by=actor,
+        workspace=workspace,
+        plan=plan,
+        started_at=now,
+        current_period_start=now,
+        current_period_end=add_month(now),
+        created_by=actor,
     )
     record(
-        actor=actor, workspace=workspace, action=Action.SUBSCRIPTION_STARTED, target=subscription,
+        actor=actor,
+        workspace=workspace,
+        action=Action.SUBSCRIPTION_STARTED,
+        target=subscription,
         after={"plan": plan.name},
     )
     return subscription
@@ -174,7 +187,9 @@ def subscription_change_plan(*, actor: User, workspace: Workspace, plan: Plan) -
         .first()
     )
     current_plan = current.plan if current is not None else default_plan()
-    refusal = change_refusal(current=current_plan, target=target, active_members=active_member_count(ws))
+    refusal = change_refusal(
+        current=current_plan, target=target, active_members=active_member_count(ws)
+    )
     if refusal:
         raise DomainError(refusal)
     now = timezone.now()
@@ -183,11 +198,19 @@ def subscription_change_plan(*, actor: User, workspace: Workspace, plan: Plan) -
         current.status = SubscriptionStatus.ENDED
         current.save(update_fields=["ended_at", "status"])
     subscription = Subscription.objects.create(
-        workspace=ws, plan=target, started_at=now, current_period_start=now,
-        current_period_end=add_month(now), created_by=actor,
+        workspace=ws,
+        plan=target,
+        started_at=now,
+        current_period_start=now,
+        current_period_end=add_month(now),
+        created_by=actor,
     )
     record(
-        actor=actor, workspace=ws, action=Action.PLAN_CHANGED, target=subscription,
-        before={"plan": current_plan.name}, after={"plan": target.name},
+        actor=actor,
+        workspace=ws,
+        action=Action.PLAN_CHANGED,
+        target=subscription,
+        before={"plan": current_plan.name},
+        after={"plan": target.name},
     )
     return subscription

@@ -73,7 +73,9 @@ def plan(request: HttpRequest) -> HttpResponse:
         "ent": ent,
         "plan": ent.plan,
         "subscription": subscription,
-        "status_badge": STATUS_BADGES.get(SubscriptionStatus(subscription.status), "neutral") if subscription else "",
+        "status_badge": STATUS_BADGES.get(SubscriptionStatus(subscription.status), "neutral")
+        if subscription
+        else "",
         "price": price_text(ent.plan),
         "active_members": active,
         "seats_over": max(0, active - ent.seat_limit) if ent.seat_limit is not None else 0,
@@ -117,11 +119,16 @@ def compare_rows(plans: list[Plan]) -> tuple[list[Row], list[Row]]:
         Row("Monthly token cap", [Cell(limit(p.monthly_token_cap)) for p in plans]),
         Row(
             "Training on inputs by default",
-            [Cell("Yes, unless opted out") if p.trains_on_data_by_default else Cell("No") for p in plans],
+            [
+                Cell("Yes, unless opted out") if p.trains_on_data_by_default else Cell("No")
+                for p in plans
+            ],
         ),
     ]
     keys = [p.feature_keys for p in plans]
-    features = [Row(f.label, [_yes_no(f.key in k) for k in keys], f.description) for f in registry.FEATURES]
+    features = [
+        Row(f.label, [_yes_no(f.key in k) for k in keys], f.description) for f in registry.FEATURES
+    ]
     return terms, features
 
 
@@ -131,15 +138,19 @@ def plans(request: HttpRequest) -> HttpResponse:
     ws = request.workspace  # type: ignore[attr-defined]
     subscription = current_subscription(ws)
     catalogue = list(active_plans())
-    current_id = subscription.plan_id if subscription is not None else next(
-        (p.pk for p in catalogue if p.is_default), None
+    current_id = (
+        subscription.plan_id
+        if subscription is not None
+        else next((p.pk for p in catalogue if p.is_default), None)
     )
     base = reverse("ws:plans", args=[ws.slug])
     for p in catalogue:
         p.is_current = p.pk == current_id  # type: ignore[attr-defined]
         p.change_url = f"{base}{p.slug}/change/"  # type: ignore[attr-defined]
     terms, features = compare_rows(catalogue)
-    legacy = subscription.plan if subscription is not None and not subscription.plan.is_active else None
+    legacy = (
+        subscription.plan if subscription is not None and not subscription.plan.is_active else None
+    )
     context = {
         "page_title": "Compare plans",
         "nav": "plan",

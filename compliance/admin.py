@@ -96,14 +96,24 @@ class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin):
             return ("workspace", "is_media_customer", "note")
         return ("workspace", "is_media_customer", "source", "actor", "note", "created_at")
 
-    def save_model(self, request: HttpRequest, obj: MediaStatusChange, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: MediaStatusChange, form: Any, change: bool
+    ) -> None:
         row = services.media_status_set(
-            actor=request.user, workspace=obj.workspace, is_media_customer=obj.is_media_customer,  # type: ignore[arg-type]
-            source=MediaSource.STAFF, note=form.cleaned_data["note"],
+            actor=request.user,
+            workspace=obj.workspace,
+            is_media_customer=obj.is_media_customer,  # type: ignore[arg-type]
+            source=MediaSource.STAFF,
+            note=form.cleaned_data["note"],
         )
         # A staff change with a note is always recorded; the row is the one just written.
         assert row is not None
-        obj.pk, obj.source, obj.actor, obj.created_at = row.pk, row.source, row.actor, row.created_at
+        obj.pk, obj.source, obj.actor, obj.created_at = (
+            row.pk,
+            row.source,
+            row.actor,
+            row.created_at,
+        )
 
 
 # --- Editorial-use authorizations ---------------------------------------------------------
@@ -152,15 +162,37 @@ class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
     form = EditorialDecisionForm
     list_display = ("workspace", "status", "scope", "ends_on", "created_at", "requested_by")
     list_select_related = ("workspace", "scope_group", "requested_by")
-    list_filter = ("status", ("ends_on", admin.DateFieldListFilter), ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        ("ends_on", admin.DateFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = ("workspace__name", "workspace__slug", "requested_by__email")
     date_hierarchy = "created_at"
     show_full_result_count = False
-    request_fields = ("workspace", "requested_by", "created_at", "reason", "requested_scope", "status")
-    decision_fields = ("scope_group", "ends_on", "scope_note", "decided_by", "decided_at", "decision_note")
+    request_fields = (
+        "workspace",
+        "requested_by",
+        "created_at",
+        "reason",
+        "requested_scope",
+        "status",
+    )
+    decision_fields = (
+        "scope_group",
+        "ends_on",
+        "scope_note",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EditorialAuthorization]:
-        return super().get_queryset(request).select_related("workspace", "scope_group", "requested_by", "decided_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("workspace", "scope_group", "requested_by", "decided_by")
+        )
 
     @admin.display(description="Scope")
     def scope(self, obj: EditorialAuthorization) -> str:
@@ -180,28 +212,57 @@ class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[tuple[str | None, dict[str, Any]]]:
-        if obj is not None and obj.status == RequestStatus.PENDING and self.has_change_permission(request, obj):
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Any = None
+    ) -> list[tuple[str | None, dict[str, Any]]]:
+        if (
+            obj is not None
+            and obj.status == RequestStatus.PENDING
+            and self.has_change_permission(request, obj)
+        ):
             return [
                 ("Request", {"fields": self.request_fields}),
-                ("Decision", {"fields": ("decision", "scope_group", "ends_on", "scope_note", "decision_note")}),
+                (
+                    "Decision",
+                    {
+                        "fields": (
+                            "decision",
+                            "scope_group",
+                            "ends_on",
+                            "scope_note",
+                            "decision_note",
+                        )
+                    },
+                ),
             ]
-        return [("Request", {"fields": self.request_fields}), ("Decision", {"fields": self.decision_fields})]
+        return [
+            ("Request", {"fields": self.request_fields}),
+            ("Decision", {"fields": self.decision_fields}),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        if obj is not None and obj.status == RequestStatus.PENDING and self.has_change_permission(request, obj):
+        if (
+            obj is not None
+            and obj.status == RequestStatus.PENDING
+            and self.has_change_permission(request, obj)
+        ):
             return self.request_fields
         return self.request_fields + self.decision_fields
 
-    def save_model(self, request: HttpRequest, obj: EditorialAuthorization, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: EditorialAuthorization, form: Any, change: bool
+    ) -> None:
         data = form.cleaned_data
         approve = data["decision"] == APPROVE
         try:
             services.editorial_request_decide(
-                actor=request.user, authorization=obj, approve=approve,  # type: ignore[arg-type]
+                actor=request.user,
+                authorization=obj,
+                approve=approve,  # type: ignore[arg-type]
                 scope_group=data.get("scope_group") if approve else None,
                 ends_on=data.get("ends_on") if approve else None,
-                scope_note=data.get("scope_note", ""), note=data.get("decision_note", ""),
+                scope_note=data.get("scope_note", ""),
+                note=data.get("decision_note", ""),
             )
         except DomainError as exc:
             # Decided meanwhile by someone else: nothing was written.
@@ -265,7 +326,15 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
     search_fields = ("workspace__name", "workspace__slug", "filed_by__email")
     date_hierarchy = "created_at"
     show_full_result_count = False
-    appeal_fields = ("workspace", "workspace_state", "filed_by", "created_at", "suspension_reason", "statement", "status")
+    appeal_fields = (
+        "workspace",
+        "workspace_state",
+        "filed_by",
+        "created_at",
+        "suspension_reason",
+        "statement",
+        "status",
+    )
     decided_fields = ("decided_by", "decided_at", "decision_note")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appeal]:
@@ -288,12 +357,24 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def _deciding(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is not None and obj.status == AppealStatus.PENDING and self.has_change_permission(request, obj)
+        return (
+            obj is not None
+            and obj.status == AppealStatus.PENDING
+            and self.has_change_permission(request, obj)
+        )
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[tuple[str | None, dict[str, Any]]]:
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Any = None
+    ) -> list[tuple[str | None, dict[str, Any]]]:
         if self._deciding(request, obj):
-            return [("Appeal", {"fields": self.appeal_fields}), ("Decision", {"fields": ("decision", "decision_note")})]
-        return [("Appeal", {"fields": self.appeal_fields}), ("Decision", {"fields": self.decided_fields})]
+            return [
+                ("Appeal", {"fields": self.appeal_fields}),
+                ("Decision", {"fields": ("decision", "decision_note")}),
+            ]
+        return [
+            ("Appeal", {"fields": self.appeal_fields}),
+            ("Decision", {"fields": self.decided_fields}),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if self._deciding(request, obj):
@@ -304,7 +385,9 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
         data = form.cleaned_data
         try:
             services.appeal_decide(
-                actor=request.user, appeal=obj, grant=data["decision"] == GRANT,  # type: ignore[arg-type]
+                actor=request.user,
+                appeal=obj,
+                grant=data["decision"] == GRANT,  # type: ignore[arg-type]
                 note=data.get("decision_note", ""),
             )
         except DomainError as exc:

@@ -32,10 +32,16 @@ def seed() -> Workspace:
     ws = Workspace.objects.filter(slug=SLUG).first()
     if ws is None:
         ws = account_services.workspace_create(actor=owner, name="Daily Ledger", slug=SLUG)
-    billing_services.subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+    billing_services.subscription_start(
+        actor=None, workspace=ws, plan=Plan.objects.get(slug="team")
+    )
     if not MediaStatusChange.objects.filter(workspace=ws).exists():
         services.media_status_set(
-            actor=owner, workspace=ws, is_media_customer=True, source=MediaSource.SELF, note="Declared at creation"
+            actor=owner,
+            workspace=ws,
+            is_media_customer=True,
+            source=MediaSource.SELF,
+            note="Declared at creation",
         )
     owner_m = Membership.objects.get(workspace=ws, user=owner)
     desk = Group.objects.filter(workspace=ws, name="Fact-checking desk").first()
@@ -45,7 +51,8 @@ def seed() -> Workspace:
         demo_member(owner_m, desk, name=name, email=email, role=role)
     if not EditorialAuthorization.objects.filter(workspace=ws).exists():
         services.editorial_request_create(
-            actor=owner, workspace=ws,
+            actor=owner,
+            workspace=ws,
             reason="Our fact-checking desk cross-checks wire stories against verified news before publication.",
             requested_scope="The Fact-checking desk group, for the next six months.",
         )

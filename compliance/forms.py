@@ -21,9 +21,14 @@ def answer(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _text(label: str, help_text: str = "", *, limit: int = TEXT_LIMIT, rows: int = 4) -> forms.CharField:
+def _text(
+    label: str, help_text: str = "", *, limit: int = TEXT_LIMIT, rows: int = 4
+) -> forms.CharField:
     return forms.CharField(
-        label=label, help_text=help_text, max_length=limit, widget=forms.Textarea(attrs={"rows": rows})
+        label=label,
+        help_text=help_text,
+        max_length=limit,
+        widget=forms.Textarea(attrs={"rows": rows}),
     )
 
 
@@ -39,7 +44,10 @@ class MediaDeclarationForm(forms.Form):
 
 
 class EditorialRequestForm(forms.Form):
-    reason = _text("Why the workspace needs verified news", "What the editorial use is, and why it matters to you.")
+    reason = _text(
+        "Why the workspace needs verified news",
+        "What the editorial use is, and why it matters to you.",
+    )
     requested_scope = _text(
         "Who would use it",
         "The people or teams (for example a group of the workspace) and how long you need it.",

@@ -27,16 +27,22 @@ class MediaStatusChange(models.Model):
     """One row per change of a workspace's Media Customer status; the latest row is the
     current status, and a workspace without rows is not a Media Customer."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="media_status_changes")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="media_status_changes"
+    )
     is_media_customer = models.BooleanField()
     source = models.CharField(max_length=10, choices=MediaSource.choices)
     note = models.TextField(blank=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "-created_at", "-id"], name="media_status_latest")]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at", "-id"], name="media_status_latest")
+        ]
 
     def __str__(self) -> str:
         state = "Media Customer" if self.is_media_customer else "not a Media Customer"
@@ -54,17 +60,29 @@ class EditorialAuthorization(models.Model):
     approve it, the exception: it lifts the Media Customer block for its scope (the whole
     workspace, or one group) until its end date, inclusive."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="editorial_authorizations")
-    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="editorial_authorizations"
+    )
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField()
-    requested_scope = models.TextField(help_text="Who would use verified news, and for what, in the workspace's words.")
+    requested_scope = models.TextField(
+        help_text="Who would use verified news, and for what, in the workspace's words."
+    )
     created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
     # The granted scope: a group of the workspace, or everyone when empty.
-    scope_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scope_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     scope_note = models.TextField(blank=True)
     ends_on = models.DateField(null=True, blank=True)
-    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
@@ -77,7 +95,9 @@ class EditorialAuthorization(models.Model):
             ),
             # One request waiting for staff at a time per workspace.
             models.UniqueConstraint(
-                fields=["workspace"], condition=models.Q(status="pending"), name="editorial_one_pending"
+                fields=["workspace"],
+                condition=models.Q(status="pending"),
+                name="editorial_one_pending",
             ),
         ]
         indexes = [models.Index(fields=["workspace", "status", "ends_on"], name="editorial_active")]
@@ -90,8 +110,12 @@ class NewsViolation(models.Model):
     """A reported use of verified news by a Media Customer's member (R-MEDIA-3). The
     gateway's event id makes a repeated report a no-op."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="news_violations")
-    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="news_violations"
+    )
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_email = models.EmailField()
     event_id = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
@@ -117,13 +141,19 @@ class Appeal(models.Model):
     """A suspended workspace's appeal (R-MEDIA-5), decided by staff."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="appeals")
-    filed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    filed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The suspension appealed, as it read when the appeal was filed.
     suspension_reason = models.TextField(blank=True)
     statement = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=AppealStatus.choices, default=AppealStatus.PENDING)
-    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=AppealStatus.choices, default=AppealStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
@@ -132,7 +162,9 @@ class Appeal(models.Model):
         constraints = [
             # One open appeal at a time per workspace.
             models.UniqueConstraint(
-                fields=["workspace"], condition=models.Q(status="pending"), name="appeal_one_pending"
+                fields=["workspace"],
+                condition=models.Q(status="pending"),
+                name="appeal_one_pending",
             ),
         ]
 

@@ -36,14 +36,18 @@ STAFF_SET_CANNOT_CLEAR = (
 UNKNOWN_SOURCE = "Unknown source of the Media Customer status."
 STAFF_NOTE_REQUIRED = "Give a note explaining the change."
 NOT_MEDIA_CUSTOMER = "Only a Media Customer needs an editorial-use authorization for verified news."
-EDITORIAL_PENDING = "A request is already waiting for a decision: staff will answer it before you send another."
+EDITORIAL_PENDING = (
+    "A request is already waiting for a decision: staff will answer it before you send another."
+)
 REASON_REQUIRED = "Say why the workspace needs verified news."
 SCOPE_REQUIRED = "Say who would use verified news, and for what."
 STAFF_ONLY = "Only the platform's staff can decide this."
 ALREADY_DECIDED = "This has already been decided."
 END_DATE_REQUIRED = "Give the last day of the authorization."
 END_DATE_PAST = "The last day of the authorization must be after today."
-GROUP_OF_OTHER_WORKSPACE = "Choose a group of the requesting workspace, or none for the whole workspace."
+GROUP_OF_OTHER_WORKSPACE = (
+    "Choose a group of the requesting workspace, or none for the whole workspace."
+)
 MEMBER_OF_OTHER_WORKSPACE = "This member does not belong to the workspace."
 NOT_SUSPENDED = "The workspace is not suspended: there is nothing to appeal."
 OWNERS_ONLY = "Only an owner of the workspace can appeal its suspension."
@@ -71,7 +75,12 @@ def _state(is_media_customer: bool, source: str = "") -> dict[str, object]:
 
 @transaction.atomic
 def media_status_set(
-    *, actor: User | None, workspace: Workspace, is_media_customer: bool, source: str, note: str = ""
+    *,
+    actor: User | None,
+    workspace: Workspace,
+    is_media_customer: bool,
+    source: str,
+    note: str = "",
 ) -> MediaStatusChange | None:
     """Record the workspace's Media Customer status. The first answer is always recorded;
     after it, nothing happens when the status is unchanged, except that staff may record a
@@ -101,7 +110,10 @@ def media_status_set(
         workspace=ws, is_media_customer=is_media_customer, source=source, note=note, actor=actor
     )
     record(
-        actor=actor, workspace=ws, action=Action.MEDIA_STATUS_CHANGED, target=change,
+        actor=actor,
+        workspace=ws,
+        action=Action.MEDIA_STATUS_CHANGED,
+        target=change,
         target_repr=ws.name,
         before=_state(current, latest.source) if latest else {},
         after={**_state(is_media_customer, source), **({"note": note} if note else {})},
@@ -130,8 +142,12 @@ def editorial_request_create(
         workspace=ws, requested_by=actor, reason=reason, requested_scope=requested_scope
     )
     record(
-        actor=actor, workspace=ws, action=Action.EDITORIAL_REQUESTED, target=authorization,
-        target_repr=ws.name, after={"reason": reason, "requested_scope": requested_scope},
+        actor=actor,
+        workspace=ws,
+        action=Action.EDITORIAL_REQUESTED,
+        target=authorization,
+        target_repr=ws.name,
+        after={"reason": reason, "requested_scope": requested_scope},
     )
     on_commit_task("compliance.tasks.send_editorial_request_to_staff", authorization.pk)
     return authorization
@@ -151,7 +167,11 @@ def editorial_request_decide(
     """Staff approve a request with its scope (a group of the workspace, or everyone) and
     its last day, or decline it. The workspace's owners and admins are emailed."""
     _require_staff(actor)
-    auth = EditorialAuthorization.objects.select_for_update().select_related("workspace").get(pk=authorization.pk)
+    auth = (
+        EditorialAuthorization.objects.select_for_update()
+        .select_related("workspace")
+        .get(pk=authorization.pk)
+    )
     if auth.status != RequestStatus.PENDING:
         raise DomainError(ALREADY_DECIDED)
     if approve:
@@ -173,9 +193,17 @@ def editorial_request_decide(
     auth.decided_by = actor
     auth.decided_at = timezone.now()
     auth.decision_note = note.strip()
-    auth.save(update_fields=[
-        "status", "scope_group", "ends_on", "scope_note", "decided_by", "decided_at", "decision_note",
-    ])
+    auth.save(
+        update_fields=[
+            "status",
+            "scope_group",
+            "ends_on",
+            "scope_note",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+    )
     after: dict[str, object] = {"status": auth.status}
     if approve:
         after |= {
@@ -185,8 +213,13 @@ def editorial_request_decide(
     if auth.decision_note:
         after["note"] = auth.decision_note
     record(
-        actor=actor, workspace=auth.workspace, action=Action.EDITORIAL_DECIDED, target=auth,
-        target_repr=auth.workspace.name, before={"status": RequestStatus.PENDING}, after=after,
+        actor=actor,
+        workspace=auth.workspace,
+        action=Action.EDITORIAL_DECIDED,
+        target=auth,
+        target_repr=auth.workspace.name,
+        before={"status": RequestStatus.PENDING},
+        after=after,
     )
     on_commit_task("compliance.tasks.send_editorial_decision", auth.pk)
     return auth
@@ -223,7 +256,10 @@ def news_use_report(
     try:
         with transaction.atomic():
             violation = NewsViolation.objects.create(
-                workspace=ws, membership=membership, user_email=email, event_id=event_id,
+                workspace=ws,
+                membership=membership,
+                user_email=email,
+                event_id=event_id,
                 occurred_at=occurred_at,
             )
     except IntegrityError:
@@ -232,9 +268,16 @@ def news_use_report(
     reason = violation_reason(email, occurred_at)
     account_services.workspace_suspend(actor=None, workspace=ws, reason=reason)
     record(
-        actor=None, workspace=ws, action=Action.NEWS_VIOLATION_RECORDED, target=violation,
+        actor=None,
+        workspace=ws,
+        action=Action.NEWS_VIOLATION_RECORDED,
+        target=violation,
         target_repr=email,
-        after={"event_id": event_id, "member": email, "occurred_at": occurred_at.astimezone(UTC).isoformat()},
+        after={
+            "event_id": event_id,
+            "member": email,
+            "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        },
     )
     on_commit_task("compliance.tasks.send_news_violation_emails", violation.pk)
     return violation
@@ -249,7 +292,9 @@ def appeal_file(*, actor: User, workspace: Workspace, statement: str) -> Appeal:
     if not statement:
         raise DomainError(STATEMENT_REQUIRED, field="statement")
     ws = _lock_workspace(workspace)
-    membership = Membership.objects.filter(workspace=ws, user=actor, status=MemberStatus.ACTIVE).first()
+    membership = Membership.objects.filter(
+        workspace=ws, user=actor, status=MemberStatus.ACTIVE
+    ).first()
     if membership is None or not has_perm(membership.role, Perm.FILE_APPEAL):
         raise DomainError(OWNERS_ONLY)
     if not ws.is_suspended:
@@ -260,7 +305,11 @@ def appeal_file(*, actor: User, workspace: Workspace, statement: str) -> Appeal:
         workspace=ws, filed_by=actor, suspension_reason=ws.suspension_reason, statement=statement
     )
     record(
-        actor=actor, workspace=ws, action=Action.APPEAL_FILED, target=appeal, target_repr=ws.name,
+        actor=actor,
+        workspace=ws,
+        action=Action.APPEAL_FILED,
+        target=appeal,
+        target_repr=ws.name,
         after={"suspension_reason": ws.suspension_reason, "statement": statement},
     )
     on_commit_task("compliance.tasks.send_appeal_filed_to_staff", appeal.pk)
@@ -286,8 +335,12 @@ def appeal_decide(*, actor: User, appeal: Appeal, grant: bool, note: str = "") -
     if grant:
         account_services.workspace_reactivate(actor=actor, workspace=a.workspace)
     record(
-        actor=actor, workspace=a.workspace, action=Action.APPEAL_DECIDED, target=a,
-        target_repr=a.workspace.name, before={"status": AppealStatus.PENDING},
+        actor=actor,
+        workspace=a.workspace,
+        action=Action.APPEAL_DECIDED,
+        target=a,
+        target_repr=a.workspace.name,
+        before={"status": AppealStatus.PENDING},
         after={"status": a.status, **({"note": note} if note else {})},
     )
     on_commit_task("compliance.tasks.send_appeal_decision", a.pk)

@@ -37,7 +37,11 @@ def appeal_url(workspace: Workspace) -> str:
 
 
 def staff_emails() -> list[str]:
-    return list(User.objects.filter(is_staff=True, is_active=True).order_by("email").values_list("email", flat=True))
+    return list(
+        User.objects.filter(is_staff=True, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
 
 
 def member_emails(workspace: Workspace, roles: tuple[int, ...]) -> list[str]:
@@ -67,11 +71,13 @@ def send_news_violation_emails(self: object, violation_id: int) -> int:
     reason = violation_reason(violation.user_email, violation.occurred_at)
     context = {"workspace": ws, "violation": violation, "reason": reason}
     sent = _send(
-        "compliance_news_violation_owner", member_emails(ws, (Role.OWNER,)),
+        "compliance_news_violation_owner",
+        member_emails(ws, (Role.OWNER,)),
         {**context, "appeal_url": appeal_url(ws)},
     )
     sent += _send(
-        "compliance_news_violation_staff", staff_emails(),
+        "compliance_news_violation_staff",
+        staff_emails(),
         {**context, "admin_url": admin_url(violation), "workspace_admin_url": admin_url(ws)},
     )
     return sent
@@ -79,23 +85,33 @@ def send_news_violation_emails(self: object, violation_id: int) -> int:
 
 @shared_task(**RETRY)
 def send_editorial_request_to_staff(self: object, authorization_id: int) -> int:
-    auth = EditorialAuthorization.objects.select_related("workspace", "requested_by").filter(pk=authorization_id).first()
+    auth = (
+        EditorialAuthorization.objects.select_related("workspace", "requested_by")
+        .filter(pk=authorization_id)
+        .first()
+    )
     if auth is None:
         return 0
     return _send(
-        "compliance_editorial_request_staff", staff_emails(),
+        "compliance_editorial_request_staff",
+        staff_emails(),
         {"workspace": auth.workspace, "authorization": auth, "admin_url": admin_url(auth)},
     )
 
 
 @shared_task(**RETRY)
 def send_editorial_decision(self: object, authorization_id: int) -> int:
-    auth = EditorialAuthorization.objects.select_related("workspace", "scope_group").filter(pk=authorization_id).first()
+    auth = (
+        EditorialAuthorization.objects.select_related("workspace", "scope_group")
+        .filter(pk=authorization_id)
+        .first()
+    )
     if auth is None:
         return 0
     ws = auth.workspace
     return _send(
-        "compliance_editorial_decision", member_emails(ws, (Role.ADMIN, Role.OWNER)),
+        "compliance_editorial_decision",
+        member_emails(ws, (Role.ADMIN, Role.OWNER)),
         {"workspace": ws, "authorization": auth, "compliance_url": compliance_url(ws)},
     )
 
@@ -106,7 +122,8 @@ def send_appeal_filed_to_staff(self: object, appeal_id: int) -> int:
     if appeal is None:
         return 0
     return _send(
-        "compliance_appeal_filed_staff", staff_emails(),
+        "compliance_appeal_filed_staff",
+        staff_emails(),
         {"workspace": appeal.workspace, "appeal": appeal, "admin_url": admin_url(appeal)},
     )
 
@@ -118,6 +135,7 @@ def send_appeal_decision(self: object, appeal_id: int) -> int:
         return 0
     ws = appeal.workspace
     return _send(
-        "compliance_appeal_decision", member_emails(ws, (Role.OWNER,)),
+        "compliance_appeal_decision",
+        member_emails(ws, (Role.OWNER,)),
         {"workspace": ws, "appeal": appeal, "appeal_url": appeal_url(ws)},
     )

@@ -64,7 +64,9 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 
 def _appeals(request: HttpRequest) -> tuple[list[Appeal], bool]:
-    return _latest(Appeal.objects.filter(workspace=request.workspace).select_related("filed_by", "decided_by"))  # type: ignore[attr-defined]
+    return _latest(
+        Appeal.objects.filter(workspace=request.workspace).select_related("filed_by", "decided_by")
+    )  # type: ignore[attr-defined]
 
 
 def _index_context(
@@ -75,12 +77,16 @@ def _index_context(
 ) -> dict[str, Any]:
     ws = request.workspace  # type: ignore[attr-defined]
     history, more_history = _latest(
-        MediaStatusChange.objects.filter(workspace=ws).select_related("actor").order_by("-created_at", "-id")
+        MediaStatusChange.objects.filter(workspace=ws)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
     )
     current = history[0] if history else None
     is_media = bool(current and current.is_media_customer)
     editorial, more_editorial = _latest(
-        EditorialAuthorization.objects.filter(workspace=ws).select_related("requested_by", "scope_group")
+        EditorialAuthorization.objects.filter(workspace=ws).select_related(
+            "requested_by", "scope_group"
+        )
     )
     appeals, more_appeals = _appeals(request)
     role = request.membership.role  # type: ignore[attr-defined]
@@ -103,7 +109,9 @@ def _index_context(
         "can_change": has_perm(role, Perm.MANAGE_COMPLIANCE) and not ws.is_suspended,
         "can_appeal": has_perm(role, Perm.FILE_APPEAL),
         "declaration_form": declaration_form
-        or MediaDeclarationForm(initial={"is_media_customer": answer(is_media)} if current else None),
+        or MediaDeclarationForm(
+            initial={"is_media_customer": answer(is_media)} if current else None
+        ),
         "request_form": request_form or EditorialRequestForm(),
     }
 
@@ -134,8 +142,11 @@ def index(request: HttpRequest) -> HttpResponse:
     value = form.cleaned_data["is_media_customer"]
     try:
         change = services.media_status_set(
-            actor=request.user, workspace=request.workspace, is_media_customer=value,  # type: ignore[arg-type, attr-defined]
-            source=MediaSource.SELF, note="Declared in the console",
+            actor=request.user,
+            workspace=request.workspace,
+            is_media_customer=value,  # type: ignore[arg-type, attr-defined]
+            source=MediaSource.SELF,
+            note="Declared in the console",
         )
     except DomainError as exc:
         _form_error(form, exc)
@@ -157,12 +168,18 @@ def editorial_request(request: HttpRequest) -> HttpResponse:
         return _media_answer(request, request_form=form)
     try:
         services.editorial_request_create(
-            actor=request.user, workspace=request.workspace, **form.cleaned_data  # type: ignore[arg-type, attr-defined]
+            actor=request.user,
+            workspace=request.workspace,
+            **form.cleaned_data,  # type: ignore[arg-type, attr-defined]
         )
     except DomainError as exc:
         _form_error(form, exc)
         return _media_answer(request, request_form=form)
-    return _media_answer(request, ok="Request sent: staff will review it and email you the decision.", anchor="#editorial")
+    return _media_answer(
+        request,
+        ok="Request sent: staff will review it and email you the decision.",
+        anchor="#editorial",
+    )
 
 
 # --- The appeal page ----------------------------------------------------------------------
@@ -190,7 +207,9 @@ def appeal(request: HttpRequest) -> HttpResponse:
     done = False
     if form.is_valid():
         try:
-            services.appeal_file(actor=request.user, workspace=request.workspace, **form.cleaned_data)  # type: ignore[arg-type, attr-defined]
+            services.appeal_file(
+                actor=request.user, workspace=request.workspace, **form.cleaned_data
+            )  # type: ignore[arg-type, attr-defined]
             done = True
         except DomainError as exc:
             _form_error(form, exc)

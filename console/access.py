@@ -35,7 +35,9 @@ def get_membership(user: Any, slug: str) -> Membership:
     return membership
 
 
-def workspace_view(perm: Perm = Perm.VIEW_WORKSPACE, *, allow_when_suspended: bool = False) -> Callable[[View], View]:
+def workspace_view(
+    perm: Perm = Perm.VIEW_WORKSPACE, *, allow_when_suspended: bool = False
+) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
@@ -46,14 +48,19 @@ def workspace_view(perm: Perm = Perm.VIEW_WORKSPACE, *, allow_when_suspended: bo
             if not has_perm(membership.role, perm):
                 if request.method in ("GET", "HEAD"):
                     return TemplateResponse(
-                        request, "403.html", {"message": "Your role does not give access to this page."}, status=403
+                        request,
+                        "403.html",
+                        {"message": "Your role does not give access to this page."},
+                        status=403,
                     )
                 raise PermissionDenied
             ws = membership.workspace
-            if ws.is_suspended and request.method not in ("GET", "HEAD") and not allow_when_suspended:
-                return TemplateResponse(
-                    request, "suspended.html", {"workspace": ws}, status=403
-                )
+            if (
+                ws.is_suspended
+                and request.method not in ("GET", "HEAD")
+                and not allow_when_suspended
+            ):
+                return TemplateResponse(request, "suspended.html", {"workspace": ws}, status=403)
             return view(request, *args, **kwargs)
 
         wrapper.workspace_perm = perm  # type: ignore[attr-defined]

@@ -23,4 +23,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
     membership = getattr(request, "membership", None)
     can = {p.value: has_perm(membership.role, p) for p in Perm} if membership else {}
-    return {"my_workspaces": workspaces, "can": can, "current_workspace": getattr(request, "workspace", None)}
+    return {
+        "my_workspaces": workspaces,
+        "can": can,
+        "current_workspace": getattr(request, "workspace", None),
+    }

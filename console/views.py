@@ -32,7 +32,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("ws:overview", m.workspace.slug)
         if len(memberships) == 1:
             return redirect("ws:overview", memberships[0].workspace.slug)
-    pending = JoinRequest.objects.filter(user=request.user, status=JoinRequestStatus.PENDING).select_related("workspace")
+    pending = JoinRequest.objects.filter(
+        user=request.user, status=JoinRequestStatus.PENDING
+    ).select_related("workspace")
     return TemplateResponse(
         request,
         "console/home.html",
@@ -50,11 +52,16 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
             # The workspace, its subscription and its Media Customer declaration (R-MEDIA-1)
             # exist together or not at all.
             with transaction.atomic():
-                ws = services.workspace_create(actor=request.user, name=data["name"], slug=data["slug"])  # type: ignore[arg-type]
+                ws = services.workspace_create(
+                    actor=request.user, name=data["name"], slug=data["slug"]
+                )  # type: ignore[arg-type]
                 billing_services.subscription_start(actor=request.user, workspace=ws)  # type: ignore[arg-type]
                 compliance_services.media_status_set(
-                    actor=request.user, workspace=ws, is_media_customer=data["is_media_customer"],  # type: ignore[arg-type]
-                    source=MediaSource.SELF, note="Declared at creation",
+                    actor=request.user,
+                    workspace=ws,
+                    is_media_customer=data["is_media_customer"],  # type: ignore[arg-type]
+                    source=MediaSource.SELF,
+                    note="Declared at creation",
                 )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
@@ -63,7 +70,15 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(target)
             return redirect(target)
-    template = "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"  # type: ignore[attr-defined]
+    template = (
+        "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"
+    )  # type: ignore[attr-defined]
     return TemplateResponse(
-        request, template, {"form": form, "page_title": "New workspace", "media_definition": MEDIA_CUSTOMER_DEFINITION}
+        request,
+        template,
+        {
+            "form": form,
+            "page_title": "New workspace",
+            "media_definition": MEDIA_CUSTOMER_DEFINITION,
+        },
     )

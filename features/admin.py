@@ -39,7 +39,15 @@ class LevelFilter(admin.SimpleListFilter):
 
 @admin.register(FeatureRule)
 class FeatureRuleAdmin(ReadOnlyAdmin):
-    list_display = ("feature", "effect", "level_label", "target", "workspace", "updated_at", "updated_by")
+    list_display = (
+        "feature",
+        "effect",
+        "level_label",
+        "target",
+        "workspace",
+        "updated_at",
+        "updated_by",
+    )
     list_select_related = ("workspace", "group", "membership__user", "updated_by")
     list_filter = ("feature", "effect", LevelFilter)
     search_fields = ("workspace__name", "workspace__slug", "group__name", "membership__user__email")
@@ -51,7 +59,11 @@ class FeatureRuleAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FeatureRule]:
         # The change page names the member by email: fetch the user with the rule.
-        return super().get_queryset(request).select_related("workspace", "group", "membership__user", "updated_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("workspace", "group", "membership__user", "updated_by")
+        )
 
     @admin.display(description="Level")
     def level_label(self, obj: FeatureRule) -> str:

@@ -125,18 +125,28 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
         steps.append(Step(Level.COMPLIANCE, "Membership", "block", reason))
         return _deny(feature, Code.MEMBERSHIP_INACTIVE, Level.COMPLIANCE, reason, steps)
     if ws.suspended:
-        reason = "The workspace is suspended" + (f": {ws.suspension_reason}" if ws.suspension_reason else ".")
+        reason = "The workspace is suspended" + (
+            f": {ws.suspension_reason}" if ws.suspension_reason else "."
+        )
         steps.append(Step(Level.COMPLIANCE, "Suspension", "block", reason))
         return _deny(feature, Code.WORKSPACE_SUSPENDED, Level.COMPLIANCE, reason, steps)
     if key == registry.NEWS and ws.media.is_media_customer:
         exception = ws.media.exception_for(m.group_ids)
         if exception is None:
-            reason = ("Media Customer: a workspace that disseminates information for editorial purposes "
-                      "may not use verified news without an editorial-use authorization.")
+            reason = (
+                "Media Customer: a workspace that disseminates information for editorial purposes "
+                "may not use verified news without an editorial-use authorization."
+            )
             steps.append(Step(Level.COMPLIANCE, "Media Customer", "block", reason))
             return _deny(feature, Code.MEDIA_CUSTOMER, Level.COMPLIANCE, reason, steps)
-        steps.append(Step(Level.COMPLIANCE, "Media Customer", "pass",
-                          f"Editorial-use authorization in force until {exception.ends_on.isoformat()}."))
+        steps.append(
+            Step(
+                Level.COMPLIANCE,
+                "Media Customer",
+                "pass",
+                f"Editorial-use authorization in force until {exception.ends_on.isoformat()}.",
+            )
+        )
     else:
         steps.append(Step(Level.COMPLIANCE, "Compliance", "pass", "No compliance block."))
 
@@ -145,7 +155,9 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
         reason = f"Not included in the {ws.plan_name} plan."
         steps.append(Step(Level.PLAN, f"Plan: {ws.plan_name}", "block", reason))
         return _deny(feature, Code.NOT_IN_PLAN, Level.PLAN, reason, steps)
-    steps.append(Step(Level.PLAN, f"Plan: {ws.plan_name}", "pass", f"Included in the {ws.plan_name} plan."))
+    steps.append(
+        Step(Level.PLAN, f"Plan: {ws.plan_name}", "pass", f"Included in the {ws.plan_name} plan.")
+    )
 
     # 3. Admins' rules, from the broadest to the most specific.
     allowed_by = ""
@@ -158,7 +170,9 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
         allowed_by = "Turned on for the whole workspace by an admin."
         steps.append(Step(Level.WORKSPACE, "Workspace rule", "allow", allowed_by))
     else:
-        steps.append(Step(Level.WORKSPACE, "Workspace rule", INHERIT, "No rule for the whole workspace."))
+        steps.append(
+            Step(Level.WORKSPACE, "Workspace rule", INHERIT, "No rule for the whole workspace.")
+        )
 
     group_effects = sorted(
         (ws.group_names.get(gid, f"#{gid}"), ws.group_rules[(gid, key)])
@@ -166,8 +180,14 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
         if (gid, key) in ws.group_rules
     )
     for name, group_effect in group_effects:
-        steps.append(Step(Level.GROUP, f"Group: {name}", group_effect,
-                          f"{'Turned off' if group_effect == Effect.DENY else 'Turned on'} for the group {name}."))
+        steps.append(
+            Step(
+                Level.GROUP,
+                f"Group: {name}",
+                group_effect,
+                f"{'Turned off' if group_effect == Effect.DENY else 'Turned on'} for the group {name}.",
+            )
+        )
     denying = [name for name, e in group_effects if e == Effect.DENY]
     if denying:
         reason = f"Turned off for the group {denying[0]} by an admin."
@@ -197,11 +217,20 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
         if key in m.opt_outs:
             reason = "Switched off by the user."
             steps.append(Step(Level.USER, "Own switch", "off", reason))
-            return replace(_deny(feature, Code.USER_SWITCH, Level.USER, reason, steps), user_may_switch=True)
+            return replace(
+                _deny(feature, Code.USER_SWITCH, Level.USER, reason, steps), user_may_switch=True
+            )
         steps.append(Step(Level.USER, "Own switch", "on", "Not switched off by the user."))
     reason = allowed_by or f"Included in the {ws.plan_name} plan."
-    return Decision(feature, True, Code.ALLOWED, reason, steps[-1].level, tuple(steps),
-                    user_may_switch=feature.user_switchable)
+    return Decision(
+        feature,
+        True,
+        Code.ALLOWED,
+        reason,
+        steps[-1].level,
+        tuple(steps),
+        user_may_switch=feature.user_switchable,
+    )
 
 
 # --- Loading the facts --------------------------------------------------------------------
@@ -210,11 +239,15 @@ def evaluate(feature: Feature, ws: WorkspaceFacts, m: MemberFacts) -> Decision:
 _ID_LIST_LIMIT = 500
 
 
-def load_workspace_facts(workspace: Workspace, rules: Iterable[FeatureRule] | None = None) -> WorkspaceFacts:
+def load_workspace_facts(
+    workspace: Workspace, rules: Iterable[FeatureRule] | None = None
+) -> WorkspaceFacts:
     """Three to five queries: plan, Media Customer state, the workspace's and groups' rules."""
     ent = entitlements(workspace)
     if rules is None:
-        rules = FeatureRule.objects.filter(workspace=workspace, membership__isnull=True).select_related("group")
+        rules = FeatureRule.objects.filter(
+            workspace=workspace, membership__isnull=True
+        ).select_related("group")
     workspace_rules: dict[str, str] = {}
     group_rules: dict[tuple[int, str], str] = {}
     group_names: dict[int, str] = {}
@@ -239,7 +272,9 @@ def load_workspace_facts(workspace: Workspace, rules: Iterable[FeatureRule] | No
     )
 
 
-def load_member_facts(workspace: Workspace, memberships: list[Membership]) -> dict[int, MemberFacts]:
+def load_member_facts(
+    workspace: Workspace, memberships: list[Membership]
+) -> dict[int, MemberFacts]:
     """Three queries for any number of members of one workspace: groups, rules, switches."""
     if not memberships:
         return {}
@@ -298,7 +333,9 @@ def decide_many(
     }
 
 
-def decide_all(membership: Membership, *, facts: WorkspaceFacts | None = None) -> dict[str, Decision]:
+def decide_all(
+    membership: Membership, *, facts: WorkspaceFacts | None = None
+) -> dict[str, Decision]:
     """Every feature's decision for one member, in the registry's order."""
     return decide_many(membership.workspace, [membership], facts=facts)[membership.pk]
 

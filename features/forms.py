@@ -18,18 +18,31 @@ SEARCH_MAX = 100
 class RuleForm(forms.Form):
     """One cell: allow, inherit or deny one feature for the workspace, a group or a member."""
 
-    feature = forms.ChoiceField(choices=registry.CHOICES, error_messages={"invalid_choice": errors.UNKNOWN_FEATURE,
-                                                                          "required": errors.UNKNOWN_FEATURE})
-    effect = forms.ChoiceField(choices=[(e, e) for e in EFFECTS],
-                               error_messages={"invalid_choice": errors.UNKNOWN_EFFECT,
-                                               "required": errors.UNKNOWN_EFFECT})
-    target = forms.ChoiceField(choices=[(t, t) for t in TARGETS],
-                               error_messages={"invalid_choice": errors.UNKNOWN_TARGET,
-                                               "required": errors.UNKNOWN_TARGET})
-    target_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
-                                   error_messages={"invalid": errors.TARGET_ID_MISSING,
-                                                   "min_value": errors.TARGET_ID_MISSING,
-                                                   "max_value": errors.TARGET_ID_MISSING})
+    feature = forms.ChoiceField(
+        choices=registry.CHOICES,
+        error_messages={
+            "invalid_choice": errors.UNKNOWN_FEATURE,
+            "required": errors.UNKNOWN_FEATURE,
+        },
+    )
+    effect = forms.ChoiceField(
+        choices=[(e, e) for e in EFFECTS],
+        error_messages={"invalid_choice": errors.UNKNOWN_EFFECT, "required": errors.UNKNOWN_EFFECT},
+    )
+    target = forms.ChoiceField(
+        choices=[(t, t) for t in TARGETS],
+        error_messages={"invalid_choice": errors.UNKNOWN_TARGET, "required": errors.UNKNOWN_TARGET},
+    )
+    target_id = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "invalid": errors.TARGET_ID_MISSING,
+            "min_value": errors.TARGET_ID_MISSING,
+            "max_value": errors.TARGET_ID_MISSING,
+        },
+    )
     # The matrix's search and pages to come back to after a plain form post.
     back = forms.CharField(required=False, max_length=500)
 
@@ -42,8 +55,11 @@ class RuleForm(forms.Form):
 
 class MemberSearchForm(forms.Form):
     q = forms.CharField(
-        required=False, label="Search members",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email", "autocomplete": "off"}),
+        required=False,
+        label="Search members",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name or email", "autocomplete": "off"}
+        ),
     )
 
     def query(self) -> str:
@@ -56,6 +72,11 @@ class MemberSearchForm(forms.Form):
 class SwitchForm(forms.Form):
     """A user's own switch: ``on`` is "1" to turn the feature on, "0" to turn it off."""
 
-    feature = forms.ChoiceField(choices=registry.CHOICES, error_messages={"invalid_choice": errors.UNKNOWN_FEATURE,
-                                                                          "required": errors.UNKNOWN_FEATURE})
+    feature = forms.ChoiceField(
+        choices=registry.CHOICES,
+        error_messages={
+            "invalid_choice": errors.UNKNOWN_FEATURE,
+            "required": errors.UNKNOWN_FEATURE,
+        },
+    )
     on = forms.TypedChoiceField(choices=[("1", "On"), ("0", "Off")], coerce=lambda v: v == "1")

@@ -127,7 +127,7 @@ _WHY = (
 def _options(effect: str, no_allow: bool) -> str:
     return "".join(
         f'<option value="{value}"{" selected" if value == effect else ""}'
-        f'{" disabled" if no_allow and value == "allow" else ""}>{label}</option>'
+        f"{' disabled' if no_allow and value == 'allow' else ''}>{label}</option>"
         for value, label in _EFFECTS
     )
 
@@ -145,7 +145,9 @@ def _draw(cell: Cell, bits: FormBits) -> Cell:
         hidden=bits.hidden,
         feature=cell.feature.key,
         target=cell.target,
-        target_id=f'<input type="hidden" name="target_id" value="{int(cell.target_id)}">' if cell.target_id else "",
+        target_id=f'<input type="hidden" name="target_id" value="{int(cell.target_id)}">'
+        if cell.target_id
+        else "",
         id=cell.dom_id,
         label=escape(cell.label),
         effect=cell.effect if cell.effect in _EFFECT_VALUES else INHERIT,
@@ -153,7 +155,9 @@ def _draw(cell: Cell, bits: FormBits) -> Cell:
         invalid=f' aria-invalid="true" aria-describedby="{error_id}"' if cell.error else "",
         options=_OPTIONS.get((cell.effect, cell.no_allow), _OPTIONS[(INHERIT, cell.no_allow)]),
         button="" if cell.locked else _SET_BUTTON,
-        error=f'<p class="error" id="{error_id}" role="alert">{escape(cell.error)}</p>' if cell.error else "",
+        error=f'<p class="error" id="{error_id}" role="alert">{escape(cell.error)}</p>'
+        if cell.error
+        else "",
     )
     why = ""
     if cell.decision is not None:
@@ -194,20 +198,31 @@ def baseline(feature: Feature, facts: WorkspaceFacts) -> Decision:
     return evaluate(feature, facts, MemberFacts(membership_id=0, active=True))
 
 
-def workspace_cell(col: Column, effect: str, bits: FormBits, *, exceptions: bool = False, error: str = "") -> Cell:
-    return _draw(Cell(
-        feature=col.feature, target=WORKSPACE, target_id=None, effect=effect,
-        dom_id=f"rule-w-{col.feature.key}", label=f"{col.feature.label} for everyone",
-        no_allow=col.media_locked,
-        # Verified news of a Media Customer is blocked above any admin's rule: the control
-        # is off, unless an editorial-use authorization is in force (admins may then still
-        # deny it) or an allow set before the status needs taking back.
-        locked=col.media_locked and not exceptions and effect != "allow",
-        error=error,
-    ), bits)
+def workspace_cell(
+    col: Column, effect: str, bits: FormBits, *, exceptions: bool = False, error: str = ""
+) -> Cell:
+    return _draw(
+        Cell(
+            feature=col.feature,
+            target=WORKSPACE,
+            target_id=None,
+            effect=effect,
+            dom_id=f"rule-w-{col.feature.key}",
+            label=f"{col.feature.label} for everyone",
+            no_allow=col.media_locked,
+            # Verified news of a Media Customer is blocked above any admin's rule: the control
+            # is off, unless an editorial-use authorization is in force (admins may then still
+            # deny it) or an allow set before the status needs taking back.
+            locked=col.media_locked and not exceptions and effect != "allow",
+            error=error,
+        ),
+        bits,
+    )
 
 
-def workspace_row(col: Column, facts: WorkspaceFacts, bits: FormBits, *, error: str = "") -> WorkspaceRow:
+def workspace_row(
+    col: Column, facts: WorkspaceFacts, bits: FormBits, *, error: str = ""
+) -> WorkspaceRow:
     effect = facts.workspace_rules.get(col.feature.key, INHERIT)
     cell = workspace_cell(col, effect, bits, exceptions=bool(facts.media.exceptions), error=error)
     return WorkspaceRow(col, cell, baseline(col.feature, facts))
@@ -218,32 +233,60 @@ def workspace_rows(facts: WorkspaceFacts, bits: FormBits) -> list[WorkspaceRow]:
 
 
 def group_cell(col: Column, group: Group, effect: str, bits: FormBits, *, error: str = "") -> Cell:
-    return _draw(Cell(
-        feature=col.feature, target=GROUP, target_id=group.pk, effect=effect,
-        dom_id=f"rule-g{group.pk}-{col.feature.key}", label=f"{col.feature.label} for the group {group.name}",
-        no_allow=col.media_locked, error=error,
-    ), bits)
+    return _draw(
+        Cell(
+            feature=col.feature,
+            target=GROUP,
+            target_id=group.pk,
+            effect=effect,
+            dom_id=f"rule-g{group.pk}-{col.feature.key}",
+            label=f"{col.feature.label} for the group {group.name}",
+            no_allow=col.media_locked,
+            error=error,
+        ),
+        bits,
+    )
 
 
-def group_rows(facts: WorkspaceFacts, cols: list[Column], groups: Iterable[Group], bits: FormBits) -> list[GroupRow]:
+def group_rows(
+    facts: WorkspaceFacts, cols: list[Column], groups: Iterable[Group], bits: FormBits
+) -> list[GroupRow]:
     rules = facts.group_rules
     return [
-        GroupRow(g, [group_cell(col, g, rules.get((g.pk, col.feature.key), INHERIT), bits) for col in cols])
+        GroupRow(
+            g,
+            [group_cell(col, g, rules.get((g.pk, col.feature.key), INHERIT), bits) for col in cols],
+        )
         for g in groups
     ]
 
 
 def member_cell(
-    col: Column, membership: Membership, effect: str, decision: Decision, bits: FormBits, *, error: str = "",
+    col: Column,
+    membership: Membership,
+    effect: str,
+    decision: Decision,
+    bits: FormBits,
+    *,
+    error: str = "",
     email: str = "",
 ) -> Cell:
     key = col.feature.key
-    return _draw(Cell(
-        feature=col.feature, target=MEMBER, target_id=membership.pk, effect=effect,
-        dom_id=f"rule-m{membership.pk}-{key}", label=f"{col.feature.label} for {email or membership.user.email}",
-        no_allow=col.media_locked, error=error, decision=decision,
-        why_url=f"{bits.why_base}{membership.pk}/{key}/",
-    ), bits)
+    return _draw(
+        Cell(
+            feature=col.feature,
+            target=MEMBER,
+            target_id=membership.pk,
+            effect=effect,
+            dom_id=f"rule-m{membership.pk}-{key}",
+            label=f"{col.feature.label} for {email or membership.user.email}",
+            no_allow=col.media_locked,
+            error=error,
+            decision=decision,
+            why_url=f"{bits.why_base}{membership.pk}/{key}/",
+        ),
+        bits,
+    )
 
 
 def member_rows(
@@ -256,8 +299,20 @@ def member_rows(
     rows = []
     for m in memberships:
         email, mine = m.user.email, decisions[m.pk]
-        rows.append(MemberRow(m, [
-            member_cell(col, m, rules.get((m.pk, col.feature.key), INHERIT), mine[col.feature.key], bits, email=email)
-            for col in cols
-        ]))
+        rows.append(
+            MemberRow(
+                m,
+                [
+                    member_cell(
+                        col,
+                        m,
+                        rules.get((m.pk, col.feature.key), INHERIT),
+                        mine[col.feature.key],
+                        bits,
+                        email=email,
+                    )
+                    for col in cols
+                ],
+            )
+        )
     return rows

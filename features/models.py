@@ -21,13 +21,17 @@ class Effect(models.TextChoices):
 class FeatureRule(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="feature_rules")
     feature = models.CharField(max_length=40, choices=registry.CHOICES)
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="feature_rules")
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="feature_rules"
+    )
     membership = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="feature_rules"
     )
     effect = models.CharField(max_length=5, choices=Effect.choices)
     updated_at = models.DateTimeField(default=timezone.now)
-    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -41,11 +45,13 @@ class FeatureRule(models.Model):
                 name="feature_rule_one_per_workspace",
             ),
             models.UniqueConstraint(
-                fields=["group", "feature"], condition=models.Q(group__isnull=False),
+                fields=["group", "feature"],
+                condition=models.Q(group__isnull=False),
                 name="feature_rule_one_per_group",
             ),
             models.UniqueConstraint(
-                fields=["membership", "feature"], condition=models.Q(membership__isnull=False),
+                fields=["membership", "feature"],
+                condition=models.Q(membership__isnull=False),
                 name="feature_rule_one_per_member",
             ),
         ]
@@ -68,7 +74,9 @@ class FeatureOptOut(models.Model):
     """A user switched a feature off for themselves in one workspace."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="feature_opt_outs")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="feature_opt_outs"
+    )
     feature = models.CharField(max_length=40, choices=registry.CHOICES)
     created_at = models.DateTimeField(default=timezone.now)
 

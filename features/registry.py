@@ -36,18 +36,56 @@ CONVERSATION_LINKS = "conversation_links"
 FINE_TUNING = "fine_tuning"
 
 FEATURES: tuple[Feature, ...] = (
-    Feature(WEB_SEARCH, "Web search", "Answers grounded in results from the web, with sources.", True),
-    Feature(NEWS, "Verified news", "Answers drawn from the verified news feed of press agencies (such as AFP).", True),
+    Feature(
+        WEB_SEARCH, "Web search", "Answers grounded in results from the web, with sources.", True
+    ),
+    Feature(
+        NEWS,
+        "Verified news",
+        "Answers drawn from the verified news feed of press agencies (such as AFP).",
+        True,
+    ),
     Feature(IMAGE_GENERATION, "Image generation", "Create images from a description.", True),
-    Feature(CODE_INTERPRETER, "Code interpreter", "Run code in a sandbox to compute, analyse files and draw charts.", True),
-    Feature(CANVAS, "Canvas", "Write and edit documents and code side by side with the assistant.", True),
-    Feature(MEMORY, "Memory", "The assistant remembers facts across conversations. Off unless an admin turns it on.",
-            True, default_on=False),
-    Feature(CONNECTORS, "Connectors", "Search the workspace's connected services (Google Drive, SharePoint, ...).", True),
-    Feature(LIBRARIES, "Libraries", "Upload documents to libraries the assistant can search.", True),
-    Feature(AGENTS, "Agents", "Create and use agents: instructions, tools and knowledge packaged for a task.", False),
-    Feature(AGENT_SHARING, "Agent sharing", "Share agents with the whole workspace or with chosen members.", False),
-    Feature(CONVERSATION_LINKS, "Conversation links", "Share a read-only link to a conversation.", True),
+    Feature(
+        CODE_INTERPRETER,
+        "Code interpreter",
+        "Run code in a sandbox to compute, analyse files and draw charts.",
+        True,
+    ),
+    Feature(
+        CANVAS, "Canvas", "Write and edit documents and code side by side with the assistant.", True
+    ),
+    Feature(
+        MEMORY,
+        "Memory",
+        "The assistant remembers facts across conversations. Off unless an admin turns it on.",
+        True,
+        default_on=False,
+    ),
+    Feature(
+        CONNECTORS,
+        "Connectors",
+        "Search the workspace's connected services (Google Drive, SharePoint, ...).",
+        True,
+    ),
+    Feature(
+        LIBRARIES, "Libraries", "Upload documents to libraries the assistant can search.", True
+    ),
+    Feature(
+        AGENTS,
+        "Agents",
+        "Create and use agents: instructions, tools and knowledge packaged for a task.",
+        False,
+    ),
+    Feature(
+        AGENT_SHARING,
+        "Agent sharing",
+        "Share agents with the whole workspace or with chosen members.",
+        False,
+    ),
+    Feature(
+        CONVERSATION_LINKS, "Conversation links", "Share a read-only link to a conversation.", True
+    ),
     Feature(FINE_TUNING, "Fine-tuning", "Train custom models on the workspace's own data.", False),
 )
 

@@ -28,21 +28,34 @@ def matrix_members(workspace: Workspace, q: str = "") -> QuerySet[Membership]:
 
 
 def matrix_groups(workspace: Workspace) -> QuerySet[Group]:
-    return Group.objects.filter(workspace=workspace).only("id", "name", "workspace_id").order_by("name", "id")
+    return (
+        Group.objects.filter(workspace=workspace)
+        .only("id", "name", "workspace_id")
+        .order_by("name", "id")
+    )
 
 
 def member_rules(workspace: Workspace, membership_ids: Iterable[int]) -> dict[tuple[int, str], str]:
     """The members' own rules, by (membership id, feature): one query for a page of members."""
     rows = FeatureRule.objects.filter(workspace=workspace, membership_id__in=list(membership_ids))
-    return {(mid, feature): effect for mid, feature, effect in rows.values_list("membership_id", "feature", "effect")}
+    return {
+        (mid, feature): effect
+        for mid, feature, effect in rows.values_list("membership_id", "feature", "effect")
+    }
 
 
 def rule_effect(
-    workspace: Workspace, feature: str, *, group: Group | None = None, membership: Membership | None = None
+    workspace: Workspace,
+    feature: str,
+    *,
+    group: Group | None = None,
+    membership: Membership | None = None,
 ) -> str:
     """The effect of one rule: "allow", "deny", or "inherit" when there is none."""
     effect = (
-        FeatureRule.objects.filter(workspace=workspace, feature=feature, group=group, membership=membership)
+        FeatureRule.objects.filter(
+            workspace=workspace, feature=feature, group=group, membership=membership
+        )
         .values_list("effect", flat=True)
         .first()
     )

@@ -42,7 +42,11 @@ def _lock_target(workspace: Workspace, group: Group | None, membership: Membersh
     if group is not None:
         return Group.objects.select_for_update().get(pk=group.pk)
     if membership is not None:
-        return Membership.objects.select_for_update(of=("self",)).select_related("user").get(pk=membership.pk)
+        return (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=membership.pk)
+        )
     return Workspace.objects.select_for_update().get(pk=workspace.pk)
 
 
@@ -89,8 +93,12 @@ def feature_rule_set(
         rule = None
     elif rule is None:
         rule = FeatureRule.objects.create(
-            workspace=workspace, feature=spec.key, group=group, membership=membership,
-            effect=effect, updated_by=actor,
+            workspace=workspace,
+            feature=spec.key,
+            group=group,
+            membership=membership,
+            effect=effect,
+            updated_by=actor,
         )
     else:
         rule.effect = effect
@@ -101,15 +109,21 @@ def feature_rule_set(
     label = target_label(group, membership)
     context = {"feature": spec.key, "target": label}
     record(
-        actor=actor, workspace=workspace, action=Action.FEATURE_RULE_CHANGED, target=target,
+        actor=actor,
+        workspace=workspace,
+        action=Action.FEATURE_RULE_CHANGED,
+        target=target,
         target_repr=f"{spec.label} for {label}",
-        before={**context, "effect": before}, after={**context, "effect": effect},
+        before={**context, "effect": before},
+        after={**context, "effect": effect},
     )
     return rule
 
 
 @transaction.atomic
-def feature_switch_set(*, actor: User | None, membership: Membership, feature: str, on: bool) -> bool:
+def feature_switch_set(
+    *, actor: User | None, membership: Membership, feature: str, on: bool
+) -> bool:
     """The user's own switch (R-FEAT-2): ``on=False`` turns ``feature`` off for them in
     this workspace, ``on=True`` turns it back on. Refused for features users cannot switch,
     and while anything above the user's switch (compliance, plan, admins) keeps the feature
@@ -118,12 +132,15 @@ def feature_switch_set(*, actor: User | None, membership: Membership, feature: s
     if not spec.user_switchable:
         raise DomainError(errors.NOT_SWITCHABLE.format(feature=spec.label), field="feature")
     m = (
-        Membership.objects.select_for_update(of=("self",)).select_related("user", "workspace")
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "workspace")
         .get(pk=membership.pk)
     )
     decision = decide(m, spec.key)
     if not decision.user_may_switch:
-        raise DomainError(errors.SWITCH_NOT_ALLOWED.format(feature=spec.label, reason=decision.reason))
+        raise DomainError(
+            errors.SWITCH_NOT_ALLOWED.format(feature=spec.label, reason=decision.reason)
+        )
 
     opt_out = FeatureOptOut.objects.filter(membership=m, feature=spec.key).first()
     was_on = opt_out is None
@@ -135,8 +152,12 @@ def feature_switch_set(*, actor: User | None, membership: Membership, feature: s
     else:
         FeatureOptOut.objects.create(workspace_id=m.workspace_id, membership=m, feature=spec.key)
     record(
-        actor=actor, workspace=m.workspace, action=Action.FEATURE_SWITCHED, target=m,
+        actor=actor,
+        workspace=m.workspace,
+        action=Action.FEATURE_SWITCHED,
+        target=m,
         target_repr=f"{spec.label} for {m.user.email}",
-        before={"feature": spec.key, "on": was_on}, after={"feature": spec.key, "on": on},
+        before={"feature": spec.key, "on": was_on},
+        after={"feature": spec.key, "on": on},
     )
     return True

@@ -82,7 +82,9 @@ def _back_query(raw: str) -> str:
 
 def _bits(request: HttpRequest, ws: Workspace, back: str) -> matrix.FormBits:
     """What every cell's form shares, built once per response."""
-    hidden = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    hidden = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
     if back:
         hidden += format_html('<input type="hidden" name="back" value="{}">', back)
     return matrix.FormBits(
@@ -96,10 +98,16 @@ def _bits(request: HttpRequest, ws: Workspace, back: str) -> matrix.FormBits:
 
 
 def _members_context(
-    request: HttpRequest, ws: Workspace, facts: WorkspaceFacts, cols: list[matrix.Column], q: str,
+    request: HttpRequest,
+    ws: Workspace,
+    facts: WorkspaceFacts,
+    cols: list[matrix.Column],
+    q: str,
     bits: matrix.FormBits,
 ) -> dict[str, Any]:
-    page = Paginator(selectors.matrix_members(ws, q), MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.matrix_members(ws, q), MEMBER_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     members = list(page.object_list)
     decisions = decide_many(ws, members, facts=facts)
     rules = selectors.member_rules(ws, [m.pk for m in members])
@@ -112,10 +120,19 @@ def _members_context(
 
 
 def _groups_context(
-    request: HttpRequest, ws: Workspace, facts: WorkspaceFacts, cols: list[matrix.Column], bits: matrix.FormBits
+    request: HttpRequest,
+    ws: Workspace,
+    facts: WorkspaceFacts,
+    cols: list[matrix.Column],
+    bits: matrix.FormBits,
 ) -> dict[str, Any]:
-    page = Paginator(selectors.matrix_groups(ws), GROUP_PAGE_SIZE).get_page(request.GET.get("gpage"))
-    return {"groups_page": page, "group_rows": matrix.group_rows(facts, cols, page.object_list, bits)}
+    page = Paginator(selectors.matrix_groups(ws), GROUP_PAGE_SIZE).get_page(
+        request.GET.get("gpage")
+    )
+    return {
+        "groups_page": page,
+        "group_rows": matrix.group_rows(facts, cols, page.object_list, bits),
+    }
 
 
 @require_http_methods(["GET"])
@@ -187,7 +204,9 @@ def _rule_answer(
         return TemplateResponse(request, f"{INDEX}#cell", context)
     assert membership is not None
     effect = selectors.rule_effect(ws, feature, membership=membership)
-    context["c"] = matrix.member_cell(col, membership, effect, decide(membership, feature), bits, error=error)
+    context["c"] = matrix.member_cell(
+        col, membership, effect, decide(membership, feature), bits, error=error
+    )
     return TemplateResponse(request, f"{INDEX}#cell", context)
 
 
@@ -207,13 +226,19 @@ def rule(request: HttpRequest) -> HttpResponse:
     if target == GROUP and target_id:
         group = scoped(Group, request, pk=target_id)
     elif target == MEMBER and target_id:
-        membership = scoped(Membership.objects.select_related("user", "workspace"), request, pk=target_id)  # type: ignore[arg-type]
+        membership = scoped(
+            Membership.objects.select_related("user", "workspace"), request, pk=target_id
+        )  # type: ignore[arg-type]
     error = "" if valid else _first_error(form)
     if valid:
         try:
             services.feature_rule_set(
-                actor=request.user, workspace=ws, feature=feature, effect=data["effect"],  # type: ignore[arg-type]
-                group=group, membership=membership,
+                actor=request.user,
+                workspace=ws,
+                feature=feature,
+                effect=data["effect"],  # type: ignore[arg-type]
+                group=group,
+                membership=membership,
             )
         except DomainError as exc:
             error = exc.message
@@ -232,11 +257,22 @@ def rule(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, ok)
         url = reverse("ws:features", args=[ws.slug]) + (f"?{back}" if back else "")
-        anchor = {WORKSPACE: "#workspace-rules", GROUP: "#group-rules", MEMBER: "#member-rules"}.get(str(target), "")
+        anchor = {
+            WORKSPACE: "#workspace-rules",
+            GROUP: "#group-rules",
+            MEMBER: "#member-rules",
+        }.get(str(target), "")
         return redirect(url + anchor)
 
     response = _rule_answer(
-        request, ws, feature=feature, target=target, group=group, membership=membership, back=back, error=error
+        request,
+        ws,
+        feature=feature,
+        target=target,
+        group=group,
+        membership=membership,
+        back=back,
+        error=error,
     )
     if error:
         return response
@@ -252,7 +288,9 @@ def why(request: HttpRequest, member_id: int, feature: str) -> HttpResponse:
     its own without JavaScript."""
     if feature not in registry.BY_KEY:
         raise Http404("No such feature.")
-    membership: Membership = scoped(Membership.objects.select_related("user", "workspace"), request, pk=member_id)  # type: ignore[arg-type]
+    membership: Membership = scoped(
+        Membership.objects.select_related("user", "workspace"), request, pk=member_id
+    )  # type: ignore[arg-type]
     context = {
         "page_title": "Why this decision",
         "nav": "features",
@@ -295,7 +333,9 @@ def switch(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         feature, on = form.cleaned_data["feature"], form.cleaned_data["on"]
         try:
-            services.feature_switch_set(actor=request.user, membership=membership, feature=feature, on=on)  # type: ignore[arg-type]
+            services.feature_switch_set(
+                actor=request.user, membership=membership, feature=feature, on=on
+            )  # type: ignore[arg-type]
             ok = f"{registry.get(feature).label} switched {'on' if on else 'off'}."
         except DomainError as exc:
             error = exc.message

@@ -58,24 +58,32 @@ def workspace(db: None) -> Workspace:
 
 @pytest.fixture
 def owner(workspace: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace, role=Role.OWNER, user=UserFactory(email="owner@acme.test"))
+    return MembershipFactory(
+        workspace=workspace, role=Role.OWNER, user=UserFactory(email="owner@acme.test")
+    )
 
 
 @pytest.fixture
 def admin_member(workspace: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace, role=Role.ADMIN, user=UserFactory(email="admin@acme.test"))
+    return MembershipFactory(
+        workspace=workspace, role=Role.ADMIN, user=UserFactory(email="admin@acme.test")
+    )
 
 
 @pytest.fixture
 def member(workspace: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(email="member@acme.test"))
+    return MembershipFactory(
+        workspace=workspace, role=Role.MEMBER, user=UserFactory(email="member@acme.test")
+    )
 
 
 @pytest.fixture
 def other_workspace_member(db: None) -> Membership:
     """An owner of another workspace: must see 404 everywhere in ``workspace``."""
     other = WorkspaceFactory(name="Globex", slug="globex")
-    return MembershipFactory(workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test"))
+    return MembershipFactory(
+        workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test")
+    )
 
 
 def login(client: Client, user: User) -> Client:

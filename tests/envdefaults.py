@@ -9,4 +9,7 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("EMAIL_URL", "locmem://")
 os.environ.setdefault("DOMAIN_RESOLVER", "accounts.dns.StaticResolver")
 os.environ.setdefault("SITE_URL", "http://testserver")
-os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "test"))
+os.environ.setdefault(
+    "VAR_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "test"),
+)

@@ -21,8 +21,13 @@ def test_bench_runs_and_prints_the_table() -> None:
     assert Membership.objects.filter(workspace=ws).count() == 50
     assert AuditEvent.objects.filter(workspace=ws).count() == 200
     assert "| Page | Console median |" in text
-    for label in ("Members", "Invitations", "Audit log, first page", "Audit log, filtered by action",
-                  "Features matrix"):
+    for label in (
+        "Members",
+        "Invitations",
+        "Audit log, first page",
+        "Audit log, filtered by action",
+        "Features matrix",
+    ):
         assert f"| {label} |" in text
     for label in ("Audit log, first page", "Features matrix"):
         row = next(line for line in text.splitlines() if line.startswith(f"| {label} |"))

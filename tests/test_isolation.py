@@ -173,7 +173,11 @@ class WorkspaceRoute:
         return [m["name"] for m in CONVERTER.finditer(self.route) if m["name"] != "slug"]
 
     def unmapped(self) -> list[str]:
-        return [p for p in self.params if (self.name, p) not in PATTERN_KWARG_VALUES and p not in KWARG_VALUES]
+        return [
+            p
+            for p in self.params
+            if (self.name, p) not in PATTERN_KWARG_VALUES and p not in KWARG_VALUES
+        ]
 
     def url(self, slug: str, world: World) -> str:
         missing = self.unmapped()
@@ -234,8 +238,12 @@ def _fast_passwords(settings: Any) -> None:
 @pytest.fixture
 def world(db: None) -> World:
     ws = WorkspaceFactory(name="Acme", slug="acme")
-    owner = MembershipFactory(workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme.test"))
-    member = MembershipFactory(workspace=ws, role=Role.MEMBER, user=UserFactory(email="member@acme.test"))
+    owner = MembershipFactory(
+        workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme.test")
+    )
+    member = MembershipFactory(
+        workspace=ws, role=Role.MEMBER, user=UserFactory(email="member@acme.test")
+    )
     group = GroupFactory(workspace=ws, name="Research")
     group.members.add(member)
     invitation = InvitationFactory(workspace=ws, email="invitee@acme.test", invited_by=owner.user)
@@ -244,20 +252,38 @@ def world(db: None) -> World:
         workspace=ws, user=UserFactory(email="hopeful@acme.test"), domain=domain
     )
     audit_event = AuditEvent.objects.create(
-        workspace=ws, workspace_name=ws.name, actor=owner.user, actor_email=owner.user.email,
+        workspace=ws,
+        workspace_name=ws.name,
+        actor=owner.user,
+        actor_email=owner.user.email,
         action="workspace.created",
     )
     other = WorkspaceFactory(name="Globex", slug="globex")
-    outsider = MembershipFactory(workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test"))
+    outsider = MembershipFactory(
+        workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test")
+    )
     return World(ws, owner, member, group, invitation, domain, join_request, audit_event, outsider)
 
 
 # Every model whose rows a workspace page could change; "nothing changed" compares them all.
 SNAPSHOT_MODELS: list[type[models.Model]] = [
-    User, Workspace, Membership, Group, Invitation, Domain, JoinRequest, AuditEvent, TermsAcceptance,
-    Plan, Subscription,
-    MediaStatusChange, EditorialAuthorization, NewsViolation, Appeal,
-    FeatureRule, FeatureOptOut,
+    User,
+    Workspace,
+    Membership,
+    Group,
+    Invitation,
+    Domain,
+    JoinRequest,
+    AuditEvent,
+    TermsAcceptance,
+    Plan,
+    Subscription,
+    MediaStatusChange,
+    EditorialAuthorization,
+    NewsViolation,
+    Appeal,
+    FeatureRule,
+    FeatureOptOut,
 ]
 
 
@@ -266,7 +292,9 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     for model in SNAPSHOT_MODELS:
         names = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
         rows[model._meta.label] = list(model.objects.order_by("pk").values_list(*names))
-    rows["group_members"] = sorted(Group.members.through.objects.values_list("group_id", "membership_id"))
+    rows["group_members"] = sorted(
+        Group.members.through.objects.values_list("group_id", "membership_id")
+    )
     return rows
 
 
@@ -315,7 +343,9 @@ def test_every_path_parameter_is_mapped() -> None:
 
 @pytest.mark.parametrize("route", ROUTE_PARAMS)
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_member_of_another_workspace_gets_404(world: World, route: WorkspaceRoute, method: str) -> None:
+def test_member_of_another_workspace_gets_404(
+    world: World, route: WorkspaceRoute, method: str
+) -> None:
     url = route.url("acme", world)
     outsider = client_for(world.outsider.user)
     before = snapshot()
@@ -329,13 +359,17 @@ def test_member_of_another_workspace_gets_404(world: World, route: WorkspaceRout
             f"{route.name}: {method} {url} answered 405 to an outsider but is served to members"
         )
     else:
-        assert response.status_code == 404, f"{route.name}: {method} {url} -> {response.status_code}"
+        assert response.status_code == 404, (
+            f"{route.name}: {method} {url} -> {response.status_code}"
+        )
     assert snapshot() == before, f"{route.name}: {method} {url} by an outsider changed data"
 
 
 @pytest.mark.parametrize("route", ROUTES_WITH_IDS)
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_foreign_object_ids_under_own_workspace_get_404(world: World, route: WorkspaceRoute, method: str) -> None:
+def test_foreign_object_ids_under_own_workspace_get_404(
+    world: World, route: WorkspaceRoute, method: str
+) -> None:
     """An owner of globex puts acme's object ids under /w/globex/: the objects must not be
     found, because every lookup is scoped to the request's workspace."""
     url = route.url("globex", world)
@@ -349,13 +383,17 @@ def test_foreign_object_ids_under_own_workspace_get_404(world: World, route: Wor
             f"{route.name}: {method} {url} answered 405 but the method is served"
         )
     else:
-        assert response.status_code == 404, f"{route.name}: {method} {url} -> {response.status_code}"
+        assert response.status_code == 404, (
+            f"{route.name}: {method} {url} -> {response.status_code}"
+        )
     assert snapshot() == before, f"{route.name}: {method} {url} with foreign ids changed data"
 
 
 @pytest.mark.parametrize("route", ROUTE_PARAMS)
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_signed_out_visitor_is_sent_to_sign_in(world: World, route: WorkspaceRoute, method: str) -> None:
+def test_signed_out_visitor_is_sent_to_sign_in(
+    world: World, route: WorkspaceRoute, method: str
+) -> None:
     url = route.url("acme", world)
     before = snapshot()
 
@@ -367,11 +405,15 @@ def test_signed_out_visitor_is_sent_to_sign_in(world: World, route: WorkspaceRou
             f"{route.name}: {method} {url} answered 405 to a visitor but is served to members"
         )
     else:
-        assert response.status_code == 302, f"{route.name}: {method} {url} -> {response.status_code}"
+        assert response.status_code == 302, (
+            f"{route.name}: {method} {url} -> {response.status_code}"
+        )
         target = urlsplit(response["Location"])
         assert target.path == login_path, f"{route.name}: redirected to {response['Location']}"
         assert "next=" in target.query
-    assert snapshot() == before, f"{route.name}: {method} {url} by a signed-out visitor changed data"
+    assert snapshot() == before, (
+        f"{route.name}: {method} {url} by a signed-out visitor changed data"
+    )
 
 
 @pytest.mark.parametrize("route", ROUTE_PARAMS)

@@ -75,7 +75,9 @@ def broker(tmp_path: Path) -> Broker:
     configured = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None)
     if settings.CELERY_BROKER_URL.startswith("filesystem://") and configured:
         options = {
-            key: value.replace(str(settings.VAR_DIR), str(var_dir)) if isinstance(value, str) else value
+            key: value.replace(str(settings.VAR_DIR), str(var_dir))
+            if isinstance(value, str)
+            else value
             for key, value in configured.items()
         }
     else:
@@ -109,7 +111,9 @@ def celery_sends_through(broker: Broker) -> Iterator[None]:
     saved = {k: app.conf[k] for k in keys}
     _reset_connections()
     app.conf.update(
-        broker_url=broker.url, broker_transport_options=broker.transport_options, task_always_eager=False
+        broker_url=broker.url,
+        broker_transport_options=broker.transport_options,
+        task_always_eager=False,
     )
     try:
         yield
@@ -135,18 +139,33 @@ def worker(broker: Broker, tmp_path: Path) -> Iterator[Path]:
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        str(CELERY), "-A", "console", "worker", "--pool=solo", "--concurrency=1", "-Q", "celery",
-        "--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat",
+        str(CELERY),
+        "-A",
+        "console",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-Q",
+        "celery",
+        "--loglevel=INFO",
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
         # A unique node name: other workers (a developer's `make run`) may share the broker.
-        "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
+        "-n",
+        f"test-{uuid.uuid4().hex[:8]}@%h",
     ]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + EMAIL_TIMEOUT
         while STARTUP_MARKER not in log_path.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{log_path.read_text(errors='replace')}")
+                pytest.fail(
+                    f"The Celery worker did not start:\n{log_path.read_text(errors='replace')}"
+                )
             time.sleep(0.2)
         yield outbox
     finally:
@@ -167,7 +186,9 @@ def _read_messages(folder: Path) -> list[EmailMessage]:
     for path in sorted(folder.glob("*.log")):
         for chunk in path.read_bytes().split(b"-" * 79):
             if chunk.strip():
-                messages.append(email.message_from_bytes(chunk.strip(), policy=email.policy.default))  # type: ignore[arg-type]
+                messages.append(
+                    email.message_from_bytes(chunk.strip(), policy=email.policy.default)
+                )  # type: ignore[arg-type]
     return messages
 
 
@@ -186,7 +207,9 @@ def test_worker_sends_the_invitation_email(celery_sends_through: None, worker: P
     with the invitation's absolute link in its text and HTML parts."""
     ws = WorkspaceFactory(name="Acme", slug="acme")
     inviter = MembershipFactory(workspace=ws, user=UserFactory(email="owner@acme.test"))
-    invitation = InvitationFactory(workspace=ws, email="newcomer@example.test", invited_by=inviter.user)
+    invitation = InvitationFactory(
+        workspace=ws, email="newcomer@example.test", invited_by=inviter.user
+    )
     result = send_invitation_email.apply_async(args=[invitation.pk])
 
     assert result.id  # published to the broker, not run here

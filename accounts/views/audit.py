@@ -24,7 +24,15 @@ TEMPLATE = "accounts/audit/index.html"
 FILTER_NAMES = ("action", "actor", "date_from", "date_to")
 
 CSV_HEADER = [
-    "time_utc", "actor", "action", "target_type", "target_id", "target", "before", "after", "ip_address",
+    "time_utc",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "target",
+    "before",
+    "after",
+    "ip_address",
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +43,9 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def index(request: HttpRequest) -> HttpResponse:
     form = AuditPageForm(request.GET)
     context: dict[str, Any] = {
-        "page_title": "Audit log", "nav": "audit", "form": form,
+        "page_title": "Audit log",
+        "nav": "audit",
+        "form": form,
         "filtered": any(request.GET.get(name) for name in FILTER_NAMES),
     }
     if form.is_valid():
@@ -55,10 +65,14 @@ def index(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        return TemplateResponse(request, TEMPLATE, {"page_title": "Audit log", "nav": "audit", "form": form})
+        return TemplateResponse(
+            request, TEMPLATE, {"page_title": "Audit log", "nav": "audit", "form": form}
+        )
     ws = request.workspace  # type: ignore[attr-defined]
     qs = audit_events(workspace=ws, filters=form.filters())
-    response = StreamingHttpResponse(_csv_lines(qs.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _csv_lines(qs.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{ws.slug}-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -103,19 +103,27 @@ def claim(request: HttpRequest) -> HttpResponse:
     domain = None
     if form.is_valid():
         try:
-            domain = services.domain_claim(actor=request.user, workspace=ws, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            domain = services.domain_claim(
+                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
+            )  # type: ignore[arg-type]
         except DomainError as exc:
             form.add_error(exc.field or "name", exc.message)
     if not request.htmx:  # type: ignore[attr-defined]
         if domain is not None:
-            messages.success(request, f"{domain.name} claimed: publish the TXT record, then check it.")
+            messages.success(
+                request, f"{domain.name} claimed: publish the TXT record, then check it."
+            )
             return _back(request, f"#domain-{domain.pk}")
         return TemplateResponse(request, PAGE, _page_context(request, form))
-    response = TemplateResponse(request, f"{PAGE}#claim", {"form": DomainClaimForm() if domain else form})
+    response = TemplateResponse(
+        request, f"{PAGE}#claim", {"form": DomainClaimForm() if domain else form}
+    )
     if domain is not None:
         trigger_client_event(response, "domains-changed", {})
         trigger_client_event(
-            response, "toast", {"message": f"{domain.name} claimed: publish the TXT record.", "kind": "ok"}
+            response,
+            "toast",
+            {"message": f"{domain.name} claimed: publish the TXT record.", "kind": "ok"},
         )
     return response
 

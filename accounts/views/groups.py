@@ -44,7 +44,9 @@ def _partial(request: HttpRequest) -> bool:
 
 
 def _index_context(request: HttpRequest, form: GroupNameForm | None = None) -> dict[str, Any]:
-    page = Paginator(selectors.group_list(request.workspace), PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[attr-defined]
+    page = Paginator(selectors.group_list(request.workspace), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )  # type: ignore[attr-defined]
     return {
         "page_title": "Groups",
         "nav": "groups",
@@ -69,7 +71,9 @@ def create(request: HttpRequest) -> HttpResponse:
     group: Group | None = None
     if form.is_valid():
         try:
-            group = services.group_create(actor=request.user, workspace=ws, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            group = services.group_create(
+                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
+            )  # type: ignore[arg-type]
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     if group is not None and not request.htmx:  # type: ignore[attr-defined]
@@ -123,7 +127,9 @@ def rename(request: HttpRequest, group_id: int) -> HttpResponse:
     done = False
     if form.is_valid():
         try:
-            group = services.group_rename(actor=request.user, group=group, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            group = services.group_rename(
+                actor=request.user, group=group, name=form.cleaned_data["name"]
+            )  # type: ignore[arg-type]
             done = True
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -171,7 +177,9 @@ def _members_answer(
             messages.success(request, ok)
             return redirect("ws:group_detail", request.workspace.slug, group.pk)  # type: ignore[attr-defined]
         return TemplateResponse(request, DETAIL, _detail_context(request, group, add_form=add_form))
-    response = TemplateResponse(request, f"{DETAIL}#group-members", _detail_context(request, group, add_form=add_form))
+    response = TemplateResponse(
+        request, f"{DETAIL}#group-members", _detail_context(request, group, add_form=add_form)
+    )
     return _toast(response, ok) if ok else response
 
 
@@ -198,6 +206,8 @@ def member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 @workspace_view(Perm.MANAGE_GROUPS)
 def member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    membership: Membership = scoped(Membership.objects.select_related("user"), request, pk=member_id)  # type: ignore[arg-type]
+    membership: Membership = scoped(
+        Membership.objects.select_related("user"), request, pk=member_id
+    )  # type: ignore[arg-type]
     services.group_member_remove(actor=request.user, group=group, membership=membership)  # type: ignore[arg-type]
     return _members_answer(request, group, ok=f"{membership.user.email} removed from {group.name}.")

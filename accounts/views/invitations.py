@@ -44,7 +44,8 @@ def invitations_for(workspace: Workspace, status: str) -> QuerySet[Invitation]:
     qs = Invitation.objects.filter(workspace=workspace)
     if status == "expired":
         qs = qs.filter(
-            Q(status=InvitationStatus.EXPIRED) | Q(status=InvitationStatus.PENDING, expires_at__lte=now)
+            Q(status=InvitationStatus.EXPIRED)
+            | Q(status=InvitationStatus.PENDING, expires_at__lte=now)
         )
     elif status == "pending":
         qs = qs.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
@@ -88,8 +89,12 @@ def index(request: HttpRequest) -> HttpResponse:
             return TemplateResponse(request, f"{PAGE}#list", _list_context(request))
         results = request.session.pop(RESULTS_SESSION_KEY, None)
         context = {
-            "page_title": "Invitations", "nav": "invitations", "form": _new_form(request),
-            "results": results or [], "ttl_days": settings.INVITATION_TTL_DAYS, **_list_context(request),
+            "page_title": "Invitations",
+            "nav": "invitations",
+            "form": _new_form(request),
+            "results": results or [],
+            "ttl_days": settings.INVITATION_TTL_DAYS,
+            **_list_context(request),
         }
         return TemplateResponse(request, PAGE, context)
 
@@ -118,16 +123,25 @@ def index(request: HttpRequest) -> HttpResponse:
     response = TemplateResponse(
         request,
         f"{PAGE}#invite" if request.htmx else PAGE,  # type: ignore[attr-defined]
-        {"page_title": "Invitations", "nav": "invitations", "form": form, "results": results,
-         "ttl_days": settings.INVITATION_TTL_DAYS,
-         **({} if request.htmx else _list_context(request))},  # type: ignore[attr-defined]
+        {
+            "page_title": "Invitations",
+            "nav": "invitations",
+            "form": form,
+            "results": results,
+            "ttl_days": settings.INVITATION_TTL_DAYS,
+            **({} if request.htmx else _list_context(request)),
+        },  # type: ignore[attr-defined]
     )
     if results:
         sent = sum(1 for r in results if r["ok"])
         trigger_client_event(response, "invitations-changed", {})
         trigger_client_event(
-            response, "toast",
-            {"message": f"{sent} of {len(results)} invitations sent.", "kind": "ok" if sent else "error"},
+            response,
+            "toast",
+            {
+                "message": f"{sent} of {len(results)} invitations sent.",
+                "kind": "ok" if sent else "error",
+            },
         )
     return response
 
@@ -140,7 +154,11 @@ def _row_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     except DomainError as exc:
         message, kind = exc.message, "error"
     else:
-        message = f"Invitation to {inv.email} sent again." if verb == "resend" else f"Invitation to {inv.email} revoked."
+        message = (
+            f"Invitation to {inv.email} sent again."
+            if verb == "resend"
+            else f"Invitation to {inv.email} revoked."
+        )
         kind = "ok"
     if not request.htmx:  # type: ignore[attr-defined]
         (messages.success if kind == "ok" else messages.error)(request, message)
@@ -175,7 +193,10 @@ def _invalid(request: HttpRequest, token: str, message: str) -> HttpResponse:
     # A mistyped link is "not found"; a link that was good once is "gone".
     status = 404 if message == errors.INVITATION_INVALID else 410
     return TemplateResponse(
-        request, "invitations/invalid.html", {"page_title": "Invitation", "message": message}, status=status
+        request,
+        "invitations/invalid.html",
+        {"page_title": "Invitation", "message": message},
+        status=status,
     )
 
 

@@ -32,7 +32,12 @@ from console.access import scoped, workspace_view
 PAGE_SIZE = 50
 TEMPLATE = "accounts/members/index.html"
 FILTER_KEYS = ("q", "role", "group", "status", "page")
-ROLE_BADGES = {Role.OWNER: "primary", Role.ADMIN: "warn", Role.BILLING: "neutral", Role.MEMBER: "neutral"}
+ROLE_BADGES = {
+    Role.OWNER: "primary",
+    Role.ADMIN: "warn",
+    Role.BILLING: "neutral",
+    Role.MEMBER: "neutral",
+}
 STATUS_BADGES = {MemberStatus.ACTIVE: "ok", MemberStatus.DEACTIVATED: "danger"}
 
 
@@ -46,14 +51,19 @@ def _decorate(rows: Iterable[Membership], viewer: Membership) -> None:
         m.url = f"{base}{m.pk}/"  # type: ignore[attr-defined]
         m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")  # type: ignore[attr-defined]
         m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")  # type: ignore[attr-defined]
-        manageable = can_manage and m.pk != viewer.pk and can_assign_role(viewer.role, m.role, m.role)
+        manageable = (
+            can_manage and m.pk != viewer.pk and can_assign_role(viewer.role, m.role, m.role)
+        )
         m.manageable = manageable  # type: ignore[attr-defined]
         m.role_options_html = (  # type: ignore[attr-defined]
             format_html_join(
                 "",
                 '<option value="{}"{}>{}</option>',
-                ((r.value, " selected" if r == m.role else "", r.label)
-                 for r in Role if can_assign_role(viewer.role, m.role, r)),
+                (
+                    (r.value, " selected" if r == m.role else "", r.label)
+                    for r in Role
+                    if can_assign_role(viewer.role, m.role, r)
+                ),
             )
             if manageable
             else ""
@@ -196,11 +206,16 @@ def _simple_action(
 
 deactivate = require_http_methods(["POST"])(
     workspace_view(Perm.MANAGE_MEMBERS)(
-        _simple_action(services.member_deactivate, "{email} is deactivated and can no longer sign in to this workspace.")
+        _simple_action(
+            services.member_deactivate,
+            "{email} is deactivated and can no longer sign in to this workspace.",
+        )
     )
 )
 reactivate = require_http_methods(["POST"])(
-    workspace_view(Perm.MANAGE_MEMBERS)(_simple_action(services.member_reactivate, "{email} is active again."))
+    workspace_view(Perm.MANAGE_MEMBERS)(
+        _simple_action(services.member_reactivate, "{email} is active again.")
+    )
 )
 
 
@@ -230,4 +245,6 @@ def remove(request: HttpRequest, member_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _finish(request, target, error=exc.message)
-    return _finish(request, target, ok=f"{target.user.email} was removed from {request.workspace.name}.")  # type: ignore[attr-defined]
+    return _finish(
+        request, target, ok=f"{target.user.email} was removed from {request.workspace.name}."
+    )  # type: ignore[attr-defined]

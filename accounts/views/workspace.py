@@ -31,9 +31,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     request.session["current_workspace"] = ws.slug
     counts = {
         "members": Membership.objects.filter(workspace=ws, status=MemberStatus.ACTIVE).count(),
-        "invitations": Invitation.objects.filter(workspace=ws, status=InvitationStatus.PENDING).count(),
+        "invitations": Invitation.objects.filter(
+            workspace=ws, status=InvitationStatus.PENDING
+        ).count(),
         "domains": Domain.objects.filter(workspace=ws, verified_at__isnull=False).count(),
-        "join_requests": JoinRequest.objects.filter(workspace=ws, status=JoinRequestStatus.PENDING).count(),
+        "join_requests": JoinRequest.objects.filter(
+            workspace=ws, status=JoinRequestStatus.PENDING
+        ).count(),
     }
     recent = []
     if has_perm(request.membership.role, Perm.VIEW_AUDIT):  # type: ignore[attr-defined]
@@ -51,7 +55,12 @@ def roles(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request,
         "accounts/roles.html",
-        {"page_title": "Roles and permissions", "nav": "roles", "roles": list(Role), "rows": matrix()},
+        {
+            "page_title": "Roles and permissions",
+            "nav": "roles",
+            "roles": list(Role),
+            "rows": matrix(),
+        },
     )
 
 
@@ -64,7 +73,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.workspace_update_join_settings(actor=request.user, workspace=ws, **form.cleaned_data)  # type: ignore[arg-type]
+            services.workspace_update_join_settings(
+                actor=request.user, workspace=ws, **form.cleaned_data
+            )  # type: ignore[arg-type]
             saved = True
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
@@ -72,7 +83,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect("ws:settings", ws.slug)
     template = "accounts/settings.html#join-form" if request.htmx else "accounts/settings.html"  # type: ignore[attr-defined]
-    response = TemplateResponse(request, template, {"page_title": "Settings", "nav": "settings", "form": form})
+    response = TemplateResponse(
+        request, template, {"page_title": "Settings", "nav": "settings", "form": form}
+    )
     if saved:
         trigger_client_event(response, "toast", {"message": "Settings saved.", "kind": "ok"})
     return response

@@ -57,8 +57,12 @@ def populate(workspace: Workspace, n: int, tag: str) -> None:
         DomainFactory(workspace=workspace, name=f"{tag}{i}.example.org", created_by=user)
         TermsAcceptance.objects.create(user=user, version=f"v{i}")
         AuditEvent.objects.create(
-            workspace=workspace, workspace_name=workspace.name, actor=user, actor_email=user.email,
-            action=Action.GROUP_CREATED, target_repr=f"{tag} {i}",
+            workspace=workspace,
+            workspace_name=workspace.name,
+            actor=user,
+            actor_email=user.email,
+            action=Action.GROUP_CREATED,
+            target_repr=f"{tag} {i}",
         )
     WorkspaceFactory(name=f"{tag} other", slug=f"{tag}-other")
 
@@ -115,7 +119,12 @@ def test_user_change_page_shows_age_gate_and_terms_read_only(staff_client, works
 def test_staff_add_a_user_by_email(staff_client):
     response = staff_client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "New.Person@Acme.test", "usable_password": "false", "password1": "", "password2": ""},
+        {
+            "email": "New.Person@Acme.test",
+            "usable_password": "false",
+            "password1": "",
+            "password2": "",
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(email="new.person@acme.test")
@@ -164,7 +173,9 @@ def test_suspend_without_a_reason_changes_nothing(staff_client, workspace, reaso
 
 def test_suspend_and_reactivate_are_audited(staff_client, staff, workspace, other_workspace_member):
     other = other_workspace_member.workspace
-    response = _action(staff_client, "suspend", [workspace, other], apply="1", reason="Unpaid <b>invoice</b>")
+    response = _action(
+        staff_client, "suspend", [workspace, other], apply="1", reason="Unpaid <b>invoice</b>"
+    )
     assert response.status_code == 302
     for ws in (workspace, other):
         ws.refresh_from_db()
@@ -181,7 +192,9 @@ def test_suspend_and_reactivate_are_audited(staff_client, staff, workspace, othe
 
 
 def test_suspension_fields_are_not_editable_on_the_form(staff_client, workspace):
-    html = staff_client.get(reverse("admin:accounts_workspace_change", args=[workspace.pk])).content.decode()
+    html = staff_client.get(
+        reverse("admin:accounts_workspace_change", args=[workspace.pk])
+    ).content.decode()
     assert 'name="suspended_at"' not in html and 'name="suspension_reason"' not in html
     assert f"workspace__id__exact={workspace.pk}" in html  # link to its audit log
 
@@ -196,7 +209,9 @@ def test_suspended_workspace_members_see_the_notice_and_cannot_act(staff_client,
     assert "This workspace is suspended" in page.content.decode()
     assert "Policy review" in page.content.decode()
     for headers in ({}, HTMX):
-        response = client.post(settings_url, {"join_mode": "auto", "default_role": Role.ADMIN}, **headers)
+        response = client.post(
+            settings_url, {"join_mode": "auto", "default_role": Role.ADMIN}, **headers
+        )
         assert response.status_code == 403
         assert "suspended.html" in [t.name for t in response.templates]
     workspace.refresh_from_db()
@@ -214,8 +229,12 @@ def test_suspended_workspace_members_see_the_notice_and_cannot_act(staff_client,
 @pytest.fixture
 def event(workspace: Workspace) -> AuditEvent:
     return AuditEvent.objects.create(
-        workspace=workspace, workspace_name=workspace.name, actor_email="admin@acme.test",
-        action=Action.GROUP_CREATED, target_repr="Research", after={"name": "Research"},
+        workspace=workspace,
+        workspace_name=workspace.name,
+        actor_email="admin@acme.test",
+        action=Action.GROUP_CREATED,
+        target_repr="Research",
+        after={"name": "Research"},
     )
 
 
@@ -225,10 +244,18 @@ def test_audit_admin_cannot_add_change_or_delete(staff_client, event):
     page = staff_client.get(change_url)
     assert page.status_code == 200  # viewable
     assert 'name="action"' not in page.content.decode()
-    assert staff_client.post(change_url, {"action": "forged", "target_repr": "x"}).status_code == 403
-    assert staff_client.post(reverse("admin:accounts_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(change_url, {"action": "forged", "target_repr": "x"}).status_code == 403
+    )
+    assert (
+        staff_client.post(
+            reverse("admin:accounts_auditevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     response = staff_client.post(
-        changelist("auditevent"), {"action": "delete_selected", ACTION_CHECKBOX_NAME: [str(event.pk)], "post": "yes"}
+        changelist("auditevent"),
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [str(event.pk)], "post": "yes"},
     )
     assert response.status_code in (200, 302)
     event_now = AuditEvent.objects.get(pk=event.pk)
@@ -245,9 +272,15 @@ def test_terms_acceptances_are_read_only(staff_client, owner):
 
 
 def test_staff_see_one_workspace_log_and_search_it(staff_client, event, other_workspace_member):
-    AuditEvent.objects.create(workspace=other_workspace_member.workspace, action=Action.GROUP_CREATED,
-                              actor_email="x@globex.test", target_repr="Elsewhere")
-    response = staff_client.get(changelist("auditevent"), {"workspace__id__exact": event.workspace_id})
+    AuditEvent.objects.create(
+        workspace=other_workspace_member.workspace,
+        action=Action.GROUP_CREATED,
+        actor_email="x@globex.test",
+        target_repr="Elsewhere",
+    )
+    response = staff_client.get(
+        changelist("auditevent"), {"workspace__id__exact": event.workspace_id}
+    )
     assert [e.pk for e in response.context["cl"].result_list] == [event.pk]
     response = staff_client.get(changelist("auditevent"), {"q": "globex"})
     assert [e.target_repr for e in response.context["cl"].result_list] == ["Elsewhere"]
@@ -256,9 +289,15 @@ def test_staff_see_one_workspace_log_and_search_it(staff_client, event, other_wo
 def test_audit_admin_filters_by_date(staff_client, workspace):
     old = datetime(2025, 1, 15, tzinfo=UTC)
     AuditEvent.objects.create(workspace=workspace, action="x.y", target_repr="Old", created_at=old)
-    AuditEvent.objects.create(workspace=workspace, action="x.y", target_repr="Recent",
-                              created_at=datetime.now(UTC) - timedelta(hours=1))
-    response = staff_client.get(changelist("auditevent"), {"created_at__year": "2025", "created_at__month": "1"})
+    AuditEvent.objects.create(
+        workspace=workspace,
+        action="x.y",
+        target_repr="Recent",
+        created_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    response = staff_client.get(
+        changelist("auditevent"), {"created_at__year": "2025", "created_at__month": "1"}
+    )
     assert [e.target_repr for e in response.context["cl"].result_list] == ["Old"]
 
 

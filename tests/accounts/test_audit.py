@@ -20,14 +20,28 @@ from tests.conftest import HTMX
 BASE = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def make_events(workspace: Workspace, n: int, *, action: str = Action.GROUP_CREATED,
-                actor_email: str = "admin@acme.test", start: datetime = BASE, **extra: object) -> list[AuditEvent]:
+def make_events(
+    workspace: Workspace,
+    n: int,
+    *,
+    action: str = Action.GROUP_CREATED,
+    actor_email: str = "admin@acme.test",
+    start: datetime = BASE,
+    **extra: object,
+) -> list[AuditEvent]:
     """n events one minute apart, the last one newest."""
     return AuditEvent.objects.bulk_create(
         AuditEvent(
-            workspace=workspace, workspace_name=workspace.name, actor_email=actor_email, action=action,
-            target_type="accounts.group", target_id=str(i), target_repr=f"Group {i}",
-            after={"name": f"Group {i}"}, created_at=start + timedelta(minutes=i), **extra,
+            workspace=workspace,
+            workspace_name=workspace.name,
+            actor_email=actor_email,
+            action=action,
+            target_type="accounts.group",
+            target_id=str(i),
+            target_repr=f"Group {i}",
+            after={"name": f"Group {i}"},
+            created_at=start + timedelta(minutes=i),
+            **extra,
         )
         for i in range(n)
     )
@@ -83,15 +97,24 @@ def test_no_method_writes_to_the_log(owner_client, workspace, method):
 # --- The page --------------------------------------------------------------------------
 
 
-def test_page_lists_events_newest_first_with_changes(owner_client, workspace, owner, other_workspace_member):
+def test_page_lists_events_newest_first_with_changes(
+    owner_client, workspace, owner, other_workspace_member
+):
     make_events(workspace, 3)
     make_events(other_workspace_member.workspace, 1, actor_email="spy@globex.test")
-    services.workspace_update_join_settings(actor=owner.user, workspace=workspace, join_mode="auto", default_role=20)
+    services.workspace_update_join_settings(
+        actor=owner.user, workspace=workspace, join_mode="auto", default_role=20
+    )
     response = owner_client.get(url(workspace))
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html and 'id="audit"' in html
-    assert html.index("workspace.updated") < html.index("Group 2") < html.index("Group 1") < html.index("Group 0")
+    assert (
+        html.index("workspace.updated")
+        < html.index("Group 2")
+        < html.index("Group 1")
+        < html.index("Group 0")
+    )
     assert "spy@globex.test" not in html
     # before -> after shown compactly
     assert "<del>request</del>" in html and "<ins>auto</ins>" in html
@@ -109,26 +132,42 @@ def test_htmx_request_gets_the_partial(owner_client, workspace):
 
 def test_filter_by_action(owner_client, workspace):
     make_events(workspace, 2, action=Action.GROUP_CREATED)
-    AuditEvent.objects.create(workspace=workspace, action=Action.DOMAIN_CLAIMED, target_repr="corp.test")
+    AuditEvent.objects.create(
+        workspace=workspace, action=Action.DOMAIN_CLAIMED, target_repr="corp.test"
+    )
     html = owner_client.get(url(workspace), {"action": Action.DOMAIN_CLAIMED}).content.decode()
     assert "corp.test" in html and "Group 0" not in html
 
 
 def test_filter_by_actor_email_part(owner_client, workspace):
     make_events(workspace, 1, actor_email="alice@acme.test")
-    AuditEvent.objects.create(workspace=workspace, action=Action.GROUP_CREATED, actor_email="bob@acme.test",
-                              target_repr="Bob's group")
+    AuditEvent.objects.create(
+        workspace=workspace,
+        action=Action.GROUP_CREATED,
+        actor_email="bob@acme.test",
+        target_repr="Bob's group",
+    )
     html = owner_client.get(url(workspace), {"actor": "BOB@"}).content.decode()
     assert "Bob&#x27;s group" in html and "Group 0" not in html
 
 
 def test_filter_by_date_range_is_inclusive_utc_days(owner_client, workspace):
     make_events(workspace, 1, start=datetime(2026, 3, 1, 0, 0, tzinfo=UTC))  # Group 0 on the 1st
-    AuditEvent.objects.create(workspace=workspace, action="x.y", target_repr="On the 2nd late",
-                              created_at=datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC))
-    AuditEvent.objects.create(workspace=workspace, action="x.y", target_repr="On the 3rd",
-                              created_at=datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
-    html = owner_client.get(url(workspace), {"date_from": "2026-03-02", "date_to": "2026-03-02"}).content.decode()
+    AuditEvent.objects.create(
+        workspace=workspace,
+        action="x.y",
+        target_repr="On the 2nd late",
+        created_at=datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC),
+    )
+    AuditEvent.objects.create(
+        workspace=workspace,
+        action="x.y",
+        target_repr="On the 3rd",
+        created_at=datetime(2026, 3, 3, 0, 0, tzinfo=UTC),
+    )
+    html = owner_client.get(
+        url(workspace), {"date_from": "2026-03-02", "date_to": "2026-03-02"}
+    ).content.decode()
     assert "On the 2nd late" in html
     assert "On the 3rd" not in html and "Group 0" not in html
 
@@ -202,7 +241,9 @@ def test_suspended_workspace_still_shows_its_log(owner_client, workspace, owner)
     ],
 )
 @pytest.mark.parametrize("htmx", [False, True])
-def test_bad_filters_answer_with_field_errors(owner_client, workspace, params, field, message, htmx):
+def test_bad_filters_answer_with_field_errors(
+    owner_client, workspace, params, field, message, htmx
+):
     make_events(workspace, 3)
     headers = HTMX if htmx else {}
     response = owner_client.get(url(workspace), params, **headers)
@@ -238,7 +279,9 @@ def test_empty_and_lookalike_actor_search_are_harmless(owner_client, workspace, 
 
 def test_export_streams_the_filtered_events(owner_client, workspace, other_workspace_member):
     make_events(workspace, 3, action=Action.GROUP_CREATED, ip_address="203.0.113.9")
-    AuditEvent.objects.create(workspace=workspace, action=Action.DOMAIN_CLAIMED, target_repr="corp.test")
+    AuditEvent.objects.create(
+        workspace=workspace, action=Action.DOMAIN_CLAIMED, target_repr="corp.test"
+    )
     make_events(other_workspace_member.workspace, 2)
     response = owner_client.get(url(workspace, "ws:audit_export"), {"action": Action.GROUP_CREATED})
     assert response.status_code == 200
@@ -251,9 +294,13 @@ def test_export_streams_the_filtered_events(owner_client, workspace, other_works
     assert rows[1][6:] == ["", '{"name": "Group 2"}', "203.0.113.9"]
 
 
-@pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
+@pytest.mark.parametrize(
+    "payload", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
+)
 def test_export_neutralizes_formulas(owner_client, workspace, payload):
-    AuditEvent.objects.create(workspace=workspace, action="group.created", actor_email=payload, target_repr=payload)
+    AuditEvent.objects.create(
+        workspace=workspace, action="group.created", actor_email=payload, target_repr=payload
+    )
     rows = read_csv(owner_client.get(url(workspace, "ws:audit_export")))
     actor, target = rows[1][1], rows[1][5]
     assert actor == target == "'" + payload
@@ -284,8 +331,15 @@ def test_query_count_does_not_grow_with_events(owner_client, workspace, owner: M
     small = _count_queries(owner_client, url(workspace, name))
     make_events(workspace, 25, start=BASE + timedelta(days=1), actor_email="other@acme.test")
     AuditEvent.objects.bulk_create(
-        AuditEvent(workspace=workspace, action="member.role_changed", actor=owner.user, actor_email=owner.user.email,
-                   before={"role": "Member"}, after={"role": "Admin"}, created_at=BASE)
+        AuditEvent(
+            workspace=workspace,
+            action="member.role_changed",
+            actor=owner.user,
+            actor_email=owner.user.email,
+            before={"role": "Member"},
+            after={"role": "Admin"},
+            created_at=BASE,
+        )
         for _ in range(10)
     )
     large = _count_queries(owner_client, url(workspace, name))
@@ -319,7 +373,11 @@ def test_events_cannot_be_updated_or_deleted_through_the_orm(workspace):
 
 
 def test_audit_changes_lists_keys_of_both_sides():
-    event = AuditEvent(before={"role": "Member", "gone": 1}, after={"role": "Admin", "groups": ["A", "B"]})
+    event = AuditEvent(
+        before={"role": "Member", "gone": 1}, after={"role": "Admin", "groups": ["A", "B"]}
+    )
     assert audit_changes(event) == [
-        ("role", "Member", "Admin"), ("gone", "1", ""), ("groups", "", '["A", "B"]'),
+        ("role", "Member", "Admin"),
+        ("gone", "1", ""),
+        ("groups", "", '["A", "B"]'),
     ]

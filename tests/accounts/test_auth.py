@@ -49,7 +49,9 @@ def signup_data(**overrides: object) -> dict[str, object]:
 
 
 def html_part(message: mail.EmailMessage) -> str:
-    alternatives = [content for content, mimetype in message.alternatives if mimetype == "text/html"]  # type: ignore[attr-defined]
+    alternatives = [
+        content for content, mimetype in message.alternatives if mimetype == "text/html"
+    ]  # type: ignore[attr-defined]
     assert len(alternatives) == 1, "the email has no HTML part"
     return str(alternatives[0])
 
@@ -86,7 +88,9 @@ def is_signed_in(client: Client) -> bool:
 # --- Sign-up and verification (R-ACC-1) ------------------------------------------------
 
 
-def test_signup_sends_verification_with_text_and_html_and_the_link_works_signed_out(client: Client) -> None:
+def test_signup_sends_verification_with_text_and_html_and_the_link_works_signed_out(
+    client: Client,
+) -> None:
     response = client.post(SIGNUP, signup_data())
     assert response.status_code == 302
     assert response["Location"] == "/accounts/confirm-email/"
@@ -132,7 +136,10 @@ def test_unverified_user_cannot_get_in(client: Client) -> None:
 
 
 def test_under_13_is_refused_with_the_message(client: Client) -> None:
-    response = client.post(SIGNUP, signup_data(birth_date=years_ago(13, plus_days=1).isoformat(), guardian_consent="on"))
+    response = client.post(
+        SIGNUP,
+        signup_data(birth_date=years_ago(13, plus_days=1).isoformat(), guardian_consent="on"),
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["birth_date"] == [UNDER_13]
     assert UNDER_13 in response.content.decode()
@@ -158,7 +165,9 @@ def test_minor_with_guardian_consent_is_accepted_and_recorded(client: Client) ->
 
 
 def test_thirteen_today_is_accepted(client: Client) -> None:
-    response = client.post(SIGNUP, signup_data(birth_date=years_ago(13).isoformat(), guardian_consent="on"))
+    response = client.post(
+        SIGNUP, signup_data(birth_date=years_ago(13).isoformat(), guardian_consent="on")
+    )
     assert response.status_code == 302
     assert User.objects.get().age_on(timezone.now().date()) == 13
 
@@ -190,7 +199,10 @@ def test_terms_acceptance_records_version_time_and_ip(client: Client) -> None:
 def test_terms_acceptance_behind_a_proxy_records_the_client_not_the_proxy(client: Client) -> None:
     # The client may send its own X-Forwarded-For; only the entry our proxy adds counts.
     client.post(
-        SIGNUP, signup_data(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.66, 198.51.100.23"
+        SIGNUP,
+        signup_data(),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="192.0.2.66, 198.51.100.23",
     )
     assert TermsAcceptance.objects.get().ip_address == "198.51.100.23"
 
@@ -209,23 +221,36 @@ def test_signup_page_shows_age_gate_and_terms_links(client: Client) -> None:
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        pytest.param({"email": "", "password1": "", "password2": "", "birth_date": "", "agree_terms": None}, "email", None, id="empty"),
+        pytest.param(
+            {"email": "", "password1": "", "password2": "", "birth_date": "", "agree_terms": None},
+            "email",
+            None,
+            id="empty",
+        ),
         pytest.param({"email": "x" * 250 + "@acme.test"}, "email", None, id="email-too-long"),
         pytest.param({"name": "n" * 151}, "name", None, id="name-too-long"),
         pytest.param({"email": "grace.acme.test"}, "email", None, id="malformed-email"),
         pytest.param({"email": "grace@@acme.test"}, "email", None, id="malformed-email-2"),
         pytest.param({"name": '<script>alert("x")</script>'}, "name", NAME_MARKUP, id="html-name"),
         pytest.param({"email": "<b>grace</b>@acme.test"}, "email", None, id="html-email"),
-        pytest.param({"email": "grace@\u0430cme.test"}, "email", EMAIL_NOT_ASCII, id="lookalike-domain"),
+        pytest.param(
+            {"email": "grace@\u0430cme.test"}, "email", EMAIL_NOT_ASCII, id="lookalike-domain"
+        ),
         pytest.param({"email": "gr\u0430ce@acme.test"}, "email", None, id="lookalike-local-part"),
         pytest.param({"name": "Grace\u202eetoH"}, "name", NAME_INVISIBLE, id="bidi-override-name"),
         pytest.param({"birth_date": "1890-01-01"}, "birth_date", None, id="implausible-birth"),
         pytest.param({"birth_date": "not-a-date"}, "birth_date", None, id="malformed-birth"),
-        pytest.param({"password2": "something-else-entirely"}, "password2", None, id="passwords-differ"),
-        pytest.param({"password1": "short", "password2": "short"}, "password1", None, id="weak-password"),
+        pytest.param(
+            {"password2": "something-else-entirely"}, "password2", None, id="passwords-differ"
+        ),
+        pytest.param(
+            {"password1": "short", "password2": "short"}, "password1", None, id="weak-password"
+        ),
     ],
 )
-def test_bad_signup_input_gives_field_errors_and_no_user(client: Client, overrides: dict, field: str, message: str | None) -> None:
+def test_bad_signup_input_gives_field_errors_and_no_user(
+    client: Client, overrides: dict, field: str, message: str | None
+) -> None:
     response = client.post(SIGNUP, signup_data(**overrides))
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -283,7 +308,9 @@ def test_wrong_password_is_refused_with_a_message(client: Client) -> None:
 
 def test_login_keeps_the_next_target(client: Client) -> None:
     user = UserFactory()
-    response = client.post(f"{LOGIN}?next=/workspaces/new/", {"login": user.email, "password": PASSWORD})
+    response = client.post(
+        f"{LOGIN}?next=/workspaces/new/", {"login": user.email, "password": PASSWORD}
+    )
     assert response["Location"] == "/workspaces/new/"
 
 
@@ -371,7 +398,9 @@ def test_password_reset_flow_from_a_signed_out_browser(client: Client) -> None:
     # The change is notified by email, in both parts.
     notice = mail.outbox[-1]
     assert notice.subject == "[Console] Password Reset"
-    assert "Your password was reset." in notice.body and "Your password was reset." in html_part(notice)
+    assert "Your password was reset." in notice.body and "Your password was reset." in html_part(
+        notice
+    )
     assert login(Client(), user.email, NEW_PASSWORD).status_code == 302
 
 
@@ -387,11 +416,13 @@ def test_password_change_needs_the_old_password_and_notifies(client: Client) -> 
     user = UserFactory()
     login(client, user.email)
     page = client.post(
-        "/accounts/password/change/", {"oldpassword": "wrong", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        "/accounts/password/change/",
+        {"oldpassword": "wrong", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert page.status_code == 200 and "oldpassword" in page.context["form"].errors
     response = client.post(
-        "/accounts/password/change/", {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -419,7 +450,9 @@ def test_change_of_email_is_verified_then_notified(client: Client) -> None:
     Client().post(path_of(link))
     user.refresh_from_db()
     assert user.email == "new@acme.test"
-    assert set(EmailAddress.objects.filter(user=user).values_list("email", flat=True)) == {"new@acme.test"}
+    assert set(EmailAddress.objects.filter(user=user).values_list("email", flat=True)) == {
+        "new@acme.test"
+    }
     notice = next(m for m in mail.outbox if m.subject == "[Console] Email Changed")
     assert notice.to == ["old@acme.test"]
     assert "old@acme.test to new@acme.test" in notice.body
@@ -442,6 +475,8 @@ def test_change_to_an_address_of_another_account_does_not_take_it(client: Client
     user = UserFactory()
     login(client, user.email)
     client.post("/accounts/email/", {"action_add": "", "email": "taken@acme.test"})
-    assert not EmailAddress.objects.filter(user=user, email="taken@acme.test", verified=True).exists()
+    assert not EmailAddress.objects.filter(
+        user=user, email="taken@acme.test", verified=True
+    ).exists()
     user.refresh_from_db()
     assert user.email != "taken@acme.test"

@@ -24,7 +24,13 @@ PRODUCTION = {
 
 # Set by the test run itself (the end-to-end tests allow sync database calls in Playwright's
 # event loop), or by a developer's shell: never in production.
-NOT_PRODUCTION = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"}
+NOT_PRODUCTION = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DEBUG",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_PRELOAD",
+}
 
 
 def run_check(**env_overrides: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +39,12 @@ def run_check(**env_overrides: str) -> subprocess.CompletedProcess[str]:
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -63,7 +63,10 @@ def reauthenticate(client: Client, url: str) -> None:
 
 
 def sign_in(client: Client, user: User, next_url: str = "") -> str:
-    response = client.post(LOGIN + (f"?next={next_url}" if next_url else ""), {"login": user.email, "password": PASSWORD})
+    response = client.post(
+        LOGIN + (f"?next={next_url}" if next_url else ""),
+        {"login": user.email, "password": PASSWORD},
+    )
     assert response.status_code == 302
     return str(response["Location"])
 
@@ -136,7 +139,9 @@ def test_login_with_totp() -> None:
     assert not is_signed_in(client)
     assert client.get("/")["Location"].startswith(LOGIN)
 
-    page = client.post(MFA_STAGE, {"code": "12345" + ("0" if totp_code(secret).endswith("1") else "1")})
+    page = client.post(
+        MFA_STAGE, {"code": "12345" + ("0" if totp_code(secret).endswith("1") else "1")}
+    )
     assert page.status_code == 200 and not is_signed_in(client)
     response = client.post(MFA_STAGE, {"code": totp_code(secret)})
     assert response.status_code == 302 and response["Location"] == "/"
@@ -177,7 +182,9 @@ def test_login_with_a_recovery_code_once() -> None:
 @pytest.mark.parametrize(
     "url", [DEACTIVATE, "/accounts/2fa/recovery-codes/", "/accounts/2fa/recovery-codes/generate/"]
 )
-def test_mfa_changes_need_reauthentication_even_after_a_full_sign_in(client: Client, url: str) -> None:
+def test_mfa_changes_need_reauthentication_even_after_a_full_sign_in(
+    client: Client, url: str
+) -> None:
     user = UserFactory()
     secret = with_totp(user)
     sign_in(client, user)

@@ -144,7 +144,9 @@ def test_rate_limit_page_is_in_the_console_look(rf: RequestFactory) -> None:
 # --- Legal pages ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "title"), [("/legal/terms/", "Terms of Service"), ("/legal/privacy/", "Privacy Policy")])
+@pytest.mark.parametrize(
+    ("url", "title"), [("/legal/terms/", "Terms of Service"), ("/legal/privacy/", "Privacy Policy")]
+)
 def test_legal_pages_are_public_and_name_the_version(client: Client, url: str, title: str) -> None:
     response = client.get(url)
     assert response.status_code == 200

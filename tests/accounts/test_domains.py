@@ -56,10 +56,16 @@ def test_claim_shows_the_txt_record_and_check_verifies(admin_reauthed, workspace
 
     failed = admin_reauthed.post(f"{URL}{domain.pk}/check/", **HTMX)
     html = failed.content.decode()
-    assert failed.status_code == 200 and "No TXT record" in html and "not verified yet" in failed.headers["HX-Trigger"]
+    assert (
+        failed.status_code == 200
+        and "No TXT record" in html
+        and "not verified yet" in failed.headers["HX-Trigger"]
+    )
     StaticResolver.records = {"acme.org": ["v=spf1 -all", domain.txt_value]}
     verified = admin_reauthed.post(f"{URL}{domain.pk}/check/", **HTMX)
-    assert "Verified" in verified.content.decode() and "is verified" in verified.headers["HX-Trigger"]
+    assert (
+        "Verified" in verified.content.decode() and "is verified" in verified.headers["HX-Trigger"]
+    )
     domain.refresh_from_db()
     assert domain.is_verified
     assert AuditEvent.objects.filter(workspace=workspace, action="domain.verified").exists()
@@ -70,7 +76,10 @@ def test_claim_without_javascript_redirects(admin_reauthed, workspace) -> None:
     domain = Domain.objects.get()
     assert response.status_code == 302 and response["Location"] == f"{URL}#domain-{domain.pk}"
     invalid = admin_reauthed.post(CLAIM, {"name": "gmail.com"})
-    assert invalid.status_code == 200 and errors.FREE_MAIL_DOMAIN in invalid.content.decode().replace("&#x27;", "'")
+    assert (
+        invalid.status_code == 200
+        and errors.FREE_MAIL_DOMAIN in invalid.content.decode().replace("&#x27;", "'")
+    )
 
 
 def test_claim_needs_recent_reauthentication(admin_client_ws) -> None:
@@ -124,7 +133,11 @@ def test_remove_needs_reauthentication_then_removes(admin_client_ws, workspace) 
     assert "HX-Redirect" in response.headers and Domain.objects.filter(pk=domain.pk).exists()
     reauthenticate(admin_client_ws)
     response = admin_client_ws.post(f"{URL}{domain.pk}/remove/", **HTMX)
-    assert response.status_code == 200 and response.content == b"" and "removed" in response.headers["HX-Trigger"]
+    assert (
+        response.status_code == 200
+        and response.content == b""
+        and "removed" in response.headers["HX-Trigger"]
+    )
     assert not Domain.objects.filter(pk=domain.pk).exists()
     assert AuditEvent.objects.filter(workspace=workspace, action="domain.removed").exists()
 
@@ -132,7 +145,9 @@ def test_remove_needs_reauthentication_then_removes(admin_client_ws, workspace) 
 # --- Joining by domain -------------------------------------------------------------------
 
 
-def test_autojoin_after_verification(workspace, owner, client, django_capture_on_commit_callbacks) -> None:
+def test_autojoin_after_verification(
+    workspace, owner, client, django_capture_on_commit_callbacks
+) -> None:
     verified_domain(workspace)
     workspace.join_mode = JoinMode.AUTO
     workspace.default_role = Role.BILLING
@@ -179,7 +194,12 @@ def test_every_url_is_404_for_another_workspace(client, workspace, other_workspa
     reauthenticate(client)
     assert client.get(URL).status_code == 404
     assert client.post(CLAIM, {"name": "acme.org"}).status_code == 404
-    for path in (f"{domain.pk}/check/", f"{domain.pk}/remove/", f"requests/{jr.pk}/approve/", f"requests/{jr.pk}/decline/"):
+    for path in (
+        f"{domain.pk}/check/",
+        f"{domain.pk}/remove/",
+        f"requests/{jr.pk}/approve/",
+        f"requests/{jr.pk}/decline/",
+    ):
         assert client.post(URL + path, **HTMX).status_code == 404
     # Foreign ids through one's own workspace URL are 404 too.
     foreign_domain = DomainFactory(workspace=other_workspace_member.workspace)
@@ -187,8 +207,12 @@ def test_every_url_is_404_for_another_workspace(client, workspace, other_workspa
     owner = MembershipFactory(workspace=workspace, role=Role.OWNER)
     client.force_login(owner.user)
     reauthenticate(client)
-    for path in (f"{foreign_domain.pk}/check/", f"{foreign_domain.pk}/remove/",
-                 f"requests/{foreign_jr.pk}/approve/", f"requests/{foreign_jr.pk}/decline/"):
+    for path in (
+        f"{foreign_domain.pk}/check/",
+        f"{foreign_domain.pk}/remove/",
+        f"requests/{foreign_jr.pk}/approve/",
+        f"requests/{foreign_jr.pk}/decline/",
+    ):
         assert client.post(URL + path, **HTMX).status_code == 404
     assert Domain.objects.filter(pk=foreign_domain.pk).exists()
     foreign_jr.refresh_from_db()
@@ -197,7 +221,11 @@ def test_every_url_is_404_for_another_workspace(client, workspace, other_workspa
 
 def test_signed_out_is_sent_to_sign_in(client, workspace) -> None:
     domain = DomainFactory(workspace=workspace)
-    for response in (client.get(URL), client.post(CLAIM, {"name": "x.org"}), client.post(f"{URL}{domain.pk}/check/")):
+    for response in (
+        client.get(URL),
+        client.post(CLAIM, {"name": "x.org"}),
+        client.post(f"{URL}{domain.pk}/check/"),
+    ):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 

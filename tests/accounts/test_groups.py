@@ -79,7 +79,9 @@ def _count_queries(client: Client, path: str) -> int:
 def _fill(workspace, n: int) -> None:
     for _ in range(n):
         g = GroupFactory(workspace=workspace)
-        g.members.add(MembershipFactory(workspace=workspace), MembershipFactory(workspace=workspace))
+        g.members.add(
+            MembershipFactory(workspace=workspace), MembershipFactory(workspace=workspace)
+        )
 
 
 def test_list_query_count_does_not_grow(owner_client, workspace) -> None:
@@ -138,7 +140,9 @@ def test_create_duplicate_name_is_a_field_error(owner_client, group) -> None:
         ("Αdmins", GROUP_NAME_MIXED),  # Greek capital alpha
     ],
 )
-def test_create_bad_names_answer_with_field_errors_and_change_nothing(owner_client, name, message) -> None:
+def test_create_bad_names_answer_with_field_errors_and_change_nothing(
+    owner_client, name, message
+) -> None:
     r = owner_client.post(url("group_create"), {"name": name}, **HTMX)
     assert r.status_code == 200 and "HX-Trigger" not in r
     body = r.content.decode()
@@ -150,7 +154,13 @@ def test_create_bad_names_answer_with_field_errors_and_change_nothing(owner_clie
 
 @pytest.mark.parametrize(
     "name",
-    ["<script>alert(1)</script>", "'; DROP TABLE accounts_group;--", "R&D \"core\"", "Научный отдел", "研究"],
+    [
+        "<script>alert(1)</script>",
+        "'; DROP TABLE accounts_group;--",
+        'R&D "core"',
+        "Научный отдел",
+        "研究",
+    ],
 )
 def test_names_are_stored_as_typed_and_escaped_on_display(owner_client, workspace, name) -> None:
     r = owner_client.post(url("group_create"), {"name": name}, **HTMX)
@@ -164,7 +174,9 @@ def test_names_are_stored_as_typed_and_escaped_on_display(owner_client, workspac
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
-def test_fullwidth_letters_are_folded_so_lookalike_duplicates_are_caught(owner_client, group) -> None:
+def test_fullwidth_letters_are_folded_so_lookalike_duplicates_are_caught(
+    owner_client, group
+) -> None:
     r = owner_client.post(url("group_create"), {"name": "Ｒｅｓｅａｒｃｈ"}, **HTMX)
     assert errors.GROUP_EXISTS in r.content.decode()
     assert Group.objects.count() == 1
@@ -197,8 +209,13 @@ def test_rename_htmx_and_plain(owner_client, owner, group) -> None:
     assert events[0].before == {"name": "Research"}
 
 
-@pytest.mark.parametrize(("name", "message"), [("", GROUP_NAME_EMPTY), ("y" * 200, GROUP_NAME_TOO_LONG), ("other", errors.GROUP_EXISTS)])
-def test_rename_errors_are_inline_and_change_nothing(owner_client, workspace, group, name, message) -> None:
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", GROUP_NAME_EMPTY), ("y" * 200, GROUP_NAME_TOO_LONG), ("other", errors.GROUP_EXISTS)],
+)
+def test_rename_errors_are_inline_and_change_nothing(
+    owner_client, workspace, group, name, message
+) -> None:
     GroupFactory(workspace=workspace, name="Other")
     r = owner_client.post(url("group_rename", group.pk), {"name": name}, **HTMX)
     assert r.status_code == 200 and "HX-Trigger" not in r
@@ -236,7 +253,9 @@ def test_delete_without_javascript_confirms_first(owner_client, group) -> None:
 
 
 def test_add_member_by_email_htmx(owner_client, owner, group, member) -> None:
-    r = owner_client.post(url("group_member_add", group.pk), {"email": "  MEMBER@acme.test "}, **HTMX)
+    r = owner_client.post(
+        url("group_member_add", group.pk), {"email": "  MEMBER@acme.test "}, **HTMX
+    )
     assert r.status_code == 200
     assert r.content.decode().lstrip().startswith('<div id="group-members">')
     assert toast(r) == "member@acme.test added to Research."
@@ -265,7 +284,9 @@ def test_add_member_plain_redirects(owner_client, group, member) -> None:
         ("owner@globex.test", NO_SUCH_MEMBER),  # a user of another workspace
     ],
 )
-def test_add_member_bad_input_is_inline(owner_client, group, member, other_workspace_member, email, message) -> None:
+def test_add_member_bad_input_is_inline(
+    owner_client, group, member, other_workspace_member, email, message
+) -> None:
     UserFactory(email="stranger@acme.test")
     r = owner_client.post(url("group_member_add", group.pk), {"email": email}, **HTMX)
     assert r.status_code == 200 and "HX-Trigger" not in r
@@ -306,7 +327,9 @@ def _actions(group, member) -> list[tuple[str, dict[str, str]]]:
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.BILLING])
-def test_roles_without_manage_groups_are_refused(client, workspace, owner, group, member, role) -> None:
+def test_roles_without_manage_groups_are_refused(
+    client, workspace, owner, group, member, role
+) -> None:
     group.members.add(member)
     actor = MembershipFactory(workspace=workspace, role=role)
     client.force_login(actor.user)
@@ -321,7 +344,9 @@ def test_roles_without_manage_groups_are_refused(client, workspace, owner, group
 
 
 def test_admin_may_manage_groups(admin_client_ws, group, member) -> None:
-    r = admin_client_ws.post(url("group_member_add", group.pk), {"email": member.user.email}, **HTMX)
+    r = admin_client_ws.post(
+        url("group_member_add", group.pk), {"email": member.user.email}, **HTMX
+    )
     assert "HX-Trigger" in r
 
 
@@ -336,7 +361,9 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, group, member) -> None:
     assert Group.objects.count() == 1 and group.name == "Research"
 
 
-def test_member_of_another_workspace_gets_404_everywhere(client, group, member, other_workspace_member) -> None:
+def test_member_of_another_workspace_gets_404_everywhere(
+    client, group, member, other_workspace_member
+) -> None:
     group.members.add(member)
     client.force_login(other_workspace_member.user)
     assert client.get(url("groups")).status_code == 404
@@ -349,7 +376,9 @@ def test_member_of_another_workspace_gets_404_everywhere(client, group, member, 
     assert group.name == "Research" and group.members.count() == 1
 
 
-def test_foreign_ids_under_own_workspace_are_404(client, workspace, group, member, other_workspace_member) -> None:
+def test_foreign_ids_under_own_workspace_are_404(
+    client, workspace, group, member, other_workspace_member
+) -> None:
     """The outsider owns globex and puts acme's group and member ids under globex."""
     client.force_login(other_workspace_member.user)
     g, m = group.pk, member.pk
@@ -364,9 +393,13 @@ def test_foreign_ids_under_own_workspace_are_404(client, workspace, group, membe
     # A globex group with an acme member id: the member lookup is scoped too.
     own = GroupFactory(workspace=other_workspace_member.workspace, name="Mine")
     own.members.add(other_workspace_member)
-    assert client.post(url("group_member_remove", own.pk, m, slug="globex"), **HTMX).status_code == 404
+    assert (
+        client.post(url("group_member_remove", own.pk, m, slug="globex"), **HTMX).status_code == 404
+    )
     # And adding an acme member by email to a globex group finds nobody.
-    r = client.post(url("group_member_add", own.pk, slug="globex"), {"email": member.user.email}, **HTMX)
+    r = client.post(
+        url("group_member_add", own.pk, slug="globex"), {"email": member.user.email}, **HTMX
+    )
     assert NO_SUCH_MEMBER in r.content.decode()
     assert Group.objects.get(pk=g).name == "Research"
 

@@ -32,8 +32,14 @@ URL = "/w/acme/invitations/"
 LINK_RE = re.compile(r"http://testserver(/invitations/[^/\s\"]+/)")
 
 
-def invite(client: Client, emails: str, role: int = Role.MEMBER, groups: list[int] | None = None,
-           htmx: bool = True, capture=None):
+def invite(
+    client: Client,
+    emails: str,
+    role: int = Role.MEMBER,
+    groups: list[int] | None = None,
+    htmx: bool = True,
+    capture=None,
+):
     data = {"emails": emails, "role": str(role), "groups": [str(g) for g in groups or []]}
     return client.post(URL, data, **(HTMX if htmx else {}))
 
@@ -141,15 +147,21 @@ def test_invite_bad_role_is_a_field_error(owner_client, role) -> None:
 
 
 @pytest.mark.parametrize("group", ["abc", "999999", "'; DROP TABLE x;--"])
-def test_invite_bad_or_foreign_group_is_a_field_error(owner_client, other_workspace_member, group) -> None:
+def test_invite_bad_or_foreign_group_is_a_field_error(
+    owner_client, other_workspace_member, group
+) -> None:
     foreign = GroupFactory(workspace=other_workspace_member.workspace)
     for value in (group, str(foreign.pk)):
-        response = owner_client.post(URL, {"emails": "a@acme.test", "role": "10", "groups": [value]}, **HTMX)
+        response = owner_client.post(
+            URL, {"emails": "a@acme.test", "role": "10", "groups": [value]}, **HTMX
+        )
         assert response.status_code == 200 and 'class="error"' in response.content.decode()
     assert not Invitation.objects.exists()
 
 
-def test_mixed_list_with_lookalike_invites_only_the_real_address(owner_client, django_capture_on_commit_callbacks) -> None:
+def test_mixed_list_with_lookalike_invites_only_the_real_address(
+    owner_client, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = invite(owner_client, "ada@acme.test аda@acme.test")
     assert "Not a valid email address." in response.content.decode()
@@ -160,10 +172,16 @@ def test_mixed_list_with_lookalike_invites_only_the_real_address(owner_client, d
 def test_list_tabs_and_htmx_partial(owner_client, workspace) -> None:
     InvitationFactory(workspace=workspace, email="p@acme.test")
     InvitationFactory(workspace=workspace, email="r@acme.test", status=InvitationStatus.REVOKED)
-    InvitationFactory(workspace=workspace, email="late@acme.test", expires_at=timezone.now() - timedelta(hours=1))
+    InvitationFactory(
+        workspace=workspace, email="late@acme.test", expires_at=timezone.now() - timedelta(hours=1)
+    )
     InvitationFactory(workspace=workspace, email="done@acme.test", status=InvitationStatus.ACCEPTED)
     pending = owner_client.get(URL).content.decode()
-    assert "p@acme.test" in pending and "r@acme.test" not in pending and "late@acme.test" not in pending
+    assert (
+        "p@acme.test" in pending
+        and "r@acme.test" not in pending
+        and "late@acme.test" not in pending
+    )
     expired = owner_client.get(URL + "?status=expired", **HTMX)
     html = expired.content.decode()
     assert 'id="invitation-list"' in html and "<html" not in html
@@ -297,13 +315,21 @@ def test_new_user_signs_up_from_the_link_and_lands_in_the_workspace(
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = visitor.post(signup, {
-            "email": "newcomer@elsewhere.test", "password1": PASSWORD, "password2": PASSWORD,
-            "birth_date": "1990-04-01", "agree_terms": "on",
-        })
+        response = visitor.post(
+            signup,
+            {
+                "email": "newcomer@elsewhere.test",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "birth_date": "1990-04-01",
+                "agree_terms": "on",
+            },
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     [verification] = mail.outbox
-    confirm_path = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+/)", verification.body).group(1)
+    confirm_path = re.search(
+        r"http://testserver(/accounts/confirm-email/[^\s]+/)", verification.body
+    ).group(1)
     assert visitor.get(confirm_path).status_code == 200
     confirmed = visitor.post(confirm_path)
     assert confirmed.status_code == 302 and confirmed["Location"] == link
@@ -322,12 +348,16 @@ def test_new_user_signs_up_from_the_link_and_lands_in_the_workspace(
 
 def test_verification_in_a_later_visit_still_returns_to_the_invitation(workspace, owner) -> None:
     """No ``next`` on the way: the token kept in the session brings the user back."""
-    inv = InvitationFactory(workspace=workspace, email="later@elsewhere.test", invited_by=owner.user)
+    inv = InvitationFactory(
+        workspace=workspace, email="later@elsewhere.test", invited_by=owner.user
+    )
     link = invitation_link(inv)
     visitor = Client()
     visitor.get(link)
     UserFactory(email="later@elsewhere.test")
-    response = visitor.post("/accounts/login/", {"login": "later@elsewhere.test", "password": PASSWORD})
+    response = visitor.post(
+        "/accounts/login/", {"login": "later@elsewhere.test", "password": PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == link
 
 
@@ -345,7 +375,9 @@ def test_existing_user_signs_in_and_accepts(workspace, owner) -> None:
     assert AuditEvent.objects.filter(action="invitation.accepted", workspace=workspace).exists()
 
 
-def test_signed_in_as_someone_else_is_told_and_offered_sign_out(workspace, other_workspace_member) -> None:
+def test_signed_in_as_someone_else_is_told_and_offered_sign_out(
+    workspace, other_workspace_member
+) -> None:
     inv = InvitationFactory(workspace=workspace, email="invited@elsewhere.test")
     link = invitation_link(inv)
     client = Client()
@@ -354,7 +386,9 @@ def test_signed_in_as_someone_else_is_told_and_offered_sign_out(workspace, other
     assert "invited@elsewhere.test" in html and "Sign out" in html
     response = client.post(link)
     assert response.status_code == 200
-    assert not Membership.objects.filter(workspace=workspace, user=other_workspace_member.user).exists()
+    assert not Membership.objects.filter(
+        workspace=workspace, user=other_workspace_member.user
+    ).exists()
     inv.refresh_from_db()
     assert inv.status == InvitationStatus.PENDING
 
@@ -396,7 +430,9 @@ def test_bad_links_give_a_clear_page(workspace, owner, kind, status, message) ->
     inv = InvitationFactory(workspace=workspace, invited_by=owner.user)
     link = invitation_link(inv)
     if kind == "expired":
-        Invitation.objects.filter(pk=inv.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        Invitation.objects.filter(pk=inv.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
     elif kind == "expired_marked":
         Invitation.objects.filter(pk=inv.pk).update(status=InvitationStatus.EXPIRED)
     elif kind == "revoked":
@@ -421,4 +457,7 @@ def test_bad_links_give_a_clear_page(workspace, owner, kind, status, message) ->
             html = response.content.decode()
             assert message in html.replace("&#x27;", "'") and "<script>alert" not in html
             assert client.post(link).status_code == status
-    assert not Membership.objects.filter(workspace=workspace, user__email=inv.email).exists() or kind == "used"
+    assert (
+        not Membership.objects.filter(workspace=workspace, user__email=inv.email).exists()
+        or kind == "used"
+    )

@@ -50,7 +50,9 @@ def toast(response) -> str:
 # --- The list ----------------------------------------------------------------------------
 
 
-def test_list_shows_members_with_role_status_groups_and_date(owner_client, owner, member, workspace) -> None:
+def test_list_shows_members_with_role_status_groups_and_date(
+    owner_client, owner, member, workspace
+) -> None:
     group = GroupFactory(workspace=workspace, name="Research")
     group.members.add(member)
     r = owner_client.get(url("members"))
@@ -73,13 +75,19 @@ def test_htmx_request_gets_only_the_table(owner_client, member) -> None:
 
 
 def test_history_restore_gets_the_whole_page(owner_client) -> None:
-    r = owner_client.get(url("members"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    r = owner_client.get(
+        url("members"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
     assert "<html" in r.content.decode()
 
 
 def test_search_by_name_or_email_case_insensitive(owner_client, workspace) -> None:
-    MembershipFactory(workspace=workspace, user=UserFactory(email="ada@acme.test", name="Ada Lovelace"))
-    MembershipFactory(workspace=workspace, user=UserFactory(email="grace@acme.test", name="Grace Hopper"))
+    MembershipFactory(
+        workspace=workspace, user=UserFactory(email="ada@acme.test", name="Ada Lovelace")
+    )
+    MembershipFactory(
+        workspace=workspace, user=UserFactory(email="grace@acme.test", name="Grace Hopper")
+    )
     body = owner_client.get(url("members"), {"q": "LOVELACE"}).content.decode()
     assert "ada@acme.test" in body and "grace@acme.test" not in body
     body = owner_client.get(url("members"), {"q": "grace@"}).content.decode()
@@ -87,16 +95,22 @@ def test_search_by_name_or_email_case_insensitive(owner_client, workspace) -> No
 
 
 def test_filters_role_status_group(owner_client, owner, workspace) -> None:
-    billing = MembershipFactory(workspace=workspace, role=Role.BILLING, user=UserFactory(email="bill@acme.test"))
+    billing = MembershipFactory(
+        workspace=workspace, role=Role.BILLING, user=UserFactory(email="bill@acme.test")
+    )
     gone = MembershipFactory(
-        workspace=workspace, status=MemberStatus.DEACTIVATED, user=UserFactory(email="gone@acme.test")
+        workspace=workspace,
+        status=MemberStatus.DEACTIVATED,
+        user=UserFactory(email="gone@acme.test"),
     )
     grouped = MembershipFactory(workspace=workspace, user=UserFactory(email="grouped@acme.test"))
     group = GroupFactory(workspace=workspace, name="Ops")
     group.members.add(grouped)
 
     body = owner_client.get(url("members"), {"role": Role.BILLING.value}).content.decode()
-    assert billing.user.email in body and gone.user.email not in body and owner.user.email not in body
+    assert (
+        billing.user.email in body and gone.user.email not in body and owner.user.email not in body
+    )
     body = owner_client.get(url("members"), {"status": "deactivated"}).content.decode()
     assert gone.user.email in body and billing.user.email not in body
     body = owner_client.get(url("members"), {"group": group.pk}).content.decode()
@@ -130,7 +144,9 @@ def test_filters_are_kept_in_the_pagination_links(owner_client, workspace) -> No
         ({"q": "x" * 101}, "Search"),
     ],
 )
-def test_bad_filters_answer_with_errors_and_are_ignored(owner_client, member, params, field) -> None:
+def test_bad_filters_answer_with_errors_and_are_ignored(
+    owner_client, member, params, field
+) -> None:
     r = owner_client.get(url("members"), params)
     assert r.status_code == 200
     body = r.content.decode()
@@ -141,7 +157,11 @@ def test_bad_filters_answer_with_errors_and_are_ignored(owner_client, member, pa
 
 
 def test_hostile_search_is_escaped_and_matches_nothing(owner_client, member) -> None:
-    for q in ["<script>alert(1)</script>", "'; DROP TABLE accounts_user;--", "mеmber"]:  # Cyrillic е
+    for q in [
+        "<script>alert(1)</script>",
+        "'; DROP TABLE accounts_user;--",
+        "mеmber",
+    ]:  # Cyrillic е
         r = owner_client.get(url("members"), {"q": q})
         body = r.content.decode()
         assert r.status_code == 200
@@ -150,14 +170,18 @@ def test_hostile_search_is_escaped_and_matches_nothing(owner_client, member) -> 
     assert Membership.objects.filter(pk=member.pk).exists()
 
 
-def test_group_filter_of_another_workspace_is_an_invalid_choice(owner_client, member, other_workspace_member) -> None:
+def test_group_filter_of_another_workspace_is_an_invalid_choice(
+    owner_client, member, other_workspace_member
+) -> None:
     foreign = GroupFactory(workspace=other_workspace_member.workspace, name="Foreign")
     body = owner_client.get(url("members"), {"group": foreign.pk}).content.decode()
     assert "Group: " in body
     assert "Foreign" not in body
 
 
-def test_every_role_sees_the_list_but_only_admins_see_controls(client, workspace, owner, member) -> None:
+def test_every_role_sees_the_list_but_only_admins_see_controls(
+    client, workspace, owner, member
+) -> None:
     billing = MembershipFactory(workspace=workspace, role=Role.BILLING)
     admin = MembershipFactory(workspace=workspace, role=Role.ADMIN)
     for m, controls in [(member, False), (billing, False), (admin, True), (owner, True)]:
@@ -168,7 +192,9 @@ def test_every_role_sees_the_list_but_only_admins_see_controls(client, workspace
         assert ("Actions</th>" in body) is controls
 
 
-def test_admin_has_no_controls_on_owner_or_self(admin_client_ws, admin_member, owner, member) -> None:
+def test_admin_has_no_controls_on_owner_or_self(
+    admin_client_ws, admin_member, owner, member
+) -> None:
     body = admin_client_ws.get(url("members")).content.decode()
     row = lambda m: body.split(f'<tr id="member-{m.pk}">', 1)[1].split("</tr>", 1)[0]  # noqa: E731
     assert "Save role" not in row(owner)
@@ -223,22 +249,35 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, member) -> None:
     assert member.role == Role.MEMBER and member.status == MemberStatus.ACTIVE
 
 
-def test_member_of_another_workspace_gets_404_everywhere(client, member, other_workspace_member) -> None:
+def test_member_of_another_workspace_gets_404_everywhere(
+    client, member, other_workspace_member
+) -> None:
     client.force_login(other_workspace_member.user)
     reauth(client, other_workspace_member.user)
     assert client.get(url("members")).status_code == 404
     for name in ACTIONS:
-        assert client.post(url(name, member.pk), {"role": Role.OWNER.value, "confirmed": "1"}).status_code == 404
-        assert client.post(url(name, member.pk), {"role": Role.OWNER.value}, **HTMX).status_code == 404
+        assert (
+            client.post(
+                url(name, member.pk), {"role": Role.OWNER.value, "confirmed": "1"}
+            ).status_code
+            == 404
+        )
+        assert (
+            client.post(url(name, member.pk), {"role": Role.OWNER.value}, **HTMX).status_code == 404
+        )
     member.refresh_from_db()
     assert member.role == Role.MEMBER and member.status == MemberStatus.ACTIVE
 
 
-def test_foreign_membership_id_under_own_workspace_is_404(owner_client, owner, other_workspace_member) -> None:
+def test_foreign_membership_id_under_own_workspace_is_404(
+    owner_client, owner, other_workspace_member
+) -> None:
     reauth(owner_client, owner.user)
     foreign = other_workspace_member
     for name in ACTIONS:
-        r = owner_client.post(url(name, foreign.pk), {"role": Role.MEMBER.value, "confirmed": "1"}, **HTMX)
+        r = owner_client.post(
+            url(name, foreign.pk), {"role": Role.MEMBER.value, "confirmed": "1"}, **HTMX
+        )
         assert r.status_code == 404
     foreign.refresh_from_db()
     assert foreign.role == Role.OWNER and foreign.status == MemberStatus.ACTIVE
@@ -250,14 +289,23 @@ def test_non_numeric_id_is_404(owner_client) -> None:
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.BILLING])
-def test_post_without_permission_is_refused_and_changes_nothing(client, workspace, owner, role) -> None:
+def test_post_without_permission_is_refused_and_changes_nothing(
+    client, workspace, owner, role
+) -> None:
     actor = MembershipFactory(workspace=workspace, role=role)
     target = MembershipFactory(workspace=workspace, role=Role.MEMBER)
     client.force_login(actor.user)
     reauth(client, actor.user)
     for name in ACTIONS:
-        assert client.post(url(name, target.pk), {"role": Role.ADMIN.value, "confirmed": "1"}).status_code == 403
-        assert client.post(url(name, target.pk), {"role": Role.ADMIN.value}, **HTMX).status_code == 403
+        assert (
+            client.post(
+                url(name, target.pk), {"role": Role.ADMIN.value, "confirmed": "1"}
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(url(name, target.pk), {"role": Role.ADMIN.value}, **HTMX).status_code == 403
+        )
     target.refresh_from_db()
     assert target.role == Role.MEMBER and target.status == MemberStatus.ACTIVE
     assert not AuditEvent.objects.filter(action__startswith="member.").exists()
@@ -267,7 +315,9 @@ def test_post_without_permission_is_refused_and_changes_nothing(client, workspac
 
 
 def test_role_change_requires_recent_reauthentication_htmx(owner_client, member) -> None:
-    r = owner_client.post(url("member_role", member.pk), {"role": Role.ADMIN.value, "back": "q=mem"}, **HTMX)
+    r = owner_client.post(
+        url("member_role", member.pk), {"role": Role.ADMIN.value, "back": "q=mem"}, **HTMX
+    )
     assert r.status_code == 200
     target = urlsplit(r["HX-Redirect"])
     assert target.path == reverse("account_reauthenticate")
@@ -285,7 +335,9 @@ def test_role_change_requires_recent_reauthentication_plain(owner_client, member
 
 
 def test_reauthenticating_with_the_password_then_changing_role(owner_client, owner, member) -> None:
-    r = owner_client.post(reverse("account_reauthenticate"), {"password": PASSWORD, "next": url("members")})
+    r = owner_client.post(
+        reverse("account_reauthenticate"), {"password": PASSWORD, "next": url("members")}
+    )
     assert r.status_code == 302 and r["Location"] == url("members")
     r = owner_client.post(url("member_role", member.pk), {"role": Role.ADMIN.value}, **HTMX)
     assert "HX-Redirect" not in r
@@ -295,7 +347,9 @@ def test_reauthenticating_with_the_password_then_changing_role(owner_client, own
 
 def test_stale_reauthentication_is_asked_again(owner_client, owner, member) -> None:
     session = owner_client.session
-    session["account_authentication_methods"] = [{"method": "password", "at": time.time() - 3600, "reauthenticated": True}]
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time() - 3600, "reauthenticated": True}
+    ]
     session["account_authentication_methods_user"] = str(owner.user.pk)
     session.save()
     r = owner_client.post(url("member_role", member.pk), {"role": Role.ADMIN.value}, **HTMX)
@@ -313,12 +367,18 @@ def test_role_change_htmx_success_returns_row_and_toast(owner_client, owner, mem
     member.refresh_from_db()
     assert member.role == Role.ADMIN
     event = AuditEvent.objects.get(action=Action.MEMBER_ROLE_CHANGED)
-    assert event.actor == owner.user and event.before == {"role": "Member"} and event.after == {"role": "Admin"}
+    assert (
+        event.actor == owner.user
+        and event.before == {"role": "Member"}
+        and event.after == {"role": "Admin"}
+    )
 
 
 def test_role_change_plain_success_redirects_back_with_filters(owner_client, owner, member) -> None:
     reauth(owner_client, owner.user)
-    r = owner_client.post(url("member_role", member.pk), {"role": Role.BILLING.value, "back": "q=mem&role=10&evil=x"})
+    r = owner_client.post(
+        url("member_role", member.pk), {"role": Role.BILLING.value, "back": "q=mem&role=10&evil=x"}
+    )
     assert r.status_code == 302
     assert r["Location"] == url("members") + "?q=mem&role=10"
     page = owner_client.get(r["Location"]).content.decode()
@@ -329,7 +389,9 @@ def test_role_change_plain_success_redirects_back_with_filters(owner_client, own
 
 def test_back_cannot_redirect_elsewhere(owner_client, owner, member) -> None:
     reauth(owner_client, owner.user)
-    r = owner_client.post(url("member_role", member.pk), {"role": Role.BILLING.value, "back": "https://evil.test/"})
+    r = owner_client.post(
+        url("member_role", member.pk), {"role": Role.BILLING.value, "back": "https://evil.test/"}
+    )
     assert r["Location"] == url("members")
 
 
@@ -393,7 +455,9 @@ def test_admin_cannot_grant_owner_inline_and_plain(admin_client_ws, admin_member
     assert not AuditEvent.objects.filter(action=Action.MEMBER_ROLE_CHANGED).exists()
 
 
-@pytest.mark.parametrize("value", ["", "99", "owner", "<script>x</script>", "'; DROP TABLE x;--", "４０", "1" * 500])
+@pytest.mark.parametrize(
+    "value", ["", "99", "owner", "<script>x</script>", "'; DROP TABLE x;--", "４０", "1" * 500]
+)
 def test_bad_role_values_answer_with_an_inline_error(owner_client, owner, member, value) -> None:
     reauth(owner_client, owner.user)
     r = owner_client.post(url("member_role", member.pk), {"role": value}, **HTMX)
@@ -419,7 +483,9 @@ def test_deactivate_and_reactivate_htmx(owner_client, owner, member) -> None:
     assert toast(r) == "member@acme.test is active again."
     member.refresh_from_db()
     assert member.status == MemberStatus.ACTIVE
-    actions = list(AuditEvent.objects.filter(target_id=str(member.pk)).values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(target_id=str(member.pk)).values_list("action", flat=True)
+    )
     assert Action.MEMBER_DEACTIVATED in actions and Action.MEMBER_REACTIVATED in actions
 
 
@@ -451,7 +517,9 @@ def test_admin_cannot_deactivate_or_remove_owner(admin_client_ws, owner) -> None
     assert owner.status == MemberStatus.ACTIVE
 
 
-def test_last_owner_cannot_be_removed_by_deactivated_co_owner_path(client, workspace, owner) -> None:
+def test_last_owner_cannot_be_removed_by_deactivated_co_owner_path(
+    client, workspace, owner
+) -> None:
     # Two owners; one removes the other: fine. Then the remaining owner's removal by an
     # admin is refused (role), and by themself is refused (self): the workspace keeps one.
     second = MembershipFactory(workspace=workspace, role=Role.OWNER)
@@ -501,6 +569,8 @@ def test_member_cannot_open_the_remove_confirmation(member_client, owner) -> Non
 def test_htmx_attributes_and_csrf_on_row_forms(owner_client, member) -> None:
     body = owner_client.get(url("members")).content.decode()
     row = body.split(f'<tr id="member-{member.pk}">', 1)[1].split("</tr>", 1)[0]
-    assert row.count("csrfmiddlewaretoken") == 1  # one form per row, each button posting to its own action
+    assert (
+        row.count("csrfmiddlewaretoken") == 1
+    )  # one form per row, each button posting to its own action
     assert f'hx-target="#member-{member.pk}"' in row
     assert "style=" not in body and "onclick" not in body and "hx-on" not in body

@@ -11,17 +11,24 @@ from accounts.roles import PERMISSIONS, Perm, Role, can_assign_role, has_perm, m
 ROLES = list(Role)
 
 
-@pytest.mark.parametrize(("actor", "current", "new"), list(itertools.product(ROLES, [None, *ROLES], ROLES)))
+@pytest.mark.parametrize(
+    ("actor", "current", "new"), list(itertools.product(ROLES, [None, *ROLES], ROLES))
+)
 def test_can_assign_role_every_triple(actor: Role, current: Role | None, new: Role) -> None:
-    expected = (
-        actor == Role.OWNER
-        or (actor == Role.ADMIN and new != Role.OWNER and current != Role.OWNER)
+    expected = actor == Role.OWNER or (
+        actor == Role.ADMIN and new != Role.OWNER and current != Role.OWNER
     )
     assert can_assign_role(actor, current, new) is expected
 
 
 def test_only_admins_and_owners_manage_people() -> None:
-    for perm in (Perm.MANAGE_MEMBERS, Perm.MANAGE_INVITATIONS, Perm.MANAGE_GROUPS, Perm.MANAGE_DOMAINS, Perm.VIEW_AUDIT):
+    for perm in (
+        Perm.MANAGE_MEMBERS,
+        Perm.MANAGE_INVITATIONS,
+        Perm.MANAGE_GROUPS,
+        Perm.MANAGE_DOMAINS,
+        Perm.VIEW_AUDIT,
+    ):
         assert {r for r in ROLES if has_perm(r, perm)} == {Role.ADMIN, Role.OWNER}
 
 

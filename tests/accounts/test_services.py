@@ -38,22 +38,35 @@ def test_last_owner_cannot_be_demoted_removed_or_leave(owner, admin_member) -> N
     with pytest.raises(DomainError, match="at least one owner"):
         services.member_leave(actor=owner.user, membership=owner)
     with pytest.raises(DomainError):
-        services.member_role_change(actor=admin_member.user, actor_membership=admin_member, membership=owner, role=Role.MEMBER)
+        services.member_role_change(
+            actor=admin_member.user,
+            actor_membership=admin_member,
+            membership=owner,
+            role=Role.MEMBER,
+        )
     # A second owner makes the first removable.
     second = MembershipFactory(workspace=owner.workspace, role=Role.OWNER)
-    services.member_role_change(actor=second.user, actor_membership=second, membership=owner, role=Role.ADMIN)
+    services.member_role_change(
+        actor=second.user, actor_membership=second, membership=owner, role=Role.ADMIN
+    )
     owner.refresh_from_db()
     assert owner.role == Role.ADMIN
     event = AuditEvent.objects.get(action="member.role_changed")
     assert event.before == {"role": "Owner"} and event.after == {"role": "Admin"}
 
 
-def test_invite_many_reports_each_address(owner, member, django_capture_on_commit_callbacks) -> None:
+def test_invite_many_reports_each_address(
+    owner, member, django_capture_on_commit_callbacks
+) -> None:
     ws = owner.workspace
     with django_capture_on_commit_callbacks(execute=True):
         results = services.invitation_create_many(
-            actor=owner.user, actor_membership=owner, workspace=ws,
-            emails=services.parse_email_list(f"new@x.test, bad-address; {member.user.email}\nnew@x.test"),
+            actor=owner.user,
+            actor_membership=owner,
+            workspace=ws,
+            emails=services.parse_email_list(
+                f"new@x.test, bad-address; {member.user.email}\nnew@x.test"
+            ),
             role=Role.MEMBER,
         )
     by_email = {r.email: r for r in results}
@@ -65,7 +78,11 @@ def test_invite_many_reports_each_address(owner, member, django_capture_on_commi
     assert msg.to == ["new@x.test"]
     assert msg.alternatives and "http://testserver/invitations/" in msg.body
     again = services.invitation_create_many(
-        actor=owner.user, actor_membership=owner, workspace=ws, emails=["NEW@x.test"], role=Role.MEMBER
+        actor=owner.user,
+        actor_membership=owner,
+        workspace=ws,
+        emails=["NEW@x.test"],
+        role=Role.MEMBER,
     )
     assert again[0].message == errors.ALREADY_INVITED
 
@@ -73,7 +90,11 @@ def test_invite_many_reports_each_address(owner, member, django_capture_on_commi
 def test_invitation_link_single_use_and_expiry(owner) -> None:
     ws = owner.workspace
     [res] = services.invitation_create_many(
-        actor=owner.user, actor_membership=owner, workspace=ws, emails=["joiner@x.test"], role=Role.ADMIN
+        actor=owner.user,
+        actor_membership=owner,
+        workspace=ws,
+        emails=["joiner@x.test"],
+        role=Role.ADMIN,
     )
     token = services.invitation_token(res.invitation)
     joiner = UserFactory(email="joiner@x.test")
@@ -85,9 +106,15 @@ def test_invitation_link_single_use_and_expiry(owner) -> None:
     with pytest.raises(DomainError, match="not valid"):
         services.invitation_from_token(token + "x")
     [res2] = services.invitation_create_many(
-        actor=owner.user, actor_membership=owner, workspace=ws, emails=["late@x.test"], role=Role.MEMBER
+        actor=owner.user,
+        actor_membership=owner,
+        workspace=ws,
+        emails=["late@x.test"],
+        role=Role.MEMBER,
     )
-    Invitation.objects.filter(pk=res2.invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    Invitation.objects.filter(pk=res2.invitation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     with pytest.raises(DomainError, match="expired"):
         services.invitation_from_token(services.invitation_token(res2.invitation))
     assert services.invitations_expire() == 1

@@ -19,7 +19,9 @@ NEW = "/workspaces/new/"
 def test_create_workspace_plain_post_redirects_into_it(client: Client) -> None:
     user = UserFactory()
     login(client, user)
-    response = client.post(NEW, {"name": "Initech Labs", "slug": "initech", "is_media_customer": "no"})
+    response = client.post(
+        NEW, {"name": "Initech Labs", "slug": "initech", "is_media_customer": "no"}
+    )
     assert response.status_code == 302 and response["Location"] == "/w/initech/"
     ws = Workspace.objects.get(slug="initech")
     assert Membership.objects.get(workspace=ws, user=user).role == Role.OWNER
@@ -28,7 +30,9 @@ def test_create_workspace_plain_post_redirects_into_it(client: Client) -> None:
 
 def test_create_workspace_htmx_answers_client_redirect(client: Client) -> None:
     login(client, UserFactory())
-    response = client.post(NEW, {"name": "Initech", "slug": "initech", "is_media_customer": "no"}, **HTMX)
+    response = client.post(
+        NEW, {"name": "Initech", "slug": "initech", "is_media_customer": "no"}, **HTMX
+    )
     assert response.status_code == 200 and response["HX-Redirect"] == "/w/initech/"
 
 
@@ -37,7 +41,11 @@ def test_create_workspace_htmx_answers_client_redirect(client: Client) -> None:
     [
         ({"name": "", "slug": "ok"}, "name", "This field is required."),
         ({"name": "x" * 101, "slug": "ok"}, "name", "at most 100 characters"),
-        ({"name": "<script>alert(1)</script>", "slug": "ok"}, "name", "cannot contain &lt; or &gt;"),
+        (
+            {"name": "<script>alert(1)</script>", "slug": "ok"},
+            "name",
+            "cannot contain &lt; or &gt;",
+        ),
         ({"name": "Fine", "slug": ""}, "slug", "This field is required."),
         ({"name": "Fine", "slug": "Bad Slug"}, "slug", "Enter a valid"),
         ({"name": "Fine", "slug": "'; DROP TABLE x;--"}, "slug", "Enter a valid"),
@@ -60,7 +68,9 @@ def test_create_workspace_bad_input_field_errors_and_nothing_created(
 
 def test_create_workspace_taken_slug_says_so(client: Client, workspace: Workspace) -> None:
     login(client, UserFactory())
-    response = client.post(NEW, {"name": "Other", "slug": workspace.slug, "is_media_customer": "no"})
+    response = client.post(
+        NEW, {"name": "Other", "slug": workspace.slug, "is_media_customer": "no"}
+    )
     assert "already taken" in response.content.decode()
     assert Workspace.objects.count() == 1
 
@@ -83,7 +93,9 @@ def test_home_lists_workspaces_and_switcher_shows_them(client: Client, owner: Me
     assert client.get("/")["Location"] == "/w/globex/"
 
 
-def test_deactivated_member_no_longer_sees_the_workspace(client: Client, member: Membership) -> None:
+def test_deactivated_member_no_longer_sees_the_workspace(
+    client: Client, member: Membership
+) -> None:
     member.status = "deactivated"
     member.save()
     login(client, member.user)
@@ -92,7 +104,13 @@ def test_deactivated_member_no_longer_sees_the_workspace(client: Client, member:
 
 def test_roles_page_shows_the_matrix(member_client: Client) -> None:
     body = member_client.get("/w/acme/roles/").content.decode()
-    for label in ("Owner", "Admin", "Billing", "Member", "Change roles, deactivate and remove members"):
+    for label in (
+        "Owner",
+        "Admin",
+        "Billing",
+        "Member",
+        "Change roles, deactivate and remove members",
+    ):
         assert label in body
 
 
@@ -108,8 +126,12 @@ def test_overview_shows_admin_cards_to_owner(owner_client: Client) -> None:
 SETTINGS = "/w/acme/settings/"
 
 
-def test_settings_change_join_mode_htmx_toast_and_audit(owner_client: Client, workspace: Workspace) -> None:
-    response = owner_client.post(SETTINGS, {"join_mode": "auto", "default_role": Role.BILLING}, **HTMX)
+def test_settings_change_join_mode_htmx_toast_and_audit(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    response = owner_client.post(
+        SETTINGS, {"join_mode": "auto", "default_role": Role.BILLING}, **HTMX
+    )
     assert response.status_code == 200 and "toast" in response["HX-Trigger"]
     workspace.refresh_from_db()
     assert workspace.join_mode == JoinMode.AUTO and workspace.default_role == Role.BILLING
@@ -132,7 +154,9 @@ def test_settings_plain_post_redirects(owner_client: Client) -> None:
         {"join_mode": "<b>auto</b>", "default_role": 10},
     ],
 )
-def test_settings_bad_input_changes_nothing(owner_client: Client, workspace: Workspace, data: dict[str, object]) -> None:
+def test_settings_bad_input_changes_nothing(
+    owner_client: Client, workspace: Workspace, data: dict[str, object]
+) -> None:
     response = owner_client.post(SETTINGS, data, **HTMX)
     assert response.status_code == 200 and 'class="error"' in response.content.decode()
     workspace.refresh_from_db()
@@ -142,7 +166,9 @@ def test_settings_bad_input_changes_nothing(owner_client: Client, workspace: Wor
 
 def test_settings_forbidden_to_members(member_client: Client, workspace: Workspace) -> None:
     assert member_client.get(SETTINGS).status_code == 403
-    assert member_client.post(SETTINGS, {"join_mode": "auto", "default_role": 10}).status_code == 403
+    assert (
+        member_client.post(SETTINGS, {"join_mode": "auto", "default_role": 10}).status_code == 403
+    )
     workspace.refresh_from_db()
     assert workspace.join_mode == JoinMode.REQUEST
 
@@ -180,7 +206,9 @@ def test_overview_and_home_queries_do_not_grow(owner_client: Client, owner: Memb
     assert (_queries(owner_client, "/w/acme/"), _queries(owner_client, "/?all")) == small
 
 
-def test_overview_recent_activity_for_admins_only(client: Client, owner: Membership, member: Membership) -> None:
+def test_overview_recent_activity_for_admins_only(
+    client: Client, owner: Membership, member: Membership
+) -> None:
     from accounts import services
 
     services.group_create(actor=owner.user, workspace=owner.workspace, name="Research")

@@ -17,8 +17,9 @@ from api.models import ServiceToken, hash_token, new_raw_token
 def raw_token(db: None) -> str:
     raw = new_raw_token()
     # Used a moment ago: calls in the tests do not write last_used_at, so query counts hold.
-    ServiceToken.objects.create(name="Gateway", prefix=raw[:12], token_hash=hash_token(raw),
-                                last_used_at=timezone.now())
+    ServiceToken.objects.create(
+        name="Gateway", prefix=raw[:12], token_hash=hash_token(raw), last_used_at=timezone.now()
+    )
     return raw
 
 

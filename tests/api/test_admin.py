@@ -65,7 +65,12 @@ def test_new_token_is_shown_once_and_stored_hashed(staff_client, staff, member, 
     for row in ServiceToken.objects.values():
         assert raw not in str(row)
     assert not AuditEvent.objects.filter(after__icontains=raw).exists()
-    assert AuditEvent.objects.filter(action=Action.SERVICE_TOKEN_CREATED, workspace=None, actor=staff).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.SERVICE_TOKEN_CREATED, workspace=None, actor=staff
+        ).count()
+        == 1
+    )
 
     # Never again: not on the list, not on the token's page.
     for url in (TOKENS, reverse("admin:api_servicetoken_change", args=[token.pk])):
@@ -81,7 +86,9 @@ def test_new_token_is_shown_once_and_stored_hashed(staff_client, staff, member, 
 def test_renaming_keeps_the_secret(staff_client) -> None:
     raw = new_raw_token()
     token = ServiceToken.objects.create(name="Old", prefix=raw[:12], token_hash=hash_token(raw))
-    response = staff_client.post(reverse("admin:api_servicetoken_change", args=[token.pk]), {"name": "New"})
+    response = staff_client.post(
+        reverse("admin:api_servicetoken_change", args=[token.pk]), {"name": "New"}
+    )
     assert response.status_code == 302
     token.refresh_from_db()
     assert (token.name, token.token_hash) == ("New", hash_token(raw))
@@ -91,7 +98,9 @@ def test_revoke_action(staff_client, staff, member, owner) -> None:
     raw = new_raw_token()
     token = ServiceToken.objects.create(name="Gateway", prefix=raw[:12], token_hash=hash_token(raw))
     earlier = timezone.now() - timedelta(days=1)
-    already = ServiceToken.objects.create(name="Old", prefix="svc_old", token_hash="0" * 64, revoked_at=earlier)
+    already = ServiceToken.objects.create(
+        name="Old", prefix="svc_old", token_hash="0" * 64, revoked_at=earlier
+    )
 
     response = staff_client.post(
         TOKENS, {"action": "revoke", ACTION_CHECKBOX_NAME: [token.pk, already.pk]}, follow=True
@@ -102,13 +111,23 @@ def test_revoke_action(staff_client, staff, member, owner) -> None:
     already.refresh_from_db()
     assert token.revoked_at is not None
     assert already.revoked_at == earlier
-    assert AuditEvent.objects.filter(action=Action.SERVICE_TOKEN_REVOKED, workspace=None).count() == 1
-    assert Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get(features_url("acme", member.user_id)).status_code == 401
+    assert (
+        AuditEvent.objects.filter(action=Action.SERVICE_TOKEN_REVOKED, workspace=None).count() == 1
+    )
+    assert (
+        Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        .get(features_url("acme", member.user_id))
+        .status_code
+        == 401
+    )
 
 
 def test_tokens_are_not_deleted_and_there_is_no_bulk_delete(staff_client) -> None:
     token = ServiceToken.objects.create(name="Gateway", prefix="svc_abc", token_hash="1" * 64)
-    assert staff_client.get(reverse("admin:api_servicetoken_delete", args=[token.pk])).status_code == 403
+    assert (
+        staff_client.get(reverse("admin:api_servicetoken_delete", args=[token.pk])).status_code
+        == 403
+    )
     assert "delete_selected" not in staff_client.get(TOKENS).content.decode()
 
 
@@ -127,8 +146,12 @@ def _queries(client: Client, url: str) -> int:
 
 def _tokens(n: int, creator: User) -> None:
     for i in range(n):
-        ServiceToken.objects.create(name=f"T{n}-{i}", prefix=f"svc_{n}_{i}", token_hash=f"{n:032d}{i:032d}",
-                                    created_by=creator)
+        ServiceToken.objects.create(
+            name=f"T{n}-{i}",
+            prefix=f"svc_{n}_{i}",
+            token_hash=f"{n:032d}{i:032d}",
+            created_by=creator,
+        )
 
 
 def test_token_list_query_count_is_constant(staff_client, staff) -> None:
@@ -143,8 +166,16 @@ def _events(workspace, n: int) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         m = MembershipFactory(workspace=workspace, user=UserFactory(email=f"e{n}-{i}@acme.test"))
         FeatureUseEvent.objects.create(
-            workspace=workspace, membership=m, user_email=m.user.email, feature="news", outcome="used",
-            event_id=f"evt-{n}-{i}", occurred_at=now, allowed=i % 2 == 0, code="allowed", reason="",
+            workspace=workspace,
+            membership=m,
+            user_email=m.user.email,
+            feature="news",
+            outcome="used",
+            event_id=f"evt-{n}-{i}",
+            occurred_at=now,
+            allowed=i % 2 == 0,
+            code="allowed",
+            reason="",
         )
 
 
@@ -153,13 +184,22 @@ def test_feature_use_events_are_read_only_filtered_and_searched(staff_client, wo
     event = FeatureUseEvent.objects.get(event_id="evt-3-1")
 
     assert staff_client.get(reverse("admin:api_featureuseevent_add")).status_code == 403
-    assert staff_client.post(reverse("admin:api_featureuseevent_change", args=[event.pk]),
-                             {"event_id": "changed"}).status_code == 403
-    assert staff_client.get(reverse("admin:api_featureuseevent_change", args=[event.pk])).status_code == 200
+    assert (
+        staff_client.post(
+            reverse("admin:api_featureuseevent_change", args=[event.pk]), {"event_id": "changed"}
+        ).status_code
+        == 403
+    )
+    assert (
+        staff_client.get(reverse("admin:api_featureuseevent_change", args=[event.pk])).status_code
+        == 200
+    )
     assert "evt-3-1" in staff_client.get(f"{EVENTS}?q=evt-3-1").content.decode()
     assert "evt-3-2" not in staff_client.get(f"{EVENTS}?q=evt-3-1").content.decode()
     assert "evt-3-1" in staff_client.get(f"{EVENTS}?q=acme").content.decode()
-    filtered = staff_client.get(f"{EVENTS}?allowed__exact=0&feature__exact=news&outcome__exact=used").content.decode()
+    filtered = staff_client.get(
+        f"{EVENTS}?allowed__exact=0&feature__exact=news&outcome__exact=used"
+    ).content.decode()
     assert "evt-3-1" in filtered
     assert "evt-3-0" not in filtered
 

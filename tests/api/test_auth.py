@@ -21,7 +21,11 @@ def assert_401(response, message: str, *, challenge_error: bool = True) -> None:
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"error": {"code": errors.INVALID_TOKEN, "message": message}}
-    expected = 'Bearer realm="service-api", error="invalid_token"' if challenge_error else 'Bearer realm="service-api"'
+    expected = (
+        'Bearer realm="service-api", error="invalid_token"'
+        if challenge_error
+        else 'Bearer realm="service-api"'
+    )
     assert response["WWW-Authenticate"] == expected
 
 
@@ -51,17 +55,30 @@ def test_wrong_token_is_401_json(member, raw_token, header: str, message: str) -
 
 
 def test_scheme_is_case_insensitive(member, owner, raw_token) -> None:
-    response = Client(HTTP_AUTHORIZATION=f"bearer {raw_token}").get(features_url("acme", member.user_id))
+    response = Client(HTTP_AUTHORIZATION=f"bearer {raw_token}").get(
+        features_url("acme", member.user_id)
+    )
     assert response.status_code == 200
 
 
 def test_revoked_token_is_401_and_its_valid_sibling_still_works(member, owner, raw_token) -> None:
     revoked_raw = new_raw_token()
-    ServiceToken.objects.create(name="Old", prefix=revoked_raw[:12], token_hash=hash_token(revoked_raw),
-                                revoked_at=timezone.now())
-    response = Client(HTTP_AUTHORIZATION=f"Bearer {revoked_raw}").get(features_url("acme", member.user_id))
+    ServiceToken.objects.create(
+        name="Old",
+        prefix=revoked_raw[:12],
+        token_hash=hash_token(revoked_raw),
+        revoked_at=timezone.now(),
+    )
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {revoked_raw}").get(
+        features_url("acme", member.user_id)
+    )
     assert_401(response, errors.TOKEN_REVOKED)
-    assert Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}").get(features_url("acme", member.user_id)).status_code == 200
+    assert (
+        Client(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+        .get(features_url("acme", member.user_id))
+        .status_code
+        == 200
+    )
 
 
 def test_a_bad_token_is_refused_before_anything_is_recorded(member, owner) -> None:

@@ -21,11 +21,18 @@ def test_bench_prints_the_service_api_table() -> None:
     text = out.getvalue()
 
     assert "| Service API | Median | p95 | Queries |" in text
-    api_row = next(line for line in text.splitlines() if line.startswith("| Member features (service API) |"))
-    bare_row = next(line for line in text.splitlines() if line.startswith("| Bare Django JSON view |"))
+    api_row = next(
+        line for line in text.splitlines() if line.startswith("| Member features (service API) |")
+    )
+    bare_row = next(
+        line for line in text.splitlines() if line.startswith("| Bare Django JSON view |")
+    )
     assert "HTTP" not in api_row  # the call answered 200 ...
     assert "HTTP" not in bare_row  # ... and so did the baseline
-    sizes = re.search(r"decisions \(([\d,]+) bytes\) beside a bare Django JSON view answering ([\d,]+) bytes", text)
+    sizes = re.search(
+        r"decisions \(([\d,]+) bytes\) beside a bare Django JSON view answering ([\d,]+) bytes",
+        text,
+    )
     assert sizes is not None
     assert sizes[1] == sizes[2] != "0"
     assert bare_row.endswith("| 0 |")  # the baseline reads nothing

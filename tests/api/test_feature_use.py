@@ -36,7 +36,11 @@ def test_new_event_is_recorded_with_the_decision(api, workspace, member, owner) 
         "workspace_suspended": False,
     }
     event = FeatureUseEvent.objects.get()
-    assert (event.workspace, event.membership, event.user_email) == (workspace, member, "member@acme.test")
+    assert (event.workspace, event.membership, event.user_email) == (
+        workspace,
+        member,
+        "member@acme.test",
+    )
     assert (event.feature, event.outcome, event.event_id) == ("web_search", "used", "evt-1")
     assert event.occurred_at == datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
     assert (event.allowed, event.code) == (True, "allowed")
@@ -44,9 +48,18 @@ def test_new_event_is_recorded_with_the_decision(api, workspace, member, owner) 
 
 
 def test_member_by_id_as_number_or_digits(api, member, owner) -> None:
-    assert report(api, "acme", use_body(member, event_id="a", member=member.user_id)).status_code == 201
-    assert report(api, "acme", use_body(member, event_id="b", member=str(member.user_id))).status_code == 201
-    assert report(api, "acme", use_body(member, event_id="c", member="MEMBER@acme.test")).status_code == 201
+    assert (
+        report(api, "acme", use_body(member, event_id="a", member=member.user_id)).status_code
+        == 201
+    )
+    assert (
+        report(api, "acme", use_body(member, event_id="b", member=str(member.user_id))).status_code
+        == 201
+    )
+    assert (
+        report(api, "acme", use_body(member, event_id="c", member="MEMBER@acme.test")).status_code
+        == 201
+    )
     assert set(FeatureUseEvent.objects.values_list("membership", flat=True)) == {member.pk}
 
 
@@ -54,7 +67,9 @@ def test_a_denied_feature_is_recorded_as_denied(api, member, owner) -> None:
     response = report(api, "acme", use_body(member, feature="fine_tuning", outcome="attempted"))
     assert response.status_code == 201
     assert response.json()["decision"] == {
-        "allowed": False, "code": "not_in_plan", "reason": "Not included in the Free plan."
+        "allowed": False,
+        "code": "not_in_plan",
+        "reason": "Not included in the Free plan.",
     }
     assert FeatureUseEvent.objects.get().allowed is False
 
@@ -62,7 +77,9 @@ def test_a_denied_feature_is_recorded_as_denied(api, member, owner) -> None:
 def test_replay_returns_the_stored_result_and_records_nothing_more(api, member, owner) -> None:
     first = report(api, "acme", use_body(member))
     # The member switches the feature off afterwards: the replay still answers what was decided.
-    FeatureOptOut.objects.create(workspace=member.workspace, membership=member, feature="web_search")
+    FeatureOptOut.objects.create(
+        workspace=member.workspace, membership=member, feature="web_search"
+    )
     again = report(api, "acme", use_body(member, member=member.user_id))  # the same member, by id
 
     assert again.status_code == 200
@@ -70,7 +87,9 @@ def test_replay_returns_the_stored_result_and_records_nothing_more(api, member, 
     assert FeatureUseEvent.objects.count() == 1
 
 
-def test_same_event_id_in_another_workspace_is_another_event(api, member, owner, other_workspace_member) -> None:
+def test_same_event_id_in_another_workspace_is_another_event(
+    api, member, owner, other_workspace_member
+) -> None:
     assert report(api, "acme", use_body(member)).status_code == 201
     assert report(api, "globex", use_body(other_workspace_member)).status_code == 201
     assert FeatureUseEvent.objects.count() == 2
@@ -104,7 +123,9 @@ def test_same_instant_in_another_offset_is_the_same_event(api, member, owner) ->
     assert response.json()["duplicate"] is True
 
 
-def test_race_of_two_identical_events_answers_as_a_duplicate(api, member, owner, monkeypatch) -> None:
+def test_race_of_two_identical_events_answers_as_a_duplicate(
+    api, member, owner, monkeypatch
+) -> None:
     """Both requests looked before either wrote: the second one's insert fails on the unique
     constraint, and it answers as a replay of the first instead of an error."""
     report(api, "acme", use_body(member))
@@ -134,14 +155,21 @@ def test_an_integrity_error_that_is_not_a_replay_is_not_hidden(member, owner, mo
 
     monkeypatch.setattr(FeatureUseEvent.objects, "create", broken)
     with pytest.raises(IntegrityError):
-        services.feature_use_record(membership=member, feature="web_search", outcome="used", event_id="x",
-                                    occurred_at=timezone.now())
+        services.feature_use_record(
+            membership=member,
+            feature="web_search",
+            outcome="used",
+            event_id="x",
+            occurred_at=timezone.now(),
+        )
 
 
 # --- Bad requests ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", ["{", "", "not json", '{"event_id": "a",}', b"\xff\xfe\x00", "[" * 100_000])
+@pytest.mark.parametrize(
+    "body", ["{", "", "not json", '{"event_id": "a",}', b"\xff\xfe\x00", "[" * 100_000]
+)
 def test_malformed_json_is_400(api, member, owner, body: str) -> None:
     response = report(api, "acme", body)
     assert response.status_code == 400
@@ -155,7 +183,9 @@ def test_malformed_json_is_400(api, member, owner, body: str) -> None:
 def test_body_that_is_not_an_object_is_400(api, member, owner, body: str) -> None:
     response = report(api, "acme", body)
     assert response.status_code == 400
-    assert response.json() == {"error": {"code": errors.INVALID_REQUEST, "message": errors.BODY_NOT_OBJECT}}
+    assert response.json() == {
+        "error": {"code": errors.INVALID_REQUEST, "message": errors.BODY_NOT_OBJECT}
+    }
 
 
 def test_missing_fields_are_each_named(api, member, owner) -> None:
@@ -164,8 +194,10 @@ def test_missing_fields_are_each_named(api, member, owner) -> None:
     error = response.json()["error"]
     assert error["code"] == errors.INVALID_REQUEST
     assert error["message"] == errors.FIELDS_INVALID
-    assert error["fields"] == {name: api_forms.MISSING for name in
-                               ("event_id", "member", "feature", "occurred_at", "outcome")}
+    assert error["fields"] == {
+        name: api_forms.MISSING
+        for name in ("event_id", "member", "feature", "occurred_at", "outcome")
+    }
 
 
 @pytest.mark.parametrize(
@@ -201,7 +233,9 @@ def test_bad_field_is_400_naming_it(api, member, owner, change, field: str, mess
 def test_unknown_feature_lists_the_known_ones(api, member, owner) -> None:
     response = report(api, "acme", use_body(member, feature="teleport"))
     message = response.json()["error"]["fields"]["feature"]
-    assert message.startswith("Unknown feature “teleport”. Known features: web_search, news, image_generation")
+    assert message.startswith(
+        "Unknown feature “teleport”. Known features: web_search, news, image_generation"
+    )
 
 
 def test_unknown_workspace_is_404(api, member) -> None:
@@ -264,8 +298,15 @@ def test_news_use_by_a_media_customer_suspends_the_workspace(
     assert workspace.is_suspended
     assert "Verified news used by a Media Customer" in workspace.suspension_reason
     violation = NewsViolation.objects.get()
-    assert (violation.workspace, violation.membership, violation.event_id) == (workspace, member, "evt-1")
-    assert AuditEvent.objects.filter(workspace=workspace, action=Action.WORKSPACE_SUSPENDED).count() == 1
+    assert (violation.workspace, violation.membership, violation.event_id) == (
+        workspace,
+        member,
+        "evt-1",
+    )
+    assert (
+        AuditEvent.objects.filter(workspace=workspace, action=Action.WORKSPACE_SUSPENDED).count()
+        == 1
+    )
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert "owner@acme.test" in recipients
     assert "staff@console.test" in recipients
@@ -316,13 +357,19 @@ def test_other_features_of_a_media_customer_suspend_nothing(api, workspace, memb
     assert not NewsViolation.objects.exists()
 
 
-def test_news_use_covered_by_an_editorial_authorization_suspends_nothing(api, workspace, member, owner) -> None:
+def test_news_use_covered_by_an_editorial_authorization_suspends_nothing(
+    api, workspace, member, owner
+) -> None:
     media_customer(workspace)
     desk = GroupFactory(workspace=workspace, name="News desk")
     desk.members.add(member)
     EditorialAuthorization.objects.create(
-        workspace=workspace, reason="Fact-checking", requested_scope="News desk", status="approved",
-        scope_group=desk, ends_on=timezone.now().date(),
+        workspace=workspace,
+        reason="Fact-checking",
+        requested_scope="News desk",
+        status="approved",
+        scope_group=desk,
+        ends_on=timezone.now().date(),
     )
     response = report(api, "acme", use_body(member, feature="news"))
     assert response.status_code == 201
@@ -332,7 +379,9 @@ def test_news_use_covered_by_an_editorial_authorization_suspends_nothing(api, wo
 
 
 def test_reports_to_a_suspended_workspace_are_still_recorded(api, workspace, member, owner) -> None:
-    Workspace.objects.filter(pk=workspace.pk).update(suspended_at=timezone.now(), suspension_reason="Unpaid")
+    Workspace.objects.filter(pk=workspace.pk).update(
+        suspended_at=timezone.now(), suspension_reason="Unpaid"
+    )
     response = report(api, "acme", use_body(member))
     assert response.status_code == 201
     assert response.json()["decision"]["code"] == "workspace_suspended"

@@ -30,11 +30,20 @@ def test_by_user_id(api, member, owner) -> None:
     assert body["workspace"] == {
         "slug": "acme",
         "suspended": False,
-        "plan": {"slug": "free", "name": "Free", "requests_per_minute": 20, "tokens_per_minute": 50_000,
-                 "monthly_token_cap": 1_000_000},
+        "plan": {
+            "slug": "free",
+            "name": "Free",
+            "requests_per_minute": 20,
+            "tokens_per_minute": 50_000,
+            "monthly_token_cap": 1_000_000,
+        },
     }
-    assert body["member"] == {"user_id": member.user_id, "email": "member@acme.test", "role": "member",
-                              "status": "active"}
+    assert body["member"] == {
+        "user_id": member.user_id,
+        "email": "member@acme.test",
+        "role": "member",
+        "status": "active",
+    }
     assert [f["key"] for f in body["features"]] == list(registry.KEYS)
 
 
@@ -48,14 +57,22 @@ def test_by_email_without_regard_to_case(api, member, owner) -> None:
 def test_features_are_the_decisions_of_decide_all(api, workspace, member, owner) -> None:
     group = GroupFactory(workspace=workspace, name="Interns")
     group.members.add(member)
-    FeatureRule.objects.create(workspace=workspace, feature=registry.WEB_SEARCH, group=group, effect=Effect.DENY)
+    FeatureRule.objects.create(
+        workspace=workspace, feature=registry.WEB_SEARCH, group=group, effect=Effect.DENY
+    )
     FeatureOptOut.objects.create(workspace=workspace, membership=member, feature=registry.CANVAS)
 
     body = api.get(features_url("acme", member.user_id)).json()
 
     expected = [
-        {"key": d.key, "label": d.feature.label, "allowed": d.allowed, "code": str(d.code),
-         "reason": d.reason, "level": str(d.level)}
+        {
+            "key": d.key,
+            "label": d.feature.label,
+            "allowed": d.allowed,
+            "code": str(d.code),
+            "reason": d.reason,
+            "level": str(d.level),
+        }
         for d in decide_all(member).values()
     ]
     assert body["features"] == expected
@@ -74,8 +91,11 @@ def test_plan_and_limits_of_the_current_subscription(api, workspace, member, own
     body = api.get(features_url("acme", member.user_id)).json()
 
     assert body["workspace"]["plan"] == {
-        "slug": "enterprise", "name": plan.name, "requests_per_minute": plan.requests_per_minute,
-        "tokens_per_minute": plan.tokens_per_minute, "monthly_token_cap": plan.monthly_token_cap,
+        "slug": "enterprise",
+        "name": plan.name,
+        "requests_per_minute": plan.requests_per_minute,
+        "tokens_per_minute": plan.tokens_per_minute,
+        "monthly_token_cap": plan.monthly_token_cap,
     }
     by_key = {f["key"]: f for f in body["features"]}
     assert by_key["fine_tuning"]["allowed"] is True
@@ -92,11 +112,15 @@ def test_unknown_feature_is_400(api, member, owner) -> None:
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == errors.UNKNOWN_FEATURE
-    assert error["message"].startswith("Unknown feature “teleport”. Known features: web_search, news,")
+    assert error["message"].startswith(
+        "Unknown feature “teleport”. Known features: web_search, news,"
+    )
     assert set(error["fields"]) == {"feature"}
 
 
-def test_media_customer_member_is_denied_news_with_the_reason(api, workspace, member, owner) -> None:
+def test_media_customer_member_is_denied_news_with_the_reason(
+    api, workspace, member, owner
+) -> None:
     MediaStatusChange.objects.create(workspace=workspace, is_media_customer=True, source="self")
     news = api.get(features_url("acme", member.user_id) + "?feature=news").json()["features"][0]
     assert news["allowed"] is False
@@ -106,7 +130,9 @@ def test_media_customer_member_is_denied_news_with_the_reason(api, workspace, me
 
 
 def test_suspended_workspace(api, workspace, member, owner) -> None:
-    Workspace.objects.filter(pk=workspace.pk).update(suspended_at=timezone.now(), suspension_reason="Unpaid")
+    Workspace.objects.filter(pk=workspace.pk).update(
+        suspended_at=timezone.now(), suspension_reason="Unpaid"
+    )
     body = api.get(features_url("acme", member.user_id)).json()
     assert body["workspace"]["suspended"] is True
     assert {f["code"] for f in body["features"]} == {"workspace_suspended"}
@@ -124,11 +150,17 @@ def test_deactivated_member_is_found_and_denied_everything(api, workspace, membe
 def test_unknown_workspace_is_404(api, member) -> None:
     response = api.get(features_url("initech", member.user_id))
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": errors.WORKSPACE_NOT_FOUND,
-                                         "message": "No workspace has the address “initech”."}}
+    assert response.json() == {
+        "error": {
+            "code": errors.WORKSPACE_NOT_FOUND,
+            "message": "No workspace has the address “initech”.",
+        }
+    }
 
 
-@pytest.mark.parametrize("ref", ["stranger@acme.test", "999999", "0", "not-an-email", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "ref", ["stranger@acme.test", "999999", "0", "not-an-email", "99999999999999999999999"]
+)
 def test_unknown_member_is_404(api, workspace, owner, ref: str) -> None:
     UserFactory(email="stranger@acme.test")  # a user, but not a member of acme
     response = api.get(features_url("acme", ref))
@@ -160,13 +192,27 @@ def _populate(workspace: Workspace, member, n: int) -> None:  # type: ignore[no-
     for i in range(n):
         group = GroupFactory(workspace=workspace, name=f"Team {n}-{i}")
         group.members.add(member)
-        FeatureRule.objects.create(workspace=workspace, feature=registry.KEYS[i % len(registry.KEYS)],
-                                   group=group, effect=Effect.ALLOW if i % 2 else Effect.DENY)
-        other = MembershipFactory(workspace=workspace, user=UserFactory(email=f"other{n}-{i}@acme.test"))
-        FeatureRule.objects.create(workspace=workspace, feature=registry.CANVAS, membership=other, effect=Effect.DENY)
-        FeatureOptOut.objects.create(workspace=workspace, membership=other, feature=registry.WEB_SEARCH)
-    FeatureRule.objects.create(workspace=workspace, feature=registry.KEYS[n % len(registry.KEYS)],
-                               membership=member, effect=Effect.ALLOW)
+        FeatureRule.objects.create(
+            workspace=workspace,
+            feature=registry.KEYS[i % len(registry.KEYS)],
+            group=group,
+            effect=Effect.ALLOW if i % 2 else Effect.DENY,
+        )
+        other = MembershipFactory(
+            workspace=workspace, user=UserFactory(email=f"other{n}-{i}@acme.test")
+        )
+        FeatureRule.objects.create(
+            workspace=workspace, feature=registry.CANVAS, membership=other, effect=Effect.DENY
+        )
+        FeatureOptOut.objects.create(
+            workspace=workspace, membership=other, feature=registry.WEB_SEARCH
+        )
+    FeatureRule.objects.create(
+        workspace=workspace,
+        feature=registry.KEYS[n % len(registry.KEYS)],
+        membership=member,
+        effect=Effect.ALLOW,
+    )
 
 
 def _queries(api, url: str) -> int:  # type: ignore[no-untyped-def]
@@ -177,7 +223,9 @@ def _queries(api, url: str) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("media_customer", [False, True])
 @pytest.mark.parametrize("by", ["id", "email"])
-def test_query_count_is_small_and_constant(api, workspace, member, owner, by: str, media_customer: bool) -> None:
+def test_query_count_is_small_and_constant(
+    api, workspace, member, owner, by: str, media_customer: bool
+) -> None:
     """Two data sizes (groups, rules, switches, other members): the same number of queries."""
     if media_customer:
         # Its exceptions in force are one read more; a subscription spares looking up the default plan.

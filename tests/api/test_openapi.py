@@ -46,7 +46,11 @@ def deref(obj: dict[str, Any]) -> dict[str, Any]:
 
 def validator(schema: dict[str, Any]) -> Draft202012Validator:
     # The document's components travel with the schema, so "#/components/..." resolves.
-    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": DOC["components"], **schema}
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": DOC["components"],
+        **schema,
+    }
     return Draft202012Validator(root)
 
 
@@ -76,7 +80,9 @@ def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def documented_statuses() -> set[tuple[str, str, str]]:
-    return {(path, method, status) for path, method, op in operations() for status in op["responses"]}
+    return {
+        (path, method, status) for path, method, op in operations() for status in op["responses"]
+    }
 
 
 def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
@@ -120,18 +126,24 @@ def test_enums_are_the_codes_of_the_implementation() -> None:
     assert schemas["FeatureDecision"]["properties"]["key"]["enum"] == list(registry.KEYS)
     assert schemas["FeatureUseRequest"]["properties"]["feature"]["enum"] == list(registry.KEYS)
     assert set(schemas["DecisionCode"]["enum"]) == {c.value for c in Code}
-    assert set(schemas["FeatureDecision"]["properties"]["level"]["enum"]) == {lv.value for lv in Level}
+    assert set(schemas["FeatureDecision"]["properties"]["level"]["enum"]) == {
+        lv.value for lv in Level
+    }
     assert set(schemas["Member"]["properties"]["role"]["enum"]) == {r.name.lower() for r in Role}
     assert set(schemas["Member"]["properties"]["status"]["enum"]) == set(MemberStatus.values)
     assert set(schemas["FeatureUseRequest"]["properties"]["outcome"]["enum"]) == set(Outcome.values)
-    assert set(schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]) == set(errors.CODES)
+    assert set(schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]) == set(
+        errors.CODES
+    )
 
 
 def test_every_example_validates_against_its_schema() -> None:
     checked = 0
     for path, method, op in operations():
         media = [op.get("requestBody", {}).get("content", {}).get("application/json")]
-        media += [deref(r).get("content", {}).get("application/json") for r in op["responses"].values()]
+        media += [
+            deref(r).get("content", {}).get("application/json") for r in op["responses"].values()
+        ]
         for m in filter(None, media):
             v = validator(m["schema"])
             for name, example in m.get("examples", {}).items():
@@ -149,10 +161,13 @@ DOCUMENT = "/api/service/openapi.json"
 
 
 @pytest.fixture
-def world(db: None, api: Client, workspace: Workspace, member: Membership, owner: Membership) -> dict[str, Any]:
+def world(
+    db: None, api: Client, workspace: Workspace, member: Membership, owner: Membership
+) -> dict[str, Any]:
     revoked = new_raw_token()
-    ServiceToken.objects.create(name="Old", prefix=revoked[:12], token_hash=hash_token(revoked),
-                                revoked_at=timezone.now())
+    ServiceToken.objects.create(
+        name="Old", prefix=revoked[:12], token_hash=hash_token(revoked), revoked_at=timezone.now()
+    )
     return {"api": api, "member": member, "workspace": workspace, "revoked": revoked}
 
 
@@ -161,26 +176,48 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
     m: Membership = w["member"]
     anonymous = Client()
     revoked = Client(HTTP_AUTHORIZATION=f"Bearer {w['revoked']}")
-    MediaStatusChange.objects.create(workspace=w["workspace"], is_media_customer=True, source="self")
+    MediaStatusChange.objects.create(
+        workspace=w["workspace"], is_media_customer=True, source="self"
+    )
     created = report(api, "acme", use_body(m, feature="news"))
     return {
-        (FEATURES, "get", "200"): [api.get(features_url("acme", m.user_id)),
-                                   api.get(features_url("acme", m.user.email) + "?feature=news")],
+        (FEATURES, "get", "200"): [
+            api.get(features_url("acme", m.user_id)),
+            api.get(features_url("acme", m.user.email) + "?feature=news"),
+        ],
         (FEATURES, "get", "400"): [api.get(features_url("acme", m.user_id) + "?feature=teleport")],
-        (FEATURES, "get", "401"): [anonymous.get(features_url("acme", m.user_id)),
-                                   revoked.get(features_url("acme", m.user_id))],
-        (FEATURES, "get", "404"): [api.get(features_url("initech", m.user_id)),
-                                   api.get(features_url("acme", "ghost@acme.test"))],
+        (FEATURES, "get", "401"): [
+            anonymous.get(features_url("acme", m.user_id)),
+            revoked.get(features_url("acme", m.user_id)),
+        ],
+        (FEATURES, "get", "404"): [
+            api.get(features_url("initech", m.user_id)),
+            api.get(features_url("acme", "ghost@acme.test")),
+        ],
         (FEATURES, "get", "405"): [api.delete(features_url("acme", m.user_id))],
-        (USE, "post", "201"): [created, report(api, "acme", use_body(m, event_id="evt-2", member=m.user_id))],
+        (USE, "post", "201"): [
+            created,
+            report(api, "acme", use_body(m, event_id="evt-2", member=m.user_id)),
+        ],
         (USE, "post", "200"): [report(api, "acme", use_body(m, feature="news"))],
-        (USE, "post", "400"): [report(api, "acme", "{"), report(api, "acme", "[]"), report(api, "acme", {}),
-                               report(api, "acme", use_body(m, occurred_at="2026-11-25T09:30:00"))],
-        (USE, "post", "401"): [report(anonymous, "acme", use_body(m)), report(revoked, "acme", use_body(m))],
-        (USE, "post", "404"): [report(api, "initech", use_body(m)),
-                               report(api, "acme", use_body(m, member="ghost@acme.test"))],
+        (USE, "post", "400"): [
+            report(api, "acme", "{"),
+            report(api, "acme", "[]"),
+            report(api, "acme", {}),
+            report(api, "acme", use_body(m, occurred_at="2026-11-25T09:30:00")),
+        ],
+        (USE, "post", "401"): [
+            report(anonymous, "acme", use_body(m)),
+            report(revoked, "acme", use_body(m)),
+        ],
+        (USE, "post", "404"): [
+            report(api, "initech", use_body(m)),
+            report(api, "acme", use_body(m, member="ghost@acme.test")),
+        ],
         (USE, "post", "405"): [api.get(use_url("acme"))],
-        (USE, "post", "409"): [report(api, "acme", use_body(m, feature="news", outcome="used", event_id="evt-2"))],
+        (USE, "post", "409"): [
+            report(api, "acme", use_body(m, feature="news", outcome="used", event_id="evt-2"))
+        ],
         (DOCUMENT, "get", "200"): [anonymous.get("/api/service/openapi.json")],
         (DOCUMENT, "get", "405"): [anonymous.post("/api/service/openapi.json")],
     }
@@ -188,16 +225,28 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
 
 def test_real_answers_of_every_documented_status_validate(world: dict[str, Any]) -> None:
     scenarios = _scenarios(world)
-    assert set(scenarios) == documented_statuses(), "a documented status has no scenario here, or the reverse"
+    assert set(scenarios) == documented_statuses(), (
+        "a documented status has no scenario here, or the reverse"
+    )
     for (path, method, status), responses in scenarios.items():
         schema = response_schema(path, method, status)
         v = validator(schema)
         for response in responses:
-            assert response.status_code == int(status), (path, method, status, response.content[:300])
+            assert response.status_code == int(status), (
+                path,
+                method,
+                status,
+                response.content[:300],
+            )
             assert response["Content-Type"] == "application/json"
-            found = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(response.json())]
+            found = [
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in v.iter_errors(response.json())
+            ]
             assert not found, f"{method.upper()} {path} -> {status}: {found}"
-            documented_headers = deref(DOC["paths"][path][method]["responses"][status]).get("headers", {})
+            documented_headers = deref(DOC["paths"][path][method]["responses"][status]).get(
+                "headers", {}
+            )
             for header in documented_headers:
                 assert response.has_header(header), (path, method, status, header)
 

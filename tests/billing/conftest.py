@@ -29,7 +29,9 @@ def add_members(workspace: Workspace, n: int) -> list[Membership]:
 
 @pytest.fixture
 def billing_member(workspace: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace, role=Role.BILLING, user=UserFactory(email="billing@acme.test"))
+    return MembershipFactory(
+        workspace=workspace, role=Role.BILLING, user=UserFactory(email="billing@acme.test")
+    )
 
 
 @pytest.fixture

@@ -25,21 +25,36 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client: Client, db: None) -> Client:
-    client.force_login(User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1"))
+    client.force_login(
+        User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1")
+    )
     return client
 
 
 def plan_form(p: Plan, **changes: Any) -> dict[str, Any]:
     """The change form's POST data for ``p`` as it is, with ``changes``."""
     data: dict[str, Any] = {
-        "name": p.name, "slug": p.slug, "kind": p.kind, "description": p.description,
-        "sort_order": p.sort_order, "price_basis": p.price_basis,
-        "monthly_price": "" if p.monthly_price is None else str(p.monthly_price), "currency": p.currency,
-        "features": list(p.features), "seat_limit": p.seat_limit or "",
-        "requests_per_minute": p.requests_per_minute or "", "tokens_per_minute": p.tokens_per_minute or "",
+        "name": p.name,
+        "slug": p.slug,
+        "kind": p.kind,
+        "description": p.description,
+        "sort_order": p.sort_order,
+        "price_basis": p.price_basis,
+        "monthly_price": "" if p.monthly_price is None else str(p.monthly_price),
+        "currency": p.currency,
+        "features": list(p.features),
+        "seat_limit": p.seat_limit or "",
+        "requests_per_minute": p.requests_per_minute or "",
+        "tokens_per_minute": p.tokens_per_minute or "",
         "monthly_token_cap": p.monthly_token_cap or "",
     }
-    for flag in ("allows_agent_sharing", "trains_on_data_by_default", "self_serve", "is_default", "is_active"):
+    for flag in (
+        "allows_agent_sharing",
+        "trains_on_data_by_default",
+        "self_serve",
+        "is_default",
+        "is_active",
+    ):
         if getattr(p, flag):
             data[flag] = "on"
     data.update(changes)
@@ -82,7 +97,9 @@ def test_plan_changelist_counts_current_subscriptions_without_n_plus_one(staff_c
 
 def test_plan_changelist_filter_by_subscribers(staff_client) -> None:
     _subscribe_many(1, "team")
-    html = staff_client.get(reverse("admin:billing_plan_changelist") + "?subscribed=yes").content.decode()
+    html = staff_client.get(
+        reverse("admin:billing_plan_changelist") + "?subscribed=yes"
+    ).content.decode()
     assert change_url(plan("team")) in html and change_url(plan("pro")) not in html
 
 
@@ -100,7 +117,9 @@ def test_plan_change_form_lists_features_as_checkboxes_without_agent_sharing(sta
 
 def test_plan_saved_with_features_as_a_list_in_registry_order(staff_client) -> None:
     p = plan("pro")
-    r = staff_client.post(change_url(p), plan_form(p, features=["memory", "fine_tuning", "web_search"]))
+    r = staff_client.post(
+        change_url(p), plan_form(p, features=["memory", "fine_tuning", "web_search"])
+    )
     assert r.status_code == 302, r.content.decode()
     p.refresh_from_db()
     assert p.features == ["web_search", "memory", "fine_tuning"]
@@ -112,7 +131,10 @@ def test_plan_with_an_unknown_feature_is_rejected(staff_client) -> None:
     before = list(p.features)
     r = staff_client.post(change_url(p), plan_form(p, features=["web_search", "teleportation"]))
     assert r.status_code == 200
-    assert "Select a valid choice. teleportation is not one of the available choices." in r.content.decode()
+    assert (
+        "Select a valid choice. teleportation is not one of the available choices."
+        in r.content.decode()
+    )
     p.refresh_from_db()
     assert p.features == before
 
@@ -137,7 +159,9 @@ def test_a_second_default_plan_is_refused_with_a_clear_message(staff_client) -> 
 
 
 def test_staff_add_a_plan(staff_client) -> None:
-    data = plan_form(plan("pro"), slug="pro-plus", name="Pro Plus", monthly_price="29.00", features=["canvas"])
+    data = plan_form(
+        plan("pro"), slug="pro-plus", name="Pro Plus", monthly_price="29.00", features=["canvas"]
+    )
     r = staff_client.post(reverse("admin:billing_plan_add"), data)
     assert r.status_code == 302, r.content.decode()
     assert Plan.objects.get(slug="pro-plus").features == ["canvas"]

@@ -25,10 +25,14 @@ def test_backfill_puts_a_workspace_without_subscription_on_the_default_plan(work
     backfill(apps, None)
 
     sub = Subscription.objects.get(workspace=workspace)
-    assert sub.plan.slug == "free" and sub.status == SubscriptionStatus.ACTIVE and sub.ended_at is None
+    assert (
+        sub.plan.slug == "free" and sub.status == SubscriptionStatus.ACTIVE and sub.ended_at is None
+    )
     assert sub.current_period_end == add_month(sub.current_period_start)
     event = AuditEvent.objects.get(action=Action.SUBSCRIPTION_STARTED, workspace=workspace)
-    assert event.actor is None and event.after == {"plan": "Free"} and event.target_id == str(sub.pk)
+    assert (
+        event.actor is None and event.after == {"plan": "Free"} and event.target_id == str(sub.pk)
+    )
 
 
 def test_backfill_leaves_current_subscriptions_alone_and_runs_twice_safely(workspace) -> None:
@@ -37,7 +41,9 @@ def test_backfill_leaves_current_subscriptions_alone_and_runs_twice_safely(works
     # A workspace whose only subscription has ended needs a current one too.
     ended = WorkspaceFactory()
     old = subscribe(ended, "pro")
-    Subscription.objects.filter(pk=old.pk).update(status=SubscriptionStatus.ENDED, ended_at=old.started_at)
+    Subscription.objects.filter(pk=old.pk).update(
+        status=SubscriptionStatus.ENDED, ended_at=old.started_at
+    )
 
     backfill(apps, None)
     backfill(apps, None)

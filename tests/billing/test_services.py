@@ -31,8 +31,14 @@ pytestmark = pytest.mark.django_db
 
 def small_plan(seats: int | None, **extra: object) -> Plan:
     return Plan.objects.create(
-        slug=f"small-{seats}", name=f"Small {seats}", kind=PlanKind.CHAT_TEAM, price_basis=PriceBasis.PER_SEAT,
-        monthly_price=Decimal("9.50"), features=["web_search"], seat_limit=seats, **extra,
+        slug=f"small-{seats}",
+        name=f"Small {seats}",
+        kind=PlanKind.CHAT_TEAM,
+        price_basis=PriceBasis.PER_SEAT,
+        monthly_price=Decimal("9.50"),
+        features=["web_search"],
+        seat_limit=seats,
+        **extra,
     )
 
 
@@ -46,7 +52,9 @@ def test_change_ends_the_current_subscription_and_starts_one_on_the_plan(workspa
 
     old.refresh_from_db()
     assert old.ended_at is not None and old.status == SubscriptionStatus.ENDED
-    assert new.plan.slug == "team" and new.status == SubscriptionStatus.ACTIVE and new.ended_at is None
+    assert (
+        new.plan.slug == "team" and new.status == SubscriptionStatus.ACTIVE and new.ended_at is None
+    )
     assert new.created_by == owner.user
     assert new.started_at == new.current_period_start == old.ended_at
     assert new.current_period_end == add_month(new.current_period_start)
@@ -80,15 +88,23 @@ def test_two_changes_in_a_row_leave_exactly_one_current_subscription(workspace, 
     assert Subscription.objects.filter(workspace=workspace).count() == 3
     current = Subscription.objects.get(workspace=workspace, ended_at__isnull=True)
     assert current.plan.slug == "api-payg"
-    assert set(Subscription.objects.filter(workspace=workspace, ended_at__isnull=False)
-               .values_list("status", flat=True)) == {SubscriptionStatus.ENDED}
+    assert set(
+        Subscription.objects.filter(workspace=workspace, ended_at__isnull=False).values_list(
+            "status", flat=True
+        )
+    ) == {SubscriptionStatus.ENDED}
 
 
 def _refused(workspace, owner, target: Plan) -> str:
-    before = list(Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status"))
+    before = list(
+        Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status")
+    )
     with pytest.raises(DomainError) as exc:
         subscription_change_plan(actor=owner.user, workspace=workspace, plan=target)
-    assert list(Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status")) == before
+    assert (
+        list(Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status"))
+        == before
+    )
     assert not AuditEvent.objects.filter(action=Action.PLAN_CHANGED).exists()
     return exc.value.message
 
@@ -122,7 +138,10 @@ def test_seat_limit_below_the_active_members_is_refused_with_the_numbers(workspa
     subscribe(workspace, "team")
     add_members(workspace, 7)  # 8 active with the owner
     message = _refused(workspace, owner, small_plan(5))
-    assert message == "This plan allows 5 seats; the workspace has 8 active members. Deactivate 3 members first."
+    assert (
+        message
+        == "This plan allows 5 seats; the workspace has 8 active members. Deactivate 3 members first."
+    )
 
 
 def test_deactivated_members_hold_no_seat(workspace, owner) -> None:
@@ -147,8 +166,16 @@ def test_suspended_workspace_cannot_change_plan(workspace, owner) -> None:
 @pytest.mark.parametrize(
     ("limit_", "active", "message"),
     [
-        (5, 8, "This plan allows 5 seats; the workspace has 8 active members. Deactivate 3 members first."),
-        (1, 2, "This plan allows 1 seat; the workspace has 2 active members. Deactivate 1 member first."),
+        (
+            5,
+            8,
+            "This plan allows 5 seats; the workspace has 8 active members. Deactivate 3 members first.",
+        ),
+        (
+            1,
+            2,
+            "This plan allows 1 seat; the workspace has 2 active members. Deactivate 1 member first.",
+        ),
     ],
 )
 def test_seats_over_message_says_the_numbers(limit_: int, active: int, message: str) -> None:
@@ -157,29 +184,49 @@ def test_seats_over_message_says_the_numbers(limit_: int, active: int, message: 
 
 def test_refusal_rule_order_and_success() -> None:
     team, pro, enterprise = plan("team"), plan("pro"), plan("enterprise")
-    assert change_refusal(current=team, target=team, active_members=1).startswith("The workspace is already")
-    assert change_refusal(current=team, target=enterprise, active_members=1).startswith("The Enterprise plan")
-    assert change_refusal(current=team, target=pro, active_members=2).startswith("This plan allows 1 seat;")
+    assert change_refusal(current=team, target=team, active_members=1).startswith(
+        "The workspace is already"
+    )
+    assert change_refusal(current=team, target=enterprise, active_members=1).startswith(
+        "The Enterprise plan"
+    )
+    assert change_refusal(current=team, target=pro, active_members=2).startswith(
+        "This plan allows 1 seat;"
+    )
     assert change_refusal(current=team, target=pro, active_members=1) == ""
 
 
 # --- Preview -------------------------------------------------------------------------------
 
 
-def test_preview_lists_features_lost_and_gained_by_label_in_registry_order(workspace, owner) -> None:
+def test_preview_lists_features_lost_and_gained_by_label_in_registry_order(
+    workspace, owner
+) -> None:
     subscribe(workspace, "free")
 
     preview = plan_change_preview(workspace=workspace, plan=plan("api-payg"))
 
     assert preview.current.slug == "free" and preview.target.slug == "api-payg"
     assert preview.features_lost == ("Verified news", "Canvas", "Conversation links")
-    assert preview.features_gained == ("Code interpreter", "Connectors", "Libraries", "Agent sharing", "Fine-tuning")
+    assert preview.features_gained == (
+        "Code interpreter",
+        "Connectors",
+        "Libraries",
+        "Agent sharing",
+        "Fine-tuning",
+    )
     assert preview.price_before == "Free" and preview.price_after == "Billed by usage"
-    assert preview.training_before is True and preview.training_after is False and preview.training_changed
+    assert (
+        preview.training_before is True
+        and preview.training_after is False
+        and preview.training_changed
+    )
     assert preview.refusal == ""
 
 
-def test_preview_of_a_downgrade_shows_agent_sharing_lost_seats_over_and_lower_limits(workspace, owner) -> None:
+def test_preview_of_a_downgrade_shows_agent_sharing_lost_seats_over_and_lower_limits(
+    workspace, owner
+) -> None:
     subscribe(workspace, "team")
     add_members(workspace, 2)  # 3 active, Pro allows 1
 
@@ -197,7 +244,10 @@ def test_preview_of_a_downgrade_shows_agent_sharing_lost_seats_over_and_lower_li
         "Tokens per minute": (1_000_000, 500_000, True),
         "Monthly token cap": (500_000_000, 50_000_000, True),
     }
-    assert preview.price_before == "EUR 24.99 per seat per month" and preview.price_after == "EUR 14.99 per month"
+    assert (
+        preview.price_before == "EUR 24.99 per seat per month"
+        and preview.price_after == "EUR 14.99 per month"
+    )
     assert preview.training_changed  # Team does not train on inputs by default, Pro does
 
 
@@ -207,7 +257,11 @@ def test_preview_treats_an_empty_limit_as_no_limit(workspace, owner) -> None:
     preview = plan_change_preview(workspace=workspace, plan=plan("enterprise"))
 
     by_label = {lc.label: lc for lc in preview.limits}
-    assert by_label["Seats"].after is None and not by_label["Seats"].lower and by_label["Seats"].changed
+    assert (
+        by_label["Seats"].after is None
+        and not by_label["Seats"].lower
+        and by_label["Seats"].changed
+    )
     assert by_label["Monthly token cap"].after is None and not by_label["Monthly token cap"].lower
     assert preview.limits_lowered == ()
     assert preview.seats_over == 0
@@ -250,7 +304,9 @@ def test_preview_is_a_read_in_a_fixed_number_of_queries(workspace, owner) -> Non
     ],
 )
 def test_price_text(basis: str, price: Decimal | None, text: str) -> None:
-    assert price_text(Plan(name="X", price_basis=basis, monthly_price=price, currency="EUR")) == text
+    assert (
+        price_text(Plan(name="X", price_basis=basis, monthly_price=price, currency="EUR")) == text
+    )
 
 
 def test_limit_filter() -> None:

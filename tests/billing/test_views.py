@@ -42,7 +42,9 @@ def text(response) -> str:
 # --- The current plan --------------------------------------------------------------------------
 
 
-def test_plan_page_shows_the_plan_its_cycle_seats_and_limits(owner_client, workspace, owner) -> None:
+def test_plan_page_shows_the_plan_its_cycle_seats_and_limits(
+    owner_client, workspace, owner
+) -> None:
     sub = subscribe(workspace, "team")
     add_members(workspace, 2)
 
@@ -52,7 +54,10 @@ def test_plan_page_shows_the_plan_its_cycle_seats_and_limits(owner_client, works
     body = text(r)
     assert "Team" in body and "Chat, team (per seat)" in body and "Active" in body
     assert "EUR 24.99 per seat per month" in body
-    start, end = sub.current_period_start.date().isoformat(), sub.current_period_end.date().isoformat()
+    start, end = (
+        sub.current_period_start.date().isoformat(),
+        sub.current_period_end.date().isoformat(),
+    )
     assert f"Current cycle {start} to {end}" in body
     assert "3 of 150" in body
     assert "Requests per minute 120" in body
@@ -116,7 +121,9 @@ def test_member_gets_403_on_the_change_page(member_client, workspace) -> None:
     assert current_plan(workspace) == "free"
 
 
-def test_other_workspace_member_gets_404(client: Client, workspace, owner, other_workspace_member) -> None:
+def test_other_workspace_member_gets_404(
+    client: Client, workspace, owner, other_workspace_member
+) -> None:
     login(client, other_workspace_member.user)
     for path in (url("plan"), url("plans"), url("plan_change", "team")):
         assert client.get(path).status_code == 404
@@ -124,7 +131,9 @@ def test_other_workspace_member_gets_404(client: Client, workspace, owner, other
     assert not Subscription.objects.filter(workspace=workspace).exists()
 
 
-def test_navigation_shows_money_only_to_roles_that_see_the_plan(client: Client, workspace, owner, member) -> None:
+def test_navigation_shows_money_only_to_roles_that_see_the_plan(
+    client: Client, workspace, owner, member
+) -> None:
     billing = MembershipFactory(workspace=workspace, role=Role.BILLING)
     for membership, shown in [(owner, True), (billing, True), (member, False)]:
         login(client, membership.user)
@@ -136,7 +145,9 @@ def test_navigation_shows_money_only_to_roles_that_see_the_plan(client: Client, 
 # --- Comparing plans -----------------------------------------------------------------------
 
 
-def test_compare_page_lists_the_active_plans_with_the_current_one_marked(owner_client, workspace) -> None:
+def test_compare_page_lists_the_active_plans_with_the_current_one_marked(
+    owner_client, workspace
+) -> None:
     subscribe(workspace, "team")
     Plan.objects.filter(slug="pro").update(is_active=False)
 
@@ -146,8 +157,11 @@ def test_compare_page_lists_the_active_plans_with_the_current_one_marked(owner_c
     header = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
     names = re.findall(r'<span class="compare-name">([^<]+)</span>', header)
     assert names == ["Free", "API pay-as-you-go", "Team", "Enterprise"]
-    current = re.findall(r'<th scope="col" class="plan-col is-current" aria-current="true">\s*'
-                         r'<span class="compare-name">([^<]+)</span>', header)
+    current = re.findall(
+        r'<th scope="col" class="plan-col is-current" aria-current="true">\s*'
+        r'<span class="compare-name">([^<]+)</span>',
+        header,
+    )
     assert current == ["Team"]
     # Choose links for the self-serve plans other than the current one; sales for enterprise.
     assert f'href="{url("plan_change", "free")}"' in html
@@ -163,22 +177,53 @@ def test_compare_page_rows_show_prices_limits_and_features(owner_client, workspa
 
     def row(label: str) -> list[str]:
         tr = html.split(f'<th scope="row">{label}', 1)[1].split("</tr>", 1)[0]
-        return [" ".join(re.sub(r"<[^>]+>", " ", td).split()) for td in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+        return [
+            " ".join(re.sub(r"<[^>]+>", " ", td).split())
+            for td in re.findall(r"<td[^>]*>(.*?)</td>", tr)
+        ]
 
-    assert row("Price") == ["Free", "Billed by usage", "EUR 14.99 per month", "EUR 24.99 per seat per month",
-                            "Custom contract"]
+    assert row("Price") == [
+        "Free",
+        "Billed by usage",
+        "EUR 14.99 per month",
+        "EUR 24.99 per seat per month",
+        "Custom contract",
+    ]
     assert row("Seats") == ["5", "No limit", "1", "150", "No limit"]
     assert row("Tokens per minute") == ["50,000", "2,000,000", "500,000", "1,000,000", "10,000,000"]
-    assert row("Monthly token cap") == ["1,000,000", "No limit", "50,000,000", "500,000,000", "No limit"]
-    assert row("Training on inputs by default") == ["Yes, unless opted out", "No", "Yes, unless opted out", "No",
-                                                    "No"]
-    assert row("Fine-tuning") == ["✕ Not included", "✓ Included", "✕ Not included", "✕ Not included",
-                                  "✓ Included"]
-    assert row("Agent sharing") == ["✕ Not included", "✓ Included", "✕ Not included", "✓ Included",
-                                    "✓ Included"]
+    assert row("Monthly token cap") == [
+        "1,000,000",
+        "No limit",
+        "50,000,000",
+        "500,000,000",
+        "No limit",
+    ]
+    assert row("Training on inputs by default") == [
+        "Yes, unless opted out",
+        "No",
+        "Yes, unless opted out",
+        "No",
+        "No",
+    ]
+    assert row("Fine-tuning") == [
+        "✕ Not included",
+        "✓ Included",
+        "✕ Not included",
+        "✕ Not included",
+        "✓ Included",
+    ]
+    assert row("Agent sharing") == [
+        "✕ Not included",
+        "✓ Included",
+        "✕ Not included",
+        "✓ Included",
+        "✓ Included",
+    ]
 
 
-def test_compare_page_marks_the_default_plan_current_without_subscription(billing_client, workspace) -> None:
+def test_compare_page_marks_the_default_plan_current_without_subscription(
+    billing_client, workspace
+) -> None:
     html = billing_client.get(url("plans")).content.decode()
     assert re.search(r'aria-current="true">\s*<span class="compare-name">Free</span>', html)
     assert f'href="{url("plan_change", "team")}"' in html
@@ -187,7 +232,9 @@ def test_compare_page_marks_the_default_plan_current_without_subscription(billin
 def test_compare_page_names_a_retired_current_plan(owner_client, workspace) -> None:
     subscribe(workspace, "pro")
     Plan.objects.filter(slug="pro").update(is_active=False)
-    assert "The workspace is on the Pro plan, which is no longer offered." in text(owner_client.get(url("plans")))
+    assert "The workspace is on the Pro plan, which is no longer offered." in text(
+        owner_client.get(url("plans"))
+    )
 
 
 # --- Changing plan -------------------------------------------------------------------------
@@ -201,8 +248,13 @@ def test_change_page_shows_the_effects_and_the_confirmation(owner_client, worksp
     assert r.status_code == 200
     html = r.content.decode()
     lost = html.split('aria-label="Features lost"', 1)[1].split("</ul>", 1)[0]
-    assert re.findall(r"<li>([^<]+)</li>", lost) == ["Verified news", "Image generation", "Canvas", "Memory",
-                                                     "Conversation links"]
+    assert re.findall(r"<li>([^<]+)</li>", lost) == [
+        "Verified news",
+        "Image generation",
+        "Canvas",
+        "Memory",
+        "Conversation links",
+    ]
     gained = html.split('aria-label="Features gained"', 1)[1].split("</ul>", 1)[0]
     assert re.findall(r"<li>([^<]+)</li>", gained) == ["Fine-tuning"]
     body = text(r)
@@ -243,7 +295,9 @@ def test_change_page_is_404_for_an_unknown_or_inactive_plan(owner_client, worksp
     assert owner_client.post(url("plan_change", slug), {"confirm": "on"}).status_code == 404
 
 
-def test_confirmed_change_redirects_to_the_plan_page_with_a_message(owner_client, workspace, owner) -> None:
+def test_confirmed_change_redirects_to_the_plan_page_with_a_message(
+    owner_client, workspace, owner
+) -> None:
     subscribe(workspace, "free")
 
     r = owner_client.post(url("plan_change", "team"), {"confirm": "on"})
@@ -251,11 +305,19 @@ def test_confirmed_change_redirects_to_the_plan_page_with_a_message(owner_client
     assert r.status_code == 302 and r["Location"] == url("plan")
     assert current_plan(workspace) == "team"
     event = AuditEvent.objects.get(action=Action.PLAN_CHANGED)
-    assert event.actor == owner.user and event.before == {"plan": "Free"} and event.after == {"plan": "Team"}
-    assert "The workspace is now on the Team plan." in owner_client.get(r["Location"]).content.decode()
+    assert (
+        event.actor == owner.user
+        and event.before == {"plan": "Free"}
+        and event.after == {"plan": "Team"}
+    )
+    assert (
+        "The workspace is now on the Team plan." in owner_client.get(r["Location"]).content.decode()
+    )
 
 
-def test_confirmed_htmx_change_answers_with_hx_redirect(billing_client, workspace, billing_member) -> None:
+def test_confirmed_htmx_change_answers_with_hx_redirect(
+    billing_client, workspace, billing_member
+) -> None:
     subscribe(workspace, "free")
 
     r = billing_client.post(url("plan_change", "team"), {"confirm": "on"}, **HTMX)
@@ -263,7 +325,9 @@ def test_confirmed_htmx_change_answers_with_hx_redirect(billing_client, workspac
     assert r.status_code == 200 and r["HX-Redirect"] == url("plan")
     assert current_plan(workspace) == "team"
     assert AuditEvent.objects.get(action=Action.PLAN_CHANGED).actor == billing_member.user
-    assert "The workspace is now on the Team plan." in billing_client.get(url("plan")).content.decode()
+    assert (
+        "The workspace is now on the Team plan." in billing_client.get(url("plan")).content.decode()
+    )
 
 
 def test_change_without_confirmation_is_an_error_beside_the_form(owner_client, workspace) -> None:
@@ -341,8 +405,13 @@ def _count_queries(client: Client, path: str) -> int:
 def _add_plans(n: int) -> None:
     for i in range(n):
         Plan.objects.create(
-            slug=f"extra-{i}", name=f"Extra {i}", kind=PlanKind.CHAT_TEAM, price_basis=PriceBasis.PER_SEAT,
-            monthly_price=Decimal("5.00"), features=["web_search", "canvas"], seat_limit=10 + i,
+            slug=f"extra-{i}",
+            name=f"Extra {i}",
+            kind=PlanKind.CHAT_TEAM,
+            price_basis=PriceBasis.PER_SEAT,
+            monthly_price=Decimal("5.00"),
+            features=["web_search", "canvas"],
+            seat_limit=10 + i,
             sort_order=100 + i,
         )
 

@@ -33,7 +33,10 @@ def staff_client(staff: User) -> Client:
 def media(workspace: Workspace, owner: Membership) -> Workspace:
     """acme, declared a Media Customer by its owner."""
     services.media_status_set(
-        actor=owner.user, workspace=workspace, is_media_customer=True, source=MediaSource.SELF,
+        actor=owner.user,
+        workspace=workspace,
+        is_media_customer=True,
+        source=MediaSource.SELF,
         note="Declared at creation",
     )
     return workspace

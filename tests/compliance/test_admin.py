@@ -43,27 +43,42 @@ def day(offset: int) -> str:
 # --- Media Customer status ----------------------------------------------------------------
 
 
-def test_staff_set_the_status_with_a_note_through_the_service(staff_client: Client, staff: User, workspace: Workspace) -> None:
+def test_staff_set_the_status_with_a_note_through_the_service(
+    staff_client: Client, staff: User, workspace: Workspace
+) -> None:
     response = staff_client.post(
         url("mediastatuschange", "add"),
-        {"workspace": workspace.pk, "is_media_customer": "on", "note": "Publishes a daily newspaper."},
+        {
+            "workspace": workspace.pk,
+            "is_media_customer": "on",
+            "note": "Publishes a daily newspaper.",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     change = MediaStatusChange.objects.get()
-    assert (change.source, change.actor, change.note) == ("staff", staff, "Publishes a daily newspaper.")
+    assert (change.source, change.actor, change.note) == (
+        "staff",
+        staff,
+        "Publishes a daily newspaper.",
+    )
     assert is_media_customer(workspace)
     event = AuditEvent.objects.get(action=Action.MEDIA_STATUS_CHANGED)
     assert event.actor == staff and event.after["source"] == "staff"
 
 
 def test_staff_clear_the_status(staff_client: Client, media: Workspace) -> None:
-    response = staff_client.post(url("mediastatuschange", "add"), {"workspace": media.pk, "note": "Not a publisher."})
+    response = staff_client.post(
+        url("mediastatuschange", "add"), {"workspace": media.pk, "note": "Not a publisher."}
+    )
     assert response.status_code == 302
     assert not is_media_customer(media)
 
 
 def test_the_note_is_required(staff_client: Client, workspace: Workspace) -> None:
-    response = staff_client.post(url("mediastatuschange", "add"), {"workspace": workspace.pk, "is_media_customer": "on", "note": "  "})
+    response = staff_client.post(
+        url("mediastatuschange", "add"),
+        {"workspace": workspace.pk, "is_media_customer": "on", "note": "  "},
+    )
     assert response.status_code == 200 and "This field is required." in response.content.decode()
     assert not MediaStatusChange.objects.exists()
 
@@ -72,9 +87,16 @@ def test_history_rows_are_read_only(staff_client: Client, media: Workspace) -> N
     change = MediaStatusChange.objects.get()
     page = staff_client.get(url("mediastatuschange", "change", change.pk))
     assert page.status_code == 200 and 'name="note"' not in page.content.decode()
-    response = staff_client.post(url("mediastatuschange", "change", change.pk), {"workspace": media.pk, "note": "edited"})
+    response = staff_client.post(
+        url("mediastatuschange", "change", change.pk), {"workspace": media.pk, "note": "edited"}
+    )
     assert response.status_code == 403
-    assert staff_client.post(url("mediastatuschange", "delete", change.pk), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(
+            url("mediastatuschange", "delete", change.pk), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     change.refresh_from_db()
     assert change.note == "Declared at creation"
 
@@ -84,7 +106,9 @@ def test_changelist_filters_and_search(staff_client: Client, media: Workspace) -
     services.media_status_set(actor=None, workspace=other, is_media_customer=False, source="self")
     page = staff_client.get(url("mediastatuschange", "changelist"), {"q": "acme"}).content.decode()
     assert "Acme" in page and "Globex" not in page
-    page = staff_client.get(url("mediastatuschange", "changelist"), {"is_media_customer__exact": "0"}).content.decode()
+    page = staff_client.get(
+        url("mediastatuschange", "changelist"), {"is_media_customer__exact": "0"}
+    ).content.decode()
     assert "Globex" in page and "Acme" not in page
 
 
@@ -98,7 +122,9 @@ def pending(media: Workspace, owner: Membership) -> EditorialAuthorization:
     )
 
 
-def test_change_form_offers_only_the_workspace_groups(staff_client: Client, pending: EditorialAuthorization, desk: Group) -> None:
+def test_change_form_offers_only_the_workspace_groups(
+    staff_client: Client, pending: EditorialAuthorization, desk: Group
+) -> None:
     GroupFactory(workspace=WorkspaceFactory(slug="globex"), name="Foreign group")
     body = staff_client.get(url("editorialauthorization", "change", pending.pk)).content.decode()
     assert desk.name in body and "Foreign group" not in body
@@ -106,37 +132,66 @@ def test_change_form_offers_only_the_workspace_groups(staff_client: Client, pend
 
 
 def test_staff_approve_with_scope_and_end(
-    staff_client: Client, staff: User, pending: EditorialAuthorization, desk: Group, owner: Membership,
+    staff_client: Client,
+    staff: User,
+    pending: EditorialAuthorization,
+    desk: Group,
+    owner: Membership,
     django_capture_on_commit_callbacks,
 ) -> None:
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             url("editorialauthorization", "change", pending.pk),
-            {"decision": "approve", "scope_group": desk.pk, "ends_on": day(30), "scope_note": "Desk", "decision_note": "Ok"},
+            {
+                "decision": "approve",
+                "scope_group": desk.pk,
+                "ends_on": day(30),
+                "scope_note": "Desk",
+                "decision_note": "Ok",
+            },
         )
     assert response.status_code == 302, response.content.decode()[:3000]
     pending.refresh_from_db()
-    assert pending.status == RequestStatus.APPROVED and pending.scope_group == desk and pending.decided_by == staff
+    assert (
+        pending.status == RequestStatus.APPROVED
+        and pending.scope_group == desk
+        and pending.decided_by == staff
+    )
     assert pending.ends_on.isoformat() == day(30) and pending.decision_note == "Ok"
     assert AuditEvent.objects.filter(action=Action.EDITORIAL_DECIDED).count() == 1
     assert [m.to for m in mail.outbox] == [["owner@acme.test"]]
     # Decided: the row is now read-only.
-    assert staff_client.post(url("editorialauthorization", "change", pending.pk), {"decision": "decline"}).status_code == 403
+    assert (
+        staff_client.post(
+            url("editorialauthorization", "change", pending.pk), {"decision": "decline"}
+        ).status_code
+        == 403
+    )
     page = staff_client.get(url("editorialauthorization", "change", pending.pk)).content.decode()
     assert 'name="decision"' not in page
 
 
 def test_staff_decline(staff_client: Client, pending: EditorialAuthorization) -> None:
-    response = staff_client.post(url("editorialauthorization", "change", pending.pk), {"decision": "decline", "decision_note": "No"})
+    response = staff_client.post(
+        url("editorialauthorization", "change", pending.pk),
+        {"decision": "decline", "decision_note": "No"},
+    )
     assert response.status_code == 302
     pending.refresh_from_db()
     assert pending.status == RequestStatus.DECLINED and pending.ends_on is None
 
 
-@pytest.mark.parametrize(("ends_on", "message"), [("", services.END_DATE_REQUIRED), (day(0), services.END_DATE_PAST)])
-def test_approval_needs_a_future_end(staff_client: Client, pending: EditorialAuthorization, ends_on: str, message: str) -> None:
-    response = staff_client.post(url("editorialauthorization", "change", pending.pk), {"decision": "approve", "ends_on": ends_on})
+@pytest.mark.parametrize(
+    ("ends_on", "message"), [("", services.END_DATE_REQUIRED), (day(0), services.END_DATE_PAST)]
+)
+def test_approval_needs_a_future_end(
+    staff_client: Client, pending: EditorialAuthorization, ends_on: str, message: str
+) -> None:
+    response = staff_client.post(
+        url("editorialauthorization", "change", pending.pk),
+        {"decision": "approve", "ends_on": ends_on},
+    )
     assert response.status_code == 200 and message in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == RequestStatus.PENDING
@@ -158,8 +213,18 @@ def test_staff_cannot_add_requests(staff_client: Client) -> None:
 
 
 def test_requests_filter_by_status(staff_client: Client, pending: EditorialAuthorization) -> None:
-    assert "Acme" in staff_client.get(url("editorialauthorization", "changelist"), {"status__exact": "pending"}).content.decode()
-    assert "Acme" not in staff_client.get(url("editorialauthorization", "changelist"), {"status__exact": "approved"}).content.decode()
+    assert (
+        "Acme"
+        in staff_client.get(
+            url("editorialauthorization", "changelist"), {"status__exact": "pending"}
+        ).content.decode()
+    )
+    assert (
+        "Acme"
+        not in staff_client.get(
+            url("editorialauthorization", "changelist"), {"status__exact": "approved"}
+        ).content.decode()
+    )
 
 
 # --- Violations and appeals ---------------------------------------------------------------
@@ -167,9 +232,13 @@ def test_requests_filter_by_status(staff_client: Client, pending: EditorialAutho
 
 @pytest.fixture
 def appeal(media: Workspace, owner: Membership, member: Membership) -> Appeal:
-    services.news_use_report(workspace=media, membership=member, event_id="evt", occurred_at=USED_AT)
+    services.news_use_report(
+        workspace=media, membership=member, event_id="evt", occurred_at=USED_AT
+    )
     media.refresh_from_db()
-    return services.appeal_file(actor=owner.user, workspace=media, statement="It was a test prompt.")
+    return services.appeal_file(
+        actor=owner.user, workspace=media, statement="It was a test prompt."
+    )
 
 
 def test_violations_are_read_only(staff_client: Client, appeal: Appeal) -> None:
@@ -178,15 +247,23 @@ def test_violations_are_read_only(staff_client: Client, appeal: Appeal) -> None:
     page = staff_client.get(url("newsviolation", "change", violation.pk))
     assert page.status_code == 200 and "member@acme.test" in page.content.decode()
     assert staff_client.get(url("newsviolation", "add")).status_code == 403
-    assert staff_client.post(url("newsviolation", "delete", violation.pk), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(url("newsviolation", "delete", violation.pk), {"post": "yes"}).status_code
+        == 403
+    )
 
 
-def test_staff_grant_an_appeal(staff_client: Client, appeal: Appeal, django_capture_on_commit_callbacks) -> None:
+def test_staff_grant_an_appeal(
+    staff_client: Client, appeal: Appeal, django_capture_on_commit_callbacks
+) -> None:
     page = staff_client.get(url("appeal", "change", appeal.pk)).content.decode()
     assert "It was a test prompt." in page and "Suspended: Verified news used" in page
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(url("appeal", "change", appeal.pk), {"decision": "grant", "decision_note": "Be careful."})
+        response = staff_client.post(
+            url("appeal", "change", appeal.pk),
+            {"decision": "grant", "decision_note": "Be careful."},
+        )
     assert response.status_code == 302
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.GRANTED
@@ -195,16 +272,25 @@ def test_staff_grant_an_appeal(staff_client: Client, appeal: Appeal, django_capt
 
 
 def test_rejecting_an_appeal_needs_a_note(staff_client: Client, appeal: Appeal) -> None:
-    response = staff_client.post(url("appeal", "change", appeal.pk), {"decision": "reject", "decision_note": ""})
-    assert response.status_code == 200 and services.NOTE_REQUIRED_TO_REJECT in response.content.decode()
-    response = staff_client.post(url("appeal", "change", appeal.pk), {"decision": "reject", "decision_note": "Repeated."})
+    response = staff_client.post(
+        url("appeal", "change", appeal.pk), {"decision": "reject", "decision_note": ""}
+    )
+    assert (
+        response.status_code == 200
+        and services.NOTE_REQUIRED_TO_REJECT in response.content.decode()
+    )
+    response = staff_client.post(
+        url("appeal", "change", appeal.pk), {"decision": "reject", "decision_note": "Repeated."}
+    )
     assert response.status_code == 302
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.REJECTED
     assert Workspace.objects.get(pk=appeal.workspace_id).is_suspended
 
 
-def test_non_staff_cannot_reach_the_admin(client: Client, owner: Membership, appeal: Appeal) -> None:
+def test_non_staff_cannot_reach_the_admin(
+    client: Client, owner: Membership, appeal: Appeal
+) -> None:
     client.force_login(owner.user)
     response = client.post(url("appeal", "change", appeal.pk), {"decision": "grant"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -220,10 +306,17 @@ def _populate(n: int, staff: User, tag: str) -> None:
         ws = WorkspaceFactory(name=f"{tag} {i}", slug=f"{tag}-{i}")
         owner = MembershipFactory(workspace=ws, role=40)
         group = GroupFactory(workspace=ws)
-        services.media_status_set(actor=owner.user, workspace=ws, is_media_customer=True, source="self")
-        req = services.editorial_request_create(actor=owner.user, workspace=ws, reason="r", requested_scope="s")
+        services.media_status_set(
+            actor=owner.user, workspace=ws, is_media_customer=True, source="self"
+        )
+        req = services.editorial_request_create(
+            actor=owner.user, workspace=ws, reason="r", requested_scope="s"
+        )
         services.editorial_request_decide(
-            actor=staff, authorization=req, approve=True, scope_group=group,
+            actor=staff,
+            authorization=req,
+            approve=True,
+            scope_group=group,
             ends_on=timezone.now().date() + timedelta(days=3),
         )
         services.news_use_report(workspace=ws, membership=owner, event_id="e", occurred_at=USED_AT)
@@ -238,7 +331,9 @@ def _count(client: Client, path: str) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("model", ["mediastatuschange", "editorialauthorization", "newsviolation", "appeal"])
+@pytest.mark.parametrize(
+    "model", ["mediastatuschange", "editorialauthorization", "newsviolation", "appeal"]
+)
 def test_changelists_do_not_grow_in_queries(staff_client: Client, staff: User, model: str) -> None:
     _populate(2, staff, "small")
     small = _count(staff_client, url(model, "changelist"))

@@ -21,10 +21,17 @@ pytestmark = pytest.mark.django_db
 NEWS = "news"
 
 
-def approve(workspace: Workspace, owner: Membership, staff: User, *, group=None, days: int = 1) -> EditorialAuthorization:  # type: ignore[no-untyped-def]
-    req = services.editorial_request_create(actor=owner.user, workspace=workspace, reason="r", requested_scope="s")
+def approve(
+    workspace: Workspace, owner: Membership, staff: User, *, group=None, days: int = 1
+) -> EditorialAuthorization:  # type: ignore[no-untyped-def]
+    req = services.editorial_request_create(
+        actor=owner.user, workspace=workspace, reason="r", requested_scope="s"
+    )
     return services.editorial_request_decide(
-        actor=staff, authorization=req, approve=True, scope_group=group,
+        actor=staff,
+        authorization=req,
+        approve=True,
+        scope_group=group,
         ends_on=timezone.now().date() + timedelta(days=days),
     )
 
@@ -33,7 +40,9 @@ def test_news_is_allowed_outside_a_media_customer(workspace: Workspace, member: 
     assert decide(member, NEWS).allowed
 
 
-def test_a_media_customer_member_is_denied_news_with_the_reason(media: Workspace, member: Membership) -> None:
+def test_a_media_customer_member_is_denied_news_with_the_reason(
+    media: Workspace, member: Membership
+) -> None:
     decision = decide(member, NEWS)
     assert not decision.allowed and decision.code == Code.MEDIA_CUSTOMER
     assert "Media Customer" in decision.reason
@@ -41,7 +50,9 @@ def test_a_media_customer_member_is_denied_news_with_the_reason(media: Workspace
     assert decide(member, "web_search").allowed
 
 
-def test_an_admin_allow_rule_does_not_lift_the_block(media: Workspace, member: Membership, owner: Membership) -> None:
+def test_an_admin_allow_rule_does_not_lift_the_block(
+    media: Workspace, member: Membership, owner: Membership
+) -> None:
     FeatureRule.objects.create(workspace=media, feature=NEWS, effect="allow", updated_by=owner.user)
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
 
@@ -62,7 +73,12 @@ def test_a_whole_workspace_exception_lifts_it_for_everyone(
 
 
 def test_an_exception_lasts_until_its_last_day_inclusive(
-    media: Workspace, owner: Membership, member: Membership, desk, staff: User, monkeypatch: pytest.MonkeyPatch
+    media: Workspace,
+    owner: Membership,
+    member: Membership,
+    desk,
+    staff: User,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     auth = approve(media, owner, staff, group=desk, days=2)
     last_day = auth.ends_on
@@ -81,13 +97,19 @@ def test_an_exception_lasts_until_its_last_day_inclusive(
 def test_pending_and_declined_requests_lift_nothing(
     media: Workspace, owner: Membership, member: Membership, staff: User
 ) -> None:
-    req = services.editorial_request_create(actor=owner.user, workspace=media, reason="r", requested_scope="s")
+    req = services.editorial_request_create(
+        actor=owner.user, workspace=media, reason="r", requested_scope="s"
+    )
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
     services.editorial_request_decide(actor=staff, authorization=req, approve=False)
     assert EditorialAuthorization.objects.get().status == RequestStatus.DECLINED
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
 
 
-def test_clearing_the_status_lifts_the_block(media: Workspace, owner: Membership, member: Membership) -> None:
-    services.media_status_set(actor=owner.user, workspace=media, is_media_customer=False, source="self")
+def test_clearing_the_status_lifts_the_block(
+    media: Workspace, owner: Membership, member: Membership
+) -> None:
+    services.media_status_set(
+        actor=owner.user, workspace=media, is_media_customer=False, source="self"
+    )
     assert decide(member, NEWS).allowed

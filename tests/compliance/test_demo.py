@@ -23,10 +23,20 @@ def test_seed_makes_daily_ledger_once(django_capture_on_commit_callbacks) -> Non
     assert is_media_customer(ws) and not is_media_customer(acme)
     assert current_subscription(ws).plan.slug == "team"  # type: ignore[union-attr]
     owner = Membership.objects.get(workspace=ws, role=Role.OWNER)
-    assert owner.user.email == "owner@acme.example" and owner.user.check_password("demo-console-2026")
+    assert owner.user.email == "owner@acme.example" and owner.user.check_password(
+        "demo-console-2026"
+    )
     assert Membership.objects.filter(workspace=ws).count() == 4
     assert EditorialAuthorization.objects.get(workspace=ws).status == RequestStatus.PENDING
 
-    counts = (Membership.objects.count(), MediaStatusChange.objects.count(), EditorialAuthorization.objects.count())
+    counts = (
+        Membership.objects.count(),
+        MediaStatusChange.objects.count(),
+        EditorialAuthorization.objects.count(),
+    )
     demo.seed()
-    assert counts == (Membership.objects.count(), MediaStatusChange.objects.count(), EditorialAuthorization.objects.count())
+    assert counts == (
+        Membership.objects.count(),
+        MediaStatusChange.objects.count(),
+        EditorialAuthorization.objects.count(),
+    )

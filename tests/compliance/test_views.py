@@ -45,14 +45,19 @@ def toast(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def suspend(workspace: Workspace, member: Membership) -> None:
-    services.news_use_report(workspace=workspace, membership=member, event_id="evt", occurred_at=USED_AT)
+    services.news_use_report(
+        workspace=workspace, membership=member, event_id="evt", occurred_at=USED_AT
+    )
     workspace.refresh_from_db()
 
 
 # --- Who sees the page --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "status"), [(Role.OWNER, 200), (Role.ADMIN, 200), (Role.BILLING, 403), (Role.MEMBER, 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.OWNER, 200), (Role.ADMIN, 200), (Role.BILLING, 403), (Role.MEMBER, 403)],
+)
 def test_page_by_role(client: Client, workspace: Workspace, role: Role, status: int) -> None:
     m = MembershipFactory(workspace=workspace, role=role)
     login(client, m.user)
@@ -61,7 +66,9 @@ def test_page_by_role(client: Client, workspace: Workspace, role: Role, status: 
     assert ("Media and compliance" in nav) == (status == 200)
 
 
-def test_outsider_gets_404(client: Client, workspace: Workspace, other_workspace_member: Membership) -> None:
+def test_outsider_gets_404(
+    client: Client, workspace: Workspace, other_workspace_member: Membership
+) -> None:
     login(client, other_workspace_member.user)
     assert client.get(PAGE).status_code == 404
     assert client.post(PAGE, {"is_media_customer": "yes"}).status_code == 404
@@ -78,11 +85,23 @@ def test_page_shows_the_definition_and_an_undeclared_status(owner_client: Client
     assert "The workspace is not suspended." in body
 
 
-def test_page_shows_status_who_set_it_and_the_history(owner_client: Client, media: Workspace, staff: User) -> None:
-    services.media_status_set(actor=staff, workspace=media, is_media_customer=True, source="staff", note="Press card checked.")
+def test_page_shows_status_who_set_it_and_the_history(
+    owner_client: Client, media: Workspace, staff: User
+) -> None:
+    services.media_status_set(
+        actor=staff,
+        workspace=media,
+        is_media_customer=True,
+        source="staff",
+        note="Press card checked.",
+    )
     body = owner_client.get(PAGE).content.decode()
     assert "Media Customer" in body and "Set by the platform's staff" in body
-    assert "Press card checked." in body and "Declared at creation" in body and "owner@acme.test" in body
+    assert (
+        "Press card checked." in body
+        and "Declared at creation" in body
+        and "owner@acme.test" in body
+    )
     assert "the workspace cannot clear it" in body
     # Staff addresses are not shown to the workspace.
     assert "staff@console.test" not in body
@@ -92,7 +111,9 @@ def test_page_shows_status_who_set_it_and_the_history(owner_client: Client, medi
 # --- The declaration ----------------------------------------------------------------------
 
 
-def test_declare_with_htmx_answers_the_section_and_a_toast(owner_client: Client, workspace: Workspace) -> None:
+def test_declare_with_htmx_answers_the_section_and_a_toast(
+    owner_client: Client, workspace: Workspace
+) -> None:
     response = owner_client.post(PAGE, {"is_media_customer": "yes"}, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -117,7 +138,9 @@ def test_declaring_the_same_again_changes_nothing(owner_client: Client, media: W
 
 
 @pytest.mark.parametrize("data", [{}, {"is_media_customer": "maybe"}])
-def test_declaration_needs_a_yes_or_no(owner_client: Client, workspace: Workspace, data: dict[str, str]) -> None:
+def test_declaration_needs_a_yes_or_no(
+    owner_client: Client, workspace: Workspace, data: dict[str, str]
+) -> None:
     response = owner_client.post(PAGE, data, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -125,8 +148,12 @@ def test_declaration_needs_a_yes_or_no(owner_client: Client, workspace: Workspac
     assert not MediaStatusChange.objects.exists()
 
 
-def test_a_status_set_by_staff_cannot_be_cleared_here(owner_client: Client, workspace: Workspace, staff: User) -> None:
-    services.media_status_set(actor=staff, workspace=workspace, is_media_customer=True, source="staff", note="n")
+def test_a_status_set_by_staff_cannot_be_cleared_here(
+    owner_client: Client, workspace: Workspace, staff: User
+) -> None:
+    services.media_status_set(
+        actor=staff, workspace=workspace, is_media_customer=True, source="staff", note="n"
+    )
     response = owner_client.post(PAGE, {"is_media_customer": "no"}, **HTMX)
     assert response.status_code == 200 and "HX-Trigger" not in response
     assert "only staff can change that" in response.content.decode()
@@ -140,10 +167,15 @@ def test_member_cannot_declare(member_client: Client, workspace: Workspace) -> N
 
 # --- Editorial-use requests ---------------------------------------------------------------
 
-REQUEST_DATA = {"reason": "Our desk checks wire stories.", "requested_scope": "The fact-checking desk"}
+REQUEST_DATA = {
+    "reason": "Our desk checks wire stories.",
+    "requested_scope": "The fact-checking desk",
+}
 
 
-def test_request_with_htmx(owner_client: Client, media: Workspace, staff: User, django_capture_on_commit_callbacks) -> None:
+def test_request_with_htmx(
+    owner_client: Client, media: Workspace, staff: User, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(REQUEST, REQUEST_DATA, **HTMX)
     assert response.status_code == 200 and "Request sent" in toast(response)
@@ -169,19 +201,29 @@ def test_request_fields_are_required(owner_client: Client, media: Workspace) -> 
     assert not EditorialAuthorization.objects.exists()
 
 
-def test_request_refused_when_not_a_media_customer(owner_client: Client, workspace: Workspace) -> None:
+def test_request_refused_when_not_a_media_customer(
+    owner_client: Client, workspace: Workspace
+) -> None:
     response = owner_client.post(REQUEST, REQUEST_DATA, **HTMX)
     assert response.status_code == 200
     assert services.NOT_MEDIA_CUSTOMER in response.content.decode()
     assert not EditorialAuthorization.objects.exists()
 
 
-def test_request_list_shows_status_scope_and_end(owner_client: Client, media: Workspace, owner: Membership,
-                                                 staff: User, desk: Group) -> None:
+def test_request_list_shows_status_scope_and_end(
+    owner_client: Client, media: Workspace, owner: Membership, staff: User, desk: Group
+) -> None:
     req = services.editorial_request_create(actor=owner.user, workspace=media, **REQUEST_DATA)
     ends = timezone.now().date() + timedelta(days=30)
-    services.editorial_request_decide(actor=staff, authorization=req, approve=True, scope_group=desk, ends_on=ends)
-    row = owner_client.get(PAGE).content.decode().split(f'<tr id="editorial-{req.pk}">', 1)[1].split("</tr>", 1)[0]
+    services.editorial_request_decide(
+        actor=staff, authorization=req, approve=True, scope_group=desk, ends_on=ends
+    )
+    row = (
+        owner_client.get(PAGE)
+        .content.decode()
+        .split(f'<tr id="editorial-{req.pk}">', 1)[1]
+        .split("</tr>", 1)[0]
+    )
     assert "In force" in row and f"Group {desk.name}" in row and ends.isoformat() in row
 
 
@@ -203,7 +245,9 @@ def test_members_see_the_notice_and_cannot_act(
     suspend(media, member)
     login(client, member.user)
     body = client.get("/w/acme/").content.decode()
-    assert "This workspace is suspended." in body and "Verified news used by a Media Customer" in body
+    assert (
+        "This workspace is suspended." in body and "Verified news used by a Media Customer" in body
+    )
     assert "File an appeal" not in body
     response = client.post("/w/acme/groups/new/", {"name": "Sneaky"})
     assert response.status_code == 403 and "is suspended" in response.content.decode()
@@ -211,17 +255,24 @@ def test_members_see_the_notice_and_cannot_act(
     assert client.get(APPEAL).status_code == 403
 
 
-def test_owner_sees_the_appeal_link_everywhere(owner_client: Client, media: Workspace, member: Membership) -> None:
+def test_owner_sees_the_appeal_link_everywhere(
+    owner_client: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     body = owner_client.get("/w/acme/").content.decode()
     assert 'href="/w/acme/compliance/appeal/">File an appeal' in body
     refused = owner_client.post("/w/acme/groups/new/", {"name": "x"})
-    assert refused.status_code == 403 and 'href="/w/acme/compliance/appeal/"' in refused.content.decode()
+    assert (
+        refused.status_code == 403
+        and 'href="/w/acme/compliance/appeal/"' in refused.content.decode()
+    )
     page = owner_client.get(PAGE).content.decode()
     assert "The workspace is suspended" in page and "File an appeal" in page
 
 
-def test_suspended_compliance_page_is_read_only(owner_client: Client, media: Workspace, member: Membership) -> None:
+def test_suspended_compliance_page_is_read_only(
+    owner_client: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     body = owner_client.get(PAGE).content.decode()
     assert "Save the declaration" not in body and 'id="editorial-form"' not in body
@@ -230,7 +281,9 @@ def test_suspended_compliance_page_is_read_only(owner_client: Client, media: Wor
     assert is_media_customer(media) and not EditorialAuthorization.objects.exists()
 
 
-def test_admin_reads_the_suspension_but_cannot_appeal(admin_client_ws: Client, media: Workspace, member: Membership) -> None:
+def test_admin_reads_the_suspension_but_cannot_appeal(
+    admin_client_ws: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     body = admin_client_ws.get(PAGE).content.decode()
     assert "Only an owner of the workspace can appeal" in body
@@ -242,7 +295,9 @@ def test_admin_reads_the_suspension_but_cannot_appeal(admin_client_ws: Client, m
 # --- The appeal page ----------------------------------------------------------------------
 
 
-def test_owner_appeals_with_htmx(owner_client: Client, media: Workspace, member: Membership) -> None:
+def test_owner_appeals_with_htmx(
+    owner_client: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     page = owner_client.get(APPEAL).content.decode()
     assert media.suspension_reason in page and "File the appeal" in page
@@ -250,19 +305,30 @@ def test_owner_appeals_with_htmx(owner_client: Client, media: Workspace, member:
     assert response.status_code == 200 and "Appeal filed" in toast(response)
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="appeal-section">')
-    assert "Your appeal is waiting" in body and "It was a test prompt." in body and "File the appeal" not in body
+    assert (
+        "Your appeal is waiting" in body
+        and "It was a test prompt." in body
+        and "File the appeal" not in body
+    )
     appeal = Appeal.objects.get()
-    assert appeal.status == AppealStatus.PENDING and appeal.suspension_reason == media.suspension_reason
+    assert (
+        appeal.status == AppealStatus.PENDING
+        and appeal.suspension_reason == media.suspension_reason
+    )
 
 
-def test_owner_appeals_with_a_plain_post(owner_client: Client, media: Workspace, member: Membership) -> None:
+def test_owner_appeals_with_a_plain_post(
+    owner_client: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     response = owner_client.post(APPEAL, {"statement": "Please"})
     assert response.status_code == 302 and response["Location"] == APPEAL
     assert Appeal.objects.count() == 1
 
 
-def test_appeal_needs_a_statement(owner_client: Client, media: Workspace, member: Membership) -> None:
+def test_appeal_needs_a_statement(
+    owner_client: Client, media: Workspace, member: Membership
+) -> None:
     suspend(media, member)
     response = owner_client.post(APPEAL, {"statement": ""}, **HTMX)
     assert response.status_code == 200 and 'id="id_statement_error"' in response.content.decode()
@@ -310,7 +376,9 @@ def test_creation_requires_an_answer(client: Client) -> None:
 
 
 @pytest.mark.parametrize(("answer", "expected"), [("yes", True), ("no", False)])
-def test_creation_records_the_declaration_and_the_subscription(client: Client, answer: str, expected: bool) -> None:
+def test_creation_records_the_declaration_and_the_subscription(
+    client: Client, answer: str, expected: bool
+) -> None:
     user = UserFactory()
     login(client, user)
     response = client.post(NEW, {"name": "Ledger", "slug": "ledger", "is_media_customer": answer})
@@ -335,22 +403,32 @@ def _count(client: Client, path: str) -> int:
 def _fill(workspace: Workspace, owner: Membership, staff: User, n: int) -> None:
     groups = [GroupFactory(workspace=workspace) for _ in range(2)]
     for i in range(n):
-        services.media_status_set(actor=staff, workspace=workspace, is_media_customer=True, source="staff", note=f"n{i}")
-        req = services.editorial_request_create(actor=owner.user, workspace=workspace, reason=f"r{i}", requested_scope="s")
+        services.media_status_set(
+            actor=staff, workspace=workspace, is_media_customer=True, source="staff", note=f"n{i}"
+        )
+        req = services.editorial_request_create(
+            actor=owner.user, workspace=workspace, reason=f"r{i}", requested_scope="s"
+        )
         services.editorial_request_decide(
-            actor=staff, authorization=req, approve=True, scope_group=groups[i % 2],
+            actor=staff,
+            authorization=req,
+            approve=True,
+            scope_group=groups[i % 2],
             ends_on=timezone.now().date() + timedelta(days=5),
         )
         workspace.refresh_from_db()
         if not workspace.is_suspended:
-            services.news_use_report(workspace=workspace, membership=owner, event_id=f"e{i}", occurred_at=USED_AT)
+            services.news_use_report(
+                workspace=workspace, membership=owner, event_id=f"e{i}", occurred_at=USED_AT
+            )
         appeal = services.appeal_file(actor=owner.user, workspace=workspace, statement=f"s{i}")
         services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="no")
 
 
 @pytest.mark.parametrize("path", [PAGE, APPEAL])
-def test_query_count_does_not_grow_with_the_lists(owner_client: Client, media: Workspace, owner: Membership,
-                                                  staff: User, path: str) -> None:
+def test_query_count_does_not_grow_with_the_lists(
+    owner_client: Client, media: Workspace, owner: Membership, staff: User, path: str
+) -> None:
     _fill(media, owner, staff, 2)
     small = _count(owner_client, path)
     _fill(media, owner, staff, 12)

@@ -71,7 +71,9 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True)
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True
+    )
     yield browser
     browser.close()
 
@@ -93,7 +95,10 @@ class BrowserProblems:
                 self.items.append(f"[{who}] console error: {text} (at {page.url})")
 
         page.on("console", on_console)
-        page.on("pageerror", lambda exc: self.items.append(f"[{who}] JavaScript error: {exc} (at {page.url})"))
+        page.on(
+            "pageerror",
+            lambda exc: self.items.append(f"[{who}] JavaScript error: {exc} (at {page.url})"),
+        )
 
 
 @pytest.fixture
@@ -108,7 +113,9 @@ def e2e_settings(settings: object, live_server: object) -> object:
 
     settings.SITE_URL = live_server.url  # type: ignore[attr-defined]
     settings.CSRF_TRUSTED_ORIGINS = [live_server.url]  # type: ignore[attr-defined]
-    assert app.conf.task_always_eager, "The end-to-end tests read emails from the outbox: Celery must run eagerly"
+    assert app.conf.task_always_eager, (
+        "The end-to-end tests read emails from the outbox: Celery must run eagerly"
+    )
     assert settings.MAILERS["default"]["BACKEND"].endswith("locmem.EmailBackend")  # type: ignore[attr-defined]
     return settings
 

@@ -38,7 +38,9 @@ NEWCOMER_PASSWORD = "violet-harbour-lantern-93"
 
 def make_workspace(join_mode: str) -> tuple[Workspace, Membership]:
     ws = WorkspaceFactory(name="Acme", slug="acme", join_mode=join_mode, default_role=Role.MEMBER)
-    admin = MembershipFactory(workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme-corp.test"))
+    admin = MembershipFactory(
+        workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme-corp.test")
+    )
     DomainFactory(workspace=ws, name="acme-corp.test", verified_at=timezone.now())
     return ws, admin
 
@@ -64,7 +66,9 @@ def test_verified_user_of_the_domain_joins_automatically(page: Page) -> None:
     assert membership.role == Role.MEMBER
 
 
-def test_admin_approves_the_request_to_join_on_the_domains_page(page: Page, new_page: NewPage) -> None:
+def test_admin_approves_the_request_to_join_on_the_domains_page(
+    page: Page, new_page: NewPage
+) -> None:
     _, admin = make_workspace(JoinMode.REQUEST)
     newcomer = new_page("newcomer")
 

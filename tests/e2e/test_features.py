@@ -20,22 +20,29 @@ from tests.factories import PASSWORD, GroupFactory, MembershipFactory, UserFacto
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
 def make_workspace() -> tuple[Membership, Membership]:
     ws = WorkspaceFactory(name="Acme", slug="acme")
     subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
-    admin = MembershipFactory(workspace=ws, role=Role.ADMIN, user=UserFactory(email="ada@acme.test", name="Ada Admin"))
-    member = MembershipFactory(workspace=ws, role=Role.MEMBER, user=UserFactory(email="cody@acme.test", name="Cody"))
+    admin = MembershipFactory(
+        workspace=ws, role=Role.ADMIN, user=UserFactory(email="ada@acme.test", name="Ada Admin")
+    )
+    member = MembershipFactory(
+        workspace=ws, role=Role.MEMBER, user=UserFactory(email="cody@acme.test", name="Cody")
+    )
     GroupFactory(workspace=ws, name="Contractors").members.add(member)
     return admin, member
 
 
-def test_admin_denies_a_feature_to_a_group_and_the_member_sees_why(page: Page, new_page: NewPage) -> None:
+def test_admin_denies_a_feature_to_a_group_and_the_member_sees_why(
+    page: Page, new_page: NewPage
+) -> None:
     admin, member = make_workspace()
 
     # The admin opens Features from the navigation and denies Web search to Contractors.
     sign_in(page, admin.user.email, PASSWORD, next_path="/w/acme/")
-    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Features", exact=True).click()
+    page.get_by_role("navigation", name="Workspace").get_by_role(
+        "link", name="Features", exact=True
+    ).click()
     expect(page.get_by_role("heading", name="Features", level=1)).to_be_visible()
     cell = page.get_by_label("Web search for the group Contractors")
     expect(cell).to_have_value("inherit")
@@ -63,7 +70,9 @@ def test_admin_denies_a_feature_to_a_group_and_the_member_sees_why(page: Page, n
     nav = cody.get_by_role("navigation", name="Workspace")
     expect(nav.get_by_role("link", name="Features", exact=True)).to_have_count(0)
     nav.get_by_role("link", name="My features").click()
-    web = cody.get_by_role("row").filter(has=cody.get_by_role("rowheader", name=re.compile("^Web search")))
+    web = cody.get_by_role("row").filter(
+        has=cody.get_by_role("rowheader", name=re.compile("^Web search"))
+    )
     expect(web).to_contain_text("Denied")
     expect(web).to_contain_text("Turned off for the group Contractors by an admin.")
     expect(web.get_by_role("switch")).to_have_count(0)

@@ -86,7 +86,9 @@ def test_invitee_signs_up_from_the_email_and_admin_changes_their_role(
 
     # Changing a role asks the admin to confirm their password first.
     submit_sensitive(page, save_admin_role, f"/members/{newcomer.pk}/role/", PASSWORD)
-    expect(page.get_by_role("row").filter(has_text=INVITEE).locator(".badge").first).to_have_text("Admin")
+    expect(page.get_by_role("row").filter(has_text=INVITEE).locator(".badge").first).to_have_text(
+        "Admin"
+    )
     newcomer.refresh_from_db()
     assert newcomer.role == Role.ADMIN
 

@@ -25,8 +25,9 @@ OWNER = "olivia@ledger.test"
 STAFF = "sam@console.test"
 
 
-
-def test_media_customer_declares_requests_is_suspended_and_appeals(page: Page, new_page: NewPage) -> None:
+def test_media_customer_declares_requests_is_suspended_and_appeals(
+    page: Page, new_page: NewPage
+) -> None:
     UserFactory(email=OWNER, name="Olivia Owner")
     UserFactory(email=STAFF, name="Sam Staff", is_staff=True, is_superuser=True)
 
@@ -34,7 +35,9 @@ def test_media_customer_declares_requests_is_suspended_and_appeals(page: Page, n
     sign_in(page, OWNER, PASSWORD, next_path="/workspaces/new/")
     page.get_by_label(field_label("Workspace name")).fill("Daily Ledger")
     page.get_by_label(field_label("Address")).fill("ledger")
-    question = page.get_by_role("group", name=re.compile("disseminate information for editorial purposes"))
+    question = page.get_by_role(
+        "group", name=re.compile("disseminate information for editorial purposes")
+    )
     expect(question).to_contain_text("A Media Customer is any entity")
     page.get_by_role("button", name="Create workspace").click()
     expect(page.get_by_text("Answer yes or no")).to_be_visible()
@@ -48,7 +51,9 @@ def test_media_customer_declares_requests_is_suspended_and_appeals(page: Page, n
     page.get_by_role("link", name="Media and compliance").click()
     expect(page.get_by_role("heading", name="Media Customer status")).to_be_visible()
     expect(page.locator("#media-section .badge").first).to_have_text("Media Customer")
-    page.get_by_label(field_label("Why the workspace needs verified news")).fill("Our desk checks wire stories.")
+    page.get_by_label(field_label("Why the workspace needs verified news")).fill(
+        "Our desk checks wire stories."
+    )
     page.get_by_label(field_label("Who would use it")).fill("The fact-checking desk")
     page.get_by_role("button", name="Send the request").click()
     expect(page.get_by_text("A request is waiting for staff")).to_be_visible()
@@ -62,8 +67,12 @@ def test_media_customer_declares_requests_is_suspended_and_appeals(page: Page, n
 
     page.goto(link)
     expect(page.get_by_role("alert")).to_contain_text("This workspace is suspended.")
-    expect(page.locator(".suspension-reason")).to_contain_text("Verified news used by a Media Customer")
-    page.get_by_label(field_label("Your appeal")).fill("A test prompt by a new hire; news is now off for everyone.")
+    expect(page.locator(".suspension-reason")).to_contain_text(
+        "Verified news used by a Media Customer"
+    )
+    page.get_by_label(field_label("Your appeal")).fill(
+        "A test prompt by a new hire; news is now off for everyone."
+    )
     page.get_by_role("button", name="File the appeal").click()
     expect(page.get_by_text("Your appeal is waiting")).to_be_visible()
     appeal = Appeal.objects.get(workspace=ws)

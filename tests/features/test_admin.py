@@ -21,14 +21,17 @@ OPT_OUTS = reverse("admin:features_featureoptout_changelist")
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1"))
+    client.force_login(
+        User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1")
+    )
     return client
 
 
 def fill(ws: Workspace, n: int, tag: str) -> None:
     group = GroupFactory(workspace=ws, name=f"{tag} team")
-    FeatureRule.objects.get_or_create(workspace=ws, feature="canvas", group=None, membership=None,
-                                      defaults={"effect": "deny"})
+    FeatureRule.objects.get_or_create(
+        workspace=ws, feature="canvas", group=None, membership=None, defaults={"effect": "deny"}
+    )
     FeatureRule.objects.create(workspace=ws, group=group, feature="web_search", effect="allow")
     for i in range(n):
         m = MembershipFactory(workspace=ws, user=UserFactory(email=f"{tag}{i}@acme.test"))
@@ -50,8 +53,14 @@ def test_rules_list_shows_level_and_target(staff_client) -> None:
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("level=workspace", 1), ("level=group", 1), ("level=member", 2), ("effect__exact=allow", 3),
-     ("feature__exact=canvas", 1), ("", 4)],
+    [
+        ("level=workspace", 1),
+        ("level=group", 1),
+        ("level=member", 2),
+        ("effect__exact=allow", 3),
+        ("feature__exact=canvas", 1),
+        ("", 4),
+    ],
 )
 def test_rules_filters(staff_client, query, expected) -> None:
     fill(WorkspaceFactory(name="Acme", slug="acme"), 2, "acme")
@@ -79,10 +88,17 @@ def test_records_are_read_only(staff_client) -> None:
     assert staff_client.get(reverse("admin:features_featurerule_add")).status_code == 403
     page = body(staff_client, reverse("admin:features_featurerule_change", args=[rule.pk]))
     assert 'name="effect"' not in page and "acme0@acme.test" in page
-    r = staff_client.post(reverse("admin:features_featurerule_delete", args=[rule.pk]), {"post": "yes"})
+    r = staff_client.post(
+        reverse("admin:features_featurerule_delete", args=[rule.pk]), {"post": "yes"}
+    )
     assert r.status_code == 403 and FeatureRule.objects.filter(pk=rule.pk).exists()
     opt_out = FeatureOptOut.objects.get()
-    assert staff_client.get(reverse("admin:features_featureoptout_change", args=[opt_out.pk])).status_code == 200
+    assert (
+        staff_client.get(
+            reverse("admin:features_featureoptout_change", args=[opt_out.pk])
+        ).status_code
+        == 200
+    )
     assert staff_client.get(reverse("admin:features_featureoptout_add")).status_code == 403
 
 

@@ -23,8 +23,14 @@ COMPLIANCE_CODES = {Code.MEMBERSHIP_INACTIVE, Code.WORKSPACE_SUSPENDED, Code.MED
 
 def ws_facts(**kw: object) -> WorkspaceFacts:
     values: dict[str, object] = dict(
-        plan_name="Team", plan_features=ALL, suspended=False, suspension_reason="",
-        media=MediaState(False, ()), workspace_rules={}, group_rules={}, group_names=GROUPS,
+        plan_name="Team",
+        plan_features=ALL,
+        suspended=False,
+        suspension_reason="",
+        media=MediaState(False, ()),
+        workspace_rules={},
+        group_rules={},
+        group_names=GROUPS,
     )
     values.update(kw)
     return WorkspaceFacts(**values)  # type: ignore[arg-type]
@@ -93,7 +99,10 @@ def test_a_deny_among_several_groups_wins_and_is_named() -> None:
     d = evaluate(WEB, facts, member_facts(group_ids=frozenset({1, 2})))
     assert not d.allowed and d.code == Code.GROUP_RULE
     assert d.reason == "Turned off for the group Contractors by an admin."
-    assert [s.label for s in d.steps if s.level == Level.GROUP] == ["Group: Contractors", "Group: Research"]
+    assert [s.label for s in d.steps if s.level == Level.GROUP] == [
+        "Group: Contractors",
+        "Group: Research",
+    ]
 
 
 def test_a_group_rule_of_another_group_does_not_apply() -> None:
@@ -115,8 +124,11 @@ def test_a_member_deny_below_a_workspace_allow_wins() -> None:
 
 def test_a_feature_off_by_default_needs_an_allow() -> None:
     assert evaluate(MEMORY, ws_facts(), member_facts()).code == Code.OFF_BY_DEFAULT
-    by_group = evaluate(MEMORY, ws_facts(group_rules={(1, "memory"): "allow"}),
-                        member_facts(group_ids=frozenset({1})))
+    by_group = evaluate(
+        MEMORY,
+        ws_facts(group_rules={(1, "memory"): "allow"}),
+        member_facts(group_ids=frozenset({1})),
+    )
     assert by_group.allowed and by_group.reason == "Turned on for the group Research by an admin."
     by_member = evaluate(MEMORY, ws_facts(), member_facts(rules={"memory": "allow"}))
     assert by_member.allowed and by_member.reason == "Turned on for this member by an admin."
@@ -138,7 +150,11 @@ def test_the_chain_lists_each_level_in_order() -> None:
     facts = ws_facts(workspace_rules={"web_search": "allow"})
     d = evaluate(WEB, facts, member_facts(rules={"web_search": "deny"}))
     assert [s.level for s in d.steps] == [
-        Level.COMPLIANCE, Level.PLAN, Level.WORKSPACE, Level.GROUP, Level.MEMBER,
+        Level.COMPLIANCE,
+        Level.PLAN,
+        Level.WORKSPACE,
+        Level.GROUP,
+        Level.MEMBER,
     ]
     assert [s.outcome for s in d.steps] == ["pass", "pass", "allow", "inherit", "deny"]
 
@@ -154,7 +170,9 @@ def reference(feature: registry.Feature, ws: WorkspaceFacts, m: MemberFacts) -> 
     if ws.suspended:
         return False, "workspace_suspended"
     if key == "news" and ws.media.is_media_customer:
-        covered = [e for e in ws.media.exceptions if e.group_id is None or e.group_id in m.group_ids]
+        covered = [
+            e for e in ws.media.exceptions if e.group_id is None or e.group_id in m.group_ids
+        ]
         if not covered:
             return False, "media_customer"
     if key not in ws.plan_features:
@@ -204,12 +222,18 @@ def scenarios(draw: st.DrawFn) -> tuple[registry.Feature, WorkspaceFacts, Member
 
 
 def compliance_blocks(feature: registry.Feature, ws: WorkspaceFacts, m: MemberFacts) -> bool:
-    return reference(feature, ws, m)[1] in {"membership_inactive", "workspace_suspended", "media_customer"}
+    return reference(feature, ws, m)[1] in {
+        "membership_inactive",
+        "workspace_suspended",
+        "media_customer",
+    }
 
 
 @settings(max_examples=500)
 @given(scenarios())
-def test_agrees_with_the_reference(scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts]) -> None:
+def test_agrees_with_the_reference(
+    scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts],
+) -> None:
     feature, ws, m = scenario
     d = evaluate(feature, ws, m)
     assert (d.allowed, str(d.code)) == reference(feature, ws, m)
@@ -218,11 +242,17 @@ def test_agrees_with_the_reference(scenario: tuple[registry.Feature, WorkspaceFa
 
 
 @settings(max_examples=300)
-@given(scenarios(), st.dictionaries(feature_keys, effects), st.dictionaries(feature_keys, effects),
-       st.sets(feature_keys))
+@given(
+    scenarios(),
+    st.dictionaries(feature_keys, effects),
+    st.dictionaries(feature_keys, effects),
+    st.sets(feature_keys),
+)
 def test_a_compliance_block_is_never_overridden(
     scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts],
-    workspace_rules: dict[str, str], member_rules: dict[str, str], opt_outs: set[str],
+    workspace_rules: dict[str, str],
+    member_rules: dict[str, str],
+    opt_outs: set[str],
 ) -> None:
     feature, ws, m = scenario
     if not compliance_blocks(feature, ws, m):
@@ -235,15 +265,24 @@ def test_a_compliance_block_is_never_overridden(
 
 
 @settings(max_examples=300)
-@given(scenarios(), st.dictionaries(st.tuples(group_ids, feature_keys), effects),
-       st.dictionaries(feature_keys, effects))
+@given(
+    scenarios(),
+    st.dictionaries(st.tuples(group_ids, feature_keys), effects),
+    st.dictionaries(feature_keys, effects),
+)
 def test_a_workspace_deny_is_never_turned_into_an_allow_below(
     scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts],
-    group_rules: dict[tuple[int, str], str], member_rules: dict[str, str],
+    group_rules: dict[tuple[int, str], str],
+    member_rules: dict[str, str],
 ) -> None:
     feature, ws, m = scenario
-    denied = ws_facts(**{**ws.__dict__, "workspace_rules": {**ws.workspace_rules, feature.key: "deny"},
-                         "group_rules": group_rules})
+    denied = ws_facts(
+        **{
+            **ws.__dict__,
+            "workspace_rules": {**ws.workspace_rules, feature.key: "deny"},
+            "group_rules": group_rules,
+        }
+    )
     d = evaluate(feature, denied, member_facts(**{**m.__dict__, "rules": member_rules}))
     assert not d.allowed
     assert d.code in COMPLIANCE_CODES | {Code.NOT_IN_PLAN, Code.WORKSPACE_RULE}
@@ -252,7 +291,8 @@ def test_a_workspace_deny_is_never_turned_into_an_allow_below(
 @settings(max_examples=300)
 @given(scenarios(), group_ids)
 def test_with_the_workspace_on_inherit_the_most_specific_level_decides(
-    scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts], group: int,
+    scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts],
+    group: int,
 ) -> None:
     """Below an "inherit" at the workspace, a member's own rule settles it when their groups
     leave the choice; a group's deny settles it whatever the member's rule."""
@@ -260,26 +300,40 @@ def test_with_the_workspace_on_inherit_the_most_specific_level_decides(
     if compliance_blocks(feature, ws, m) or feature.key not in ws.plan_features:
         return
     open_ws = ws_facts(**{**ws.__dict__, "workspace_rules": {}, "group_rules": {}})
-    in_group = member_facts(**{**m.__dict__, "group_ids": frozenset({group}), "opt_outs": frozenset()})
-    allow = evaluate(feature, open_ws, member_facts(**{**in_group.__dict__, "rules": {feature.key: "allow"}}))
-    deny = evaluate(feature, open_ws, member_facts(**{**in_group.__dict__, "rules": {feature.key: "deny"}}))
+    in_group = member_facts(
+        **{**m.__dict__, "group_ids": frozenset({group}), "opt_outs": frozenset()}
+    )
+    allow = evaluate(
+        feature, open_ws, member_facts(**{**in_group.__dict__, "rules": {feature.key: "allow"}})
+    )
+    deny = evaluate(
+        feature, open_ws, member_facts(**{**in_group.__dict__, "rules": {feature.key: "deny"}})
+    )
     assert allow.allowed and allow.code == Code.ALLOWED
     assert not deny.allowed and deny.code == Code.MEMBER_RULE
     group_deny = ws_facts(**{**open_ws.__dict__, "group_rules": {(group, feature.key): "deny"}})
-    d = evaluate(feature, group_deny, member_facts(**{**in_group.__dict__, "rules": {feature.key: "allow"}}))
+    d = evaluate(
+        feature, group_deny, member_facts(**{**in_group.__dict__, "rules": {feature.key: "allow"}})
+    )
     assert not d.allowed and d.code == Code.GROUP_RULE
 
 
 @settings(max_examples=300)
 @given(scenarios(), st.sampled_from(["workspace", "group", "member"]), group_ids)
 def test_adding_a_deny_never_allows_more(
-    scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts], level: str, group: int,
+    scenario: tuple[registry.Feature, WorkspaceFacts, MemberFacts],
+    level: str,
+    group: int,
 ) -> None:
     feature, ws, m = scenario
     if level == "workspace":
-        ws = ws_facts(**{**ws.__dict__, "workspace_rules": {**ws.workspace_rules, feature.key: "deny"}})
+        ws = ws_facts(
+            **{**ws.__dict__, "workspace_rules": {**ws.workspace_rules, feature.key: "deny"}}
+        )
     elif level == "group":
-        ws = ws_facts(**{**ws.__dict__, "group_rules": {**ws.group_rules, (group, feature.key): "deny"}})
+        ws = ws_facts(
+            **{**ws.__dict__, "group_rules": {**ws.group_rules, (group, feature.key): "deny"}}
+        )
         m = member_facts(**{**m.__dict__, "group_ids": m.group_ids | {group}})
     else:
         m = member_facts(**{**m.__dict__, "rules": {**m.rules, feature.key: "deny"}})

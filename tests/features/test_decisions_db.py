@@ -57,11 +57,15 @@ def test_rules_of_each_level_are_read(member: Membership) -> None:
     assert got["code_interpreter"].allowed
 
 
-def test_rules_of_another_workspace_or_member_do_not_apply(member: Membership, owner: Membership) -> None:
+def test_rules_of_another_workspace_or_member_do_not_apply(
+    member: Membership, owner: Membership
+) -> None:
     on_plan(member.workspace)
     other = MembershipFactory()
     FeatureRule.objects.create(workspace=other.workspace, feature="web_search", effect="deny")
-    FeatureRule.objects.create(workspace=member.workspace, membership=owner, feature="web_search", effect="deny")
+    FeatureRule.objects.create(
+        workspace=member.workspace, membership=owner, feature="web_search", effect="deny"
+    )
     FeatureOptOut.objects.create(workspace=member.workspace, membership=owner, feature="canvas")
     assert decide(member, "web_search").allowed
     assert decide(member, "canvas").allowed
@@ -85,7 +89,10 @@ def test_an_exception_holds_until_its_end_date_inclusive(member: Membership) -> 
     media(ws)
     today = timezone.now().date()
     exc = EditorialAuthorization.objects.create(
-        workspace=ws, reason="Fact-checking desk", requested_scope="Newsroom", status=RequestStatus.APPROVED,
+        workspace=ws,
+        reason="Fact-checking desk",
+        requested_scope="Newsroom",
+        status=RequestStatus.APPROVED,
         ends_on=today,
     )
     assert decide(member, "news").allowed
@@ -102,10 +109,14 @@ def _populate(ws: Workspace, members: int, groups: int) -> list[Membership]:
     group_rows = [GroupFactory(workspace=ws) for _ in range(groups)]
     for i, m in enumerate(rows):
         group_rows[i % groups].members.add(m)
-        FeatureRule.objects.create(workspace=ws, membership=m, feature=registry.KEYS[i % 12], effect="deny")
+        FeatureRule.objects.create(
+            workspace=ws, membership=m, feature=registry.KEYS[i % 12], effect="deny"
+        )
         FeatureOptOut.objects.create(workspace=ws, membership=m, feature="web_search")
     for i, g in enumerate(group_rows):
-        FeatureRule.objects.create(workspace=ws, group=g, feature=registry.KEYS[i % 12], effect="allow")
+        FeatureRule.objects.create(
+            workspace=ws, group=g, feature=registry.KEYS[i % 12], effect="allow"
+        )
     FeatureRule.objects.create(workspace=ws, feature="canvas", effect="deny")
     return rows
 
@@ -121,8 +132,13 @@ def test_decide_many_takes_the_same_queries_whatever_the_size(
         ws = WorkspaceFactory()
         on_plan(ws)
         media(ws)
-        EditorialAuthorization.objects.create(workspace=ws, reason="r", requested_scope="s",
-                                              status=RequestStatus.APPROVED, ends_on=timezone.now().date())
+        EditorialAuthorization.objects.create(
+            workspace=ws,
+            reason="r",
+            requested_scope="s",
+            status=RequestStatus.APPROVED,
+            ends_on=timezone.now().date(),
+        )
         rows = _populate(ws, size, groups)
         ws = Workspace.objects.get(pk=ws.pk)
         with CaptureQueriesContext(connection) as ctx:
@@ -141,7 +157,10 @@ def test_decide_many_agrees_with_decide(db: None) -> None:
         for key in registry.KEYS:
             one = decide(m, key)
             assert (many[m.pk][key].allowed, many[m.pk][key].code, many[m.pk][key].reason) == (
-                one.allowed, one.code, one.reason)
+                one.allowed,
+                one.code,
+                one.reason,
+            )
 
 
 # --- Random rule sets written to the database ------------------------------------------------
@@ -151,7 +170,9 @@ effect = st.sampled_from(["allow", "deny"])
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     plan=st.sampled_from(["free", "pro", "team", "enterprise"]),
     is_media=st.booleans(),
@@ -162,8 +183,13 @@ effect = st.sampled_from(["allow", "deny"])
     opt_outs=st.sets(keys),
 )
 def test_random_rules_in_the_database_agree_with_the_reference(
-    plan: str, is_media: bool, ws_rules: dict[str, str], group_rules: dict[tuple[int, str], str],
-    member_rules: dict[str, str], in_groups: set[int], opt_outs: set[str],
+    plan: str,
+    is_media: bool,
+    ws_rules: dict[str, str],
+    group_rules: dict[tuple[int, str], str],
+    member_rules: dict[str, str],
+    in_groups: set[int],
+    opt_outs: set[str],
 ) -> None:
     with transaction.atomic():
         ws = WorkspaceFactory()
@@ -184,12 +210,22 @@ def test_random_rules_in_the_database_agree_with_the_reference(
             FeatureOptOut.objects.create(workspace=ws, membership=m, feature=key)
         # The facts as generated, not as the loaders read them: the loaders are under test.
         ws_facts = WorkspaceFacts(
-            plan_name=plan, plan_features=Plan.objects.get(slug=plan).feature_keys, suspended=False,
-            suspension_reason="", media=MediaState(is_media, ()), workspace_rules=ws_rules,
-            group_rules={(groups[i].pk, key): eff for (i, key), eff in group_rules.items()}, group_names={},
+            plan_name=plan,
+            plan_features=Plan.objects.get(slug=plan).feature_keys,
+            suspended=False,
+            suspension_reason="",
+            media=MediaState(is_media, ()),
+            workspace_rules=ws_rules,
+            group_rules={(groups[i].pk, key): eff for (i, key), eff in group_rules.items()},
+            group_names={},
         )
-        m_facts = MemberFacts(m.pk, True, frozenset(groups[i].pk for i in in_groups), member_rules,
-                              frozenset(opt_outs))
+        m_facts = MemberFacts(
+            m.pk,
+            True,
+            frozenset(groups[i].pk for i in in_groups),
+            member_rules,
+            frozenset(opt_outs),
+        )
         for key, d in decide_all(m).items():
             assert (d.allowed, str(d.code)) == reference(registry.get(key), ws_facts, m_facts)
         transaction.set_rollback(True)

@@ -37,14 +37,28 @@ def events(action: str) -> list[AuditEvent]:
 
 
 def test_workspace_rule_is_created_changed_and_removed_with_audit(workspace, owner) -> None:
-    rule = feature_rule_set(actor=owner.user, workspace=workspace, feature="web_search", effect="deny")
-    assert rule is not None and rule.effect == "deny" and rule.group is None and rule.membership is None
+    rule = feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="web_search", effect="deny"
+    )
+    assert (
+        rule is not None
+        and rule.effect == "deny"
+        and rule.group is None
+        and rule.membership is None
+    )
     assert rule.updated_by == owner.user
 
-    rule = feature_rule_set(actor=owner.user, workspace=workspace, feature="web_search", effect="allow")
+    rule = feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="web_search", effect="allow"
+    )
     assert rule is not None and FeatureRule.objects.get().effect == "allow"
 
-    assert feature_rule_set(actor=owner.user, workspace=workspace, feature="web_search", effect="inherit") is None
+    assert (
+        feature_rule_set(
+            actor=owner.user, workspace=workspace, feature="web_search", effect="inherit"
+        )
+        is None
+    )
     assert not FeatureRule.objects.exists()
 
     changes = [(e.before["effect"], e.after["effect"]) for e in events(Action.FEATURE_RULE_CHANGED)]
@@ -57,7 +71,9 @@ def test_workspace_rule_is_created_changed_and_removed_with_audit(workspace, own
 
 def test_group_rule_names_the_group_in_the_audit(workspace, owner) -> None:
     group = GroupFactory(workspace=workspace, name="Contractors")
-    rule = feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny", group=group)
+    rule = feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="canvas", effect="deny", group=group
+    )
     assert rule is not None and rule.group == group
     event = events(Action.FEATURE_RULE_CHANGED)[0]
     assert event.after == {"feature": "canvas", "target": "Contractors", "effect": "deny"}
@@ -65,7 +81,9 @@ def test_group_rule_names_the_group_in_the_audit(workspace, owner) -> None:
 
 
 def test_member_rule_names_the_member_email_in_the_audit(workspace, owner, member) -> None:
-    rule = feature_rule_set(actor=owner.user, workspace=workspace, feature="memory", effect="allow", membership=member)
+    rule = feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="memory", effect="allow", membership=member
+    )
     assert rule is not None and rule.membership == member
     assert decide(member, "memory").allowed
     event = events(Action.FEATURE_RULE_CHANGED)[0]
@@ -75,8 +93,12 @@ def test_member_rule_names_the_member_email_in_the_audit(workspace, owner, membe
 def test_rules_of_each_target_are_separate(workspace, owner, member) -> None:
     group = GroupFactory(workspace=workspace)
     feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="allow", group=group)
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny", membership=member)
+    feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="canvas", effect="allow", group=group
+    )
+    feature_rule_set(
+        actor=owner.user, workspace=workspace, feature="canvas", effect="deny", membership=member
+    )
     assert FeatureRule.objects.count() == 3
 
 
@@ -84,7 +106,10 @@ def test_unchanged_rule_is_a_no_op_without_audit(workspace, owner) -> None:
     feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
     again = feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
     assert again is not None and again.effect == "deny"
-    assert feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit") is None
+    assert (
+        feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit")
+        is None
+    )
     assert len(events(Action.FEATURE_RULE_CHANGED)) == 1
 
 
@@ -102,15 +127,27 @@ def test_unknown_feature_or_effect_is_refused(workspace, owner, kwargs, message)
     assert not FeatureRule.objects.exists() and not events(Action.FEATURE_RULE_CHANGED)
 
 
-def test_group_or_member_of_another_workspace_is_refused(workspace, owner, other_workspace_member) -> None:
+def test_group_or_member_of_another_workspace_is_refused(
+    workspace, owner, other_workspace_member
+) -> None:
     other = other_workspace_member.workspace
     foreign_group = GroupFactory(workspace=other)
     with pytest.raises(DomainError) as exc:
-        feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny", group=foreign_group)
+        feature_rule_set(
+            actor=owner.user,
+            workspace=workspace,
+            feature="canvas",
+            effect="deny",
+            group=foreign_group,
+        )
     assert exc.value.message == errors.GROUP_NOT_IN_WORKSPACE
     with pytest.raises(DomainError) as exc:
         feature_rule_set(
-            actor=owner.user, workspace=workspace, feature="canvas", effect="deny", membership=other_workspace_member
+            actor=owner.user,
+            workspace=workspace,
+            feature="canvas",
+            effect="deny",
+            membership=other_workspace_member,
         )
     assert exc.value.message == errors.MEMBER_NOT_IN_WORKSPACE
     assert not FeatureRule.objects.exists()
@@ -120,7 +157,12 @@ def test_group_and_member_at_once_is_refused(workspace, owner, member) -> None:
     group = GroupFactory(workspace=workspace)
     with pytest.raises(DomainError) as exc:
         feature_rule_set(
-            actor=owner.user, workspace=workspace, feature="canvas", effect="deny", group=group, membership=member
+            actor=owner.user,
+            workspace=workspace,
+            feature="canvas",
+            effect="deny",
+            group=group,
+            membership=member,
         )
     assert exc.value.message == errors.ONE_TARGET
 
@@ -130,7 +172,9 @@ def test_news_cannot_be_allowed_for_a_media_customer_at_any_level(workspace, own
     group = GroupFactory(workspace=workspace)
     for target in ({}, {"group": group}, {"membership": member}):
         with pytest.raises(DomainError) as exc:
-            feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="allow", **target)
+            feature_rule_set(
+                actor=owner.user, workspace=workspace, feature="news", effect="allow", **target
+            )
         assert exc.value.message == errors.NEWS_MEDIA_CUSTOMER
         assert "editorial-use authorization" in exc.value.message
     assert not FeatureRule.objects.exists() and not events(Action.FEATURE_RULE_CHANGED)
@@ -150,7 +194,10 @@ def test_news_can_be_allowed_once_no_longer_a_media_customer(workspace, owner) -
 def test_a_leftover_news_allow_of_a_media_customer_can_be_removed(workspace, owner) -> None:
     FeatureRule.objects.create(workspace=workspace, feature="news", effect="allow")
     media_customer(workspace)
-    assert feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit") is None
+    assert (
+        feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit")
+        is None
+    )
     assert not FeatureRule.objects.exists()
 
 
@@ -158,24 +205,38 @@ def test_a_leftover_news_allow_of_a_media_customer_can_be_removed(workspace, own
 
 
 def test_user_switches_a_feature_off_and_on_with_audit(member) -> None:
-    assert feature_switch_set(actor=member.user, membership=member, feature="web_search", on=False) is True
+    assert (
+        feature_switch_set(actor=member.user, membership=member, feature="web_search", on=False)
+        is True
+    )
     assert FeatureOptOut.objects.filter(membership=member, feature="web_search").exists()
     d = decide(member, "web_search")
     assert not d.allowed and d.code == Code.USER_SWITCH
 
-    assert feature_switch_set(actor=member.user, membership=member, feature="web_search", on=True) is True
+    assert (
+        feature_switch_set(actor=member.user, membership=member, feature="web_search", on=True)
+        is True
+    )
     assert not FeatureOptOut.objects.exists()
     assert decide(member, "web_search").allowed
 
     switched = events(Action.FEATURE_SWITCHED)
     assert [(e.before["on"], e.after["on"]) for e in switched] == [(True, False), (False, True)]
-    assert switched[0].actor == member.user and switched[0].target_repr == "Web search for member@acme.test"
+    assert (
+        switched[0].actor == member.user
+        and switched[0].target_repr == "Web search for member@acme.test"
+    )
 
 
 def test_switch_to_the_current_state_is_a_no_op(member) -> None:
-    assert feature_switch_set(actor=member.user, membership=member, feature="canvas", on=True) is False
+    assert (
+        feature_switch_set(actor=member.user, membership=member, feature="canvas", on=True) is False
+    )
     feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
-    assert feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False) is False
+    assert (
+        feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
+        is False
+    )
     assert FeatureOptOut.objects.count() == 1
     assert len(events(Action.FEATURE_SWITCHED)) == 1
 
@@ -197,13 +258,21 @@ def test_unknown_feature_switch_is_refused(member) -> None:
 @pytest.mark.parametrize(
     ("setup", "reason"),
     [
-        (lambda ws, m: FeatureRule.objects.create(workspace=ws, feature="canvas", effect="deny"),
-         "Turned off for the whole workspace by an admin."),
-        (lambda ws, m: FeatureRule.objects.create(workspace=ws, membership=m, feature="canvas", effect="deny"),
-         "Turned off for this member by an admin."),
+        (
+            lambda ws, m: FeatureRule.objects.create(workspace=ws, feature="canvas", effect="deny"),
+            "Turned off for the whole workspace by an admin.",
+        ),
+        (
+            lambda ws, m: FeatureRule.objects.create(
+                workspace=ws, membership=m, feature="canvas", effect="deny"
+            ),
+            "Turned off for this member by an admin.",
+        ),
     ],
 )
-def test_switch_is_refused_while_an_admin_denies_the_feature(workspace, member, setup, reason) -> None:
+def test_switch_is_refused_while_an_admin_denies_the_feature(
+    workspace, member, setup, reason
+) -> None:
     setup(workspace, member)
     with pytest.raises(DomainError) as exc:
         feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)

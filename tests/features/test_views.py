@@ -96,10 +96,18 @@ def test_navigation_links(admin_member, member) -> None:
 # --- The matrix ----------------------------------------------------------------------------
 
 
-def test_workspace_section_lists_every_feature_with_plan_and_decision(owner_client, workspace) -> None:
+def test_workspace_section_lists_every_feature_with_plan_and_decision(
+    owner_client, workspace
+) -> None:
     FeatureRule.objects.create(workspace=workspace, feature="canvas", effect="deny")
     body = owner_client.get(url("features")).content.decode()
-    for label in ("Web search", "Verified news", "Image generation", "Fine-tuning", "Agent sharing"):
+    for label in (
+        "Web search",
+        "Verified news",
+        "Image generation",
+        "Fine-tuning",
+        "Agent sharing",
+    ):
         assert label in body
     # Free plan (no subscription): image generation is not in it.
     image = between(body, '<tr id="feature-image_generation">', "</tr>")
@@ -113,10 +121,16 @@ def test_workspace_section_lists_every_feature_with_plan_and_decision(owner_clie
     assert 'for="rule-w-web_search">Web search for everyone</label>' in web
 
 
-def test_groups_and_members_show_their_rules_and_decisions(owner_client, workspace, member, group) -> None:
+def test_groups_and_members_show_their_rules_and_decisions(
+    owner_client, workspace, member, group
+) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(workspace=workspace, group=group, feature="web_search", effect="deny")
-    FeatureRule.objects.create(workspace=workspace, membership=member, feature="memory", effect="allow")
+    FeatureRule.objects.create(
+        workspace=workspace, group=group, feature="web_search", effect="deny"
+    )
+    FeatureRule.objects.create(
+        workspace=workspace, membership=member, feature="memory", effect="allow"
+    )
     body = owner_client.get(url("features")).content.decode()
     groups = between(body, 'id="groups-matrix"', "</table>")
     assert "Contractors" in groups
@@ -125,14 +139,18 @@ def test_groups_and_members_show_their_rules_and_decisions(owner_client, workspa
     row = between(body, f'<tr id="member-{member.pk}">', "</tr>")
     search = between(row, f'id="rule-m{member.pk}-web_search"', "</td>")
     assert '<option value="inherit" selected>' in search
-    assert "Denied: why?" in search and "Turned off for the group Contractors by an admin." in search
+    assert (
+        "Denied: why?" in search and "Turned off for the group Contractors by an admin." in search
+    )
     assert url("feature_why", member.pk, "web_search") in search
     memory = between(row, f'id="rule-m{member.pk}-memory"', "</td>")
     assert '<option value="allow" selected>' in memory and "Allowed: why?" in memory
 
 
 def test_member_search_and_htmx_partial(owner_client, workspace, member) -> None:
-    MembershipFactory(workspace=workspace, user=UserFactory(email="zoe@acme.test", name="Zoe Quill"))
+    MembershipFactory(
+        workspace=workspace, user=UserFactory(email="zoe@acme.test", name="Zoe Quill")
+    )
     r = owner_client.get(url("features"), {"q": "zoe"}, HTTP_HX_TARGET="members-matrix", **HTMX)
     body = r.content.decode()
     assert body.lstrip().startswith('<div id="members-matrix"') and "<html" not in body
@@ -140,14 +158,20 @@ def test_member_search_and_htmx_partial(owner_client, workspace, member) -> None
     assert "1 member match" in body
     r = owner_client.get(url("features"), {"q": "QUILL"})
     assert "zoe@acme.test" in r.content.decode()
-    r = owner_client.get(url("features"), {"q": "nobody-here"}, HTTP_HX_TARGET="members-matrix", **HTMX)
+    r = owner_client.get(
+        url("features"), {"q": "nobody-here"}, HTTP_HX_TARGET="members-matrix", **HTMX
+    )
     assert "No member matches this search" in r.content.decode()
 
 
 def test_groups_htmx_partial(owner_client, group) -> None:
     r = owner_client.get(url("features"), HTTP_HX_TARGET="groups-matrix", **HTMX)
     body = r.content.decode()
-    assert body.lstrip().startswith('<div id="groups-matrix"') and "Contractors" in body and "members-matrix" not in body
+    assert (
+        body.lstrip().startswith('<div id="groups-matrix"')
+        and "Contractors" in body
+        and "members-matrix" not in body
+    )
 
 
 def test_members_are_paged_by_50(owner_client, workspace, owner) -> None:
@@ -165,7 +189,10 @@ def test_news_is_locked_for_a_media_customer(owner_client, workspace, member, gr
     assert "Media Customer:" in body and f'href="{url("compliance")}"' in body
     news = between(body, '<tr id="feature-news">', "</tr>")
     assert 'id="rule-w-news" name="effect" class="rule rule-inherit" disabled' in news
-    assert "admins cannot switch verified news on" in news and "Request an editorial-use authorization" in news
+    assert (
+        "admins cannot switch verified news on" in news
+        and "Request an editorial-use authorization" in news
+    )
     assert "Set</button>" not in news
     # Groups and members: news may be denied or inherited, never allowed.
     group_news = between(body, f'id="rule-g{group.pk}-news"', "</select>")
@@ -173,16 +200,25 @@ def test_news_is_locked_for_a_media_customer(owner_client, workspace, member, gr
     member_news = between(body, f'id="rule-m{member.pk}-news"', "</td>")
     assert '<option value="allow" disabled>' in member_news and "Media Customer" in member_news
     # Other features are untouched.
-    assert '<option value="allow" disabled>' not in between(body, '<tr id="feature-canvas">', "</tr>")
+    assert '<option value="allow" disabled>' not in between(
+        body, '<tr id="feature-canvas">', "</tr>"
+    )
 
 
-def test_news_can_still_be_denied_for_everyone_under_an_editorial_authorization(owner_client, workspace) -> None:
+def test_news_can_still_be_denied_for_everyone_under_an_editorial_authorization(
+    owner_client, workspace
+) -> None:
     media_customer(workspace)
     EditorialAuthorization.objects.create(
-        workspace=workspace, reason="Newsroom", requested_scope="Everyone", status=RequestStatus.APPROVED,
+        workspace=workspace,
+        reason="Newsroom",
+        requested_scope="Everyone",
+        status=RequestStatus.APPROVED,
         ends_on=timezone.now().date() + timedelta(days=30),
     )
-    news = between(owner_client.get(url("features")).content.decode(), '<tr id="feature-news">', "</tr>")
+    news = between(
+        owner_client.get(url("features")).content.decode(), '<tr id="feature-news">', "</tr>"
+    )
     assert 'class="rule rule-inherit">' in news and '<option value="allow" disabled>' in news
     r = rule_post(owner_client, feature="news", effect="deny", target="workspace")
     assert toast(r) == "Verified news: denied for everyone."
@@ -194,16 +230,31 @@ def test_groups_are_paged_and_plain_posts_come_back_to_the_page(owner_client, wo
     assert 'aria-label="Pages of groups"' in body and "Team 24" in body and "Team 25" not in body
     r = owner_client.get(url("features"), {"gpage": 2}, HTTP_HX_TARGET="groups-matrix", **HTMX)
     page = r.content.decode()
-    assert page.lstrip().startswith('<div id="groups-matrix"') and "Team 25" in page and "Team 00" not in page
+    assert (
+        page.lstrip().startswith('<div id="groups-matrix"')
+        and "Team 25" in page
+        and "Team 00" not in page
+    )
     assert 'name="back" value="gpage=2"' in page
-    r = rule_post(owner_client, htmx=False, feature="canvas", effect="allow", target="group",
-                  target_id=groups[25].pk, back="gpage=2")
+    r = rule_post(
+        owner_client,
+        htmx=False,
+        feature="canvas",
+        effect="allow",
+        target="group",
+        target_id=groups[25].pk,
+        back="gpage=2",
+    )
     assert r["Location"] == f"{url('features')}?gpage=2#group-rules"
 
 
-def test_news_allow_for_a_media_customer_is_an_error_in_the_cell(owner_client, workspace, member) -> None:
+def test_news_allow_for_a_media_customer_is_an_error_in_the_cell(
+    owner_client, workspace, member
+) -> None:
     media_customer(workspace)
-    r = rule_post(owner_client, feature="news", effect="allow", target="member", target_id=member.pk)
+    r = rule_post(
+        owner_client, feature="news", effect="allow", target="member", target_id=member.pk
+    )
     assert r.status_code == 200
     body = r.content.decode()
     assert body.startswith('<td class="fcell">') and errors.NEWS_MEDIA_CUSTOMER in body
@@ -218,42 +269,71 @@ def test_news_allow_for_a_media_customer_is_an_error_in_the_cell(owner_client, w
 # --- Setting a cell ------------------------------------------------------------------------
 
 
-def test_workspace_rule_by_htmx_returns_the_row_a_toast_and_the_change_event(owner_client, workspace) -> None:
+def test_workspace_rule_by_htmx_returns_the_row_a_toast_and_the_change_event(
+    owner_client, workspace
+) -> None:
     r = rule_post(owner_client, feature="canvas", effect="deny", target="workspace")
     assert r.status_code == 200
     body = r.content.decode()
     assert body.lstrip().startswith('<tr id="feature-canvas">') and "<html" not in body
     assert '<option value="deny" selected>' in body and "Turned off for the whole workspace" in body
     events = trigger(r)
-    assert events["toast"]["message"] == "Canvas: denied for everyone." and "features-changed" in events
+    assert (
+        events["toast"]["message"] == "Canvas: denied for everyone."
+        and "features-changed" in events
+    )
     rule = FeatureRule.objects.get()
-    assert (rule.feature, rule.effect, rule.group, rule.membership) == ("canvas", "deny", None, None)
+    assert (rule.feature, rule.effect, rule.group, rule.membership) == (
+        "canvas",
+        "deny",
+        None,
+        None,
+    )
     assert AuditEvent.objects.filter(action=Action.FEATURE_RULE_CHANGED).count() == 1
 
 
 def test_group_rule_by_htmx_returns_the_cell(owner_client, workspace, group) -> None:
-    r = rule_post(owner_client, feature="web_search", effect="deny", target="group", target_id=group.pk)
+    r = rule_post(
+        owner_client, feature="web_search", effect="deny", target="group", target_id=group.pk
+    )
     body = r.content.decode()
     assert body.startswith('<td class="fcell">') and f'id="rule-g{group.pk}-web_search"' in body
     assert '<option value="deny" selected>' in body
-    assert toast(r) == "Web search: denied for the group Contractors." and "features-changed" in trigger(r)
+    assert toast(
+        r
+    ) == "Web search: denied for the group Contractors." and "features-changed" in trigger(r)
     assert FeatureRule.objects.get().group == group
 
 
-def test_member_rule_by_htmx_returns_the_cell_with_the_decision(owner_client, workspace, member) -> None:
-    r = rule_post(owner_client, feature="canvas", effect="deny", target="member", target_id=member.pk)
+def test_member_rule_by_htmx_returns_the_cell_with_the_decision(
+    owner_client, workspace, member
+) -> None:
+    r = rule_post(
+        owner_client, feature="canvas", effect="deny", target="member", target_id=member.pk
+    )
     body = r.content.decode()
     assert body.startswith('<td class="fcell">') and "Denied: why?" in body
     assert "Turned off for this member by an admin." in body
-    assert toast(r) == "Canvas: denied for member@acme.test." and "features-changed" not in trigger(r)
-    r = rule_post(owner_client, feature="canvas", effect="inherit", target="member", target_id=member.pk)
+    assert toast(r) == "Canvas: denied for member@acme.test." and "features-changed" not in trigger(
+        r
+    )
+    r = rule_post(
+        owner_client, feature="canvas", effect="inherit", target="member", target_id=member.pk
+    )
     assert "Allowed: why?" in r.content.decode() and not FeatureRule.objects.exists()
     assert "inherited from the level above" in toast(r)
 
 
 def test_plain_post_redirects_back_with_a_message(owner_client, workspace, member) -> None:
-    r = rule_post(owner_client, htmx=False, feature="canvas", effect="deny", target="member",
-                  target_id=member.pk, back="q=mem&page=1&evil=1")
+    r = rule_post(
+        owner_client,
+        htmx=False,
+        feature="canvas",
+        effect="deny",
+        target="member",
+        target_id=member.pk,
+        back="q=mem&page=1&evil=1",
+    )
     assert r.status_code == 302
     assert r["Location"] == f"{url('features')}?q=mem&page=1#member-rules"
     page = owner_client.get(r["Location"]).content.decode()
@@ -271,10 +351,22 @@ def test_plain_post_error_redirects_with_the_error(owner_client, workspace) -> N
 @pytest.mark.parametrize(
     ("data", "message", "start"),
     [
-        ({"feature": "teleportation", "effect": "deny", "target": "member"}, errors.UNKNOWN_FEATURE, "<td"),
-        ({"feature": "teleportation", "effect": "deny", "target": "workspace"}, errors.UNKNOWN_FEATURE, "<tr>"),
+        (
+            {"feature": "teleportation", "effect": "deny", "target": "member"},
+            errors.UNKNOWN_FEATURE,
+            "<td",
+        ),
+        (
+            {"feature": "teleportation", "effect": "deny", "target": "workspace"},
+            errors.UNKNOWN_FEATURE,
+            "<tr>",
+        ),
         ({"feature": "canvas", "effect": "deny", "target": "planet"}, errors.UNKNOWN_TARGET, "<td"),
-        ({"feature": "canvas", "effect": "deny", "target": "group"}, errors.TARGET_ID_MISSING, "<td"),
+        (
+            {"feature": "canvas", "effect": "deny", "target": "group"},
+            errors.TARGET_ID_MISSING,
+            "<td",
+        ),
     ],
 )
 def test_malformed_cells_answer_200_with_the_error(owner_client, data, message, start) -> None:
@@ -286,16 +378,30 @@ def test_malformed_cells_answer_200_with_the_error(owner_client, data, message, 
 
 
 def test_bad_effect_redraws_the_real_cell_with_the_error(owner_client, group) -> None:
-    r = rule_post(owner_client, feature="canvas", effect="sometimes", target="group", target_id=group.pk)
+    r = rule_post(
+        owner_client, feature="canvas", effect="sometimes", target="group", target_id=group.pk
+    )
     body = r.content.decode()
-    assert r.status_code == 200 and f'id="rule-g{group.pk}-canvas"' in body and errors.UNKNOWN_EFFECT in body
+    assert (
+        r.status_code == 200
+        and f'id="rule-g{group.pk}-canvas"' in body
+        and errors.UNKNOWN_EFFECT in body
+    )
 
 
 def test_target_of_another_workspace_is_404(owner_client, other_workspace_member) -> None:
     foreign = GroupFactory(workspace=other_workspace_member.workspace)
-    r = rule_post(owner_client, feature="canvas", effect="deny", target="group", target_id=foreign.pk)
+    r = rule_post(
+        owner_client, feature="canvas", effect="deny", target="group", target_id=foreign.pk
+    )
     assert r.status_code == 404
-    r = rule_post(owner_client, feature="canvas", effect="deny", target="member", target_id=other_workspace_member.pk)
+    r = rule_post(
+        owner_client,
+        feature="canvas",
+        effect="deny",
+        target="member",
+        target_id=other_workspace_member.pk,
+    )
     assert r.status_code == 404
     assert not FeatureRule.objects.exists()
 
@@ -313,15 +419,21 @@ def test_suspended_workspace_refuses_changes(owner_client, workspace, owner) -> 
 
 def test_why_popover_shows_the_decision_chain(owner_client, workspace, member, group) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(workspace=workspace, group=group, feature="web_search", effect="deny")
+    FeatureRule.objects.create(
+        workspace=workspace, group=group, feature="web_search", effect="deny"
+    )
     r = owner_client.get(url("feature_why", member.pk, "web_search"), **HTMX)
     body = r.content.decode()
-    assert r.status_code == 200 and body.lstrip().startswith('<div class="why-chain">') and "<html" not in body
+    assert (
+        r.status_code == 200
+        and body.lstrip().startswith('<div class="why-chain">')
+        and "<html" not in body
+    )
     assert "Web search for member@acme.test: denied." in body
     assert "Turned off for the group Contractors by an admin." in body
     for label in ("Compliance", "Plan: Team", "Workspace rule", "Group: Contractors"):
         assert f'<span class="step-label">{label}</span>' in body
-    assert "badge-danger\">Deny</span>" in body
+    assert 'badge-danger">Deny</span>' in body
 
 
 def test_why_works_as_a_page_without_javascript(owner_client, member) -> None:
@@ -331,17 +443,25 @@ def test_why_works_as_a_page_without_javascript(owner_client, member) -> None:
     assert "Canvas for member@acme.test: allowed." in body and "Own switch" in body
 
 
-def test_why_unknown_feature_or_foreign_member_is_404(owner_client, member, other_workspace_member) -> None:
+def test_why_unknown_feature_or_foreign_member_is_404(
+    owner_client, member, other_workspace_member
+) -> None:
     assert owner_client.get(url("feature_why", member.pk, "teleportation")).status_code == 404
-    assert owner_client.get(url("feature_why", other_workspace_member.pk, "canvas")).status_code == 404
+    assert (
+        owner_client.get(url("feature_why", other_workspace_member.pk, "canvas")).status_code == 404
+    )
 
 
 # --- My features ---------------------------------------------------------------------------
 
 
-def test_my_features_lists_every_feature_with_the_decision(member_client, workspace, member, group) -> None:
+def test_my_features_lists_every_feature_with_the_decision(
+    member_client, workspace, member, group
+) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(workspace=workspace, group=group, feature="web_search", effect="deny")
+    FeatureRule.objects.create(
+        workspace=workspace, group=group, feature="web_search", effect="deny"
+    )
     r = member_client.get(url("my_features"))
     assert r.status_code == 200
     body = r.content.decode()
@@ -359,7 +479,9 @@ def test_my_features_lists_every_feature_with_the_decision(member_client, worksp
 
 def test_my_features_of_a_media_customer_explains_news(member_client, workspace) -> None:
     media_customer(workspace)
-    news = between(member_client.get(url("my_features")).content.decode(), '<tr id="my-news">', "</tr>")
+    news = between(
+        member_client.get(url("my_features")).content.decode(), '<tr id="my-news">', "</tr>"
+    )
     assert "Denied" in news and "Media Customer" in news and 'role="switch"' not in news
 
 
@@ -368,7 +490,9 @@ def test_switch_off_and_on_by_htmx(member_client, member) -> None:
     assert r.status_code == 200
     body = r.content.decode()
     assert body.lstrip().startswith('<tr id="my-canvas">') and "<html" not in body
-    assert "Switched off" in body and 'aria-checked="false"' in body and 'name="on" value="1"' in body
+    assert (
+        "Switched off" in body and 'aria-checked="false"' in body and 'name="on" value="1"' in body
+    )
     assert toast(r) == "Canvas switched off."
     assert FeatureOptOut.objects.filter(membership=member, feature="canvas").exists()
 
@@ -390,7 +514,11 @@ def test_switch_refused_when_an_admin_denies(member_client, workspace, member) -
     r = member_client.post(url("my_feature_switch"), {"feature": "canvas", "on": "0"}, **HTMX)
     assert r.status_code == 200
     body = r.content.decode()
-    assert "You cannot switch Canvas on or off" in body and 'role="alert"' in body and "toast" not in trigger(r)
+    assert (
+        "You cannot switch Canvas on or off" in body
+        and 'role="alert"' in body
+        and "toast" not in trigger(r)
+    )
     assert not FeatureOptOut.objects.exists()
     r = member_client.post(url("my_feature_switch"), {"feature": "canvas", "on": "0"})
     assert "You cannot switch Canvas on or off" in member_client.get(r["Location"]).content.decode()
@@ -399,13 +527,21 @@ def test_switch_refused_when_an_admin_denies(member_client, workspace, member) -
 def test_switch_of_a_feature_users_cannot_switch_or_unknown(member_client) -> None:
     r = member_client.post(url("my_feature_switch"), {"feature": "agents", "on": "0"}, **HTMX)
     assert errors.NOT_SWITCHABLE.format(feature="Agents") in r.content.decode()
-    r = member_client.post(url("my_feature_switch"), {"feature": "teleportation", "on": "0"}, **HTMX)
-    assert r.status_code == 200 and r.content.decode().startswith("<tr><td") and errors.UNKNOWN_FEATURE in r.content.decode()
+    r = member_client.post(
+        url("my_feature_switch"), {"feature": "teleportation", "on": "0"}, **HTMX
+    )
+    assert (
+        r.status_code == 200
+        and r.content.decode().startswith("<tr><td")
+        and errors.UNKNOWN_FEATURE in r.content.decode()
+    )
     assert not FeatureOptOut.objects.exists()
 
 
 def test_switch_acts_on_ones_own_membership_only(member_client, member, owner) -> None:
-    member_client.post(url("my_feature_switch"), {"feature": "canvas", "on": "0", "membership": owner.pk}, **HTMX)
+    member_client.post(
+        url("my_feature_switch"), {"feature": "canvas", "on": "0", "membership": owner.pk}, **HTMX
+    )
     assert FeatureOptOut.objects.get().membership == member
 
 
@@ -418,12 +554,21 @@ def _fill(workspace: Workspace, members: int, groups: int) -> None:
         m = MembershipFactory(workspace=workspace)
         made[i % groups].members.add(m)
         made[(i + 1) % groups].members.add(m)
-        FeatureRule.objects.create(workspace=workspace, membership=m, feature="memory", effect="allow")
+        FeatureRule.objects.create(
+            workspace=workspace, membership=m, feature="memory", effect="allow"
+        )
         FeatureOptOut.objects.create(workspace=workspace, membership=m, feature="canvas")
     for g in made:
-        FeatureRule.objects.create(workspace=workspace, group=g, feature="web_search", effect="deny")
-    FeatureRule.objects.update_or_create(workspace=workspace, feature="connectors", group=None, membership=None,
-                                         defaults={"effect": "deny"})
+        FeatureRule.objects.create(
+            workspace=workspace, group=g, feature="web_search", effect="deny"
+        )
+    FeatureRule.objects.update_or_create(
+        workspace=workspace,
+        feature="connectors",
+        group=None,
+        membership=None,
+        defaults={"effect": "deny"},
+    )
 
 
 def _queries(client: Client, path: str, **extra: str) -> int:
@@ -441,7 +586,10 @@ def test_matrix_queries_do_not_grow_with_members_groups_and_rules(owner_client, 
     small_part = _queries(owner_client, url("features"), HTTP_HX_TARGET="members-matrix", **HTMX)
     _fill(workspace, members=40, groups=5)
     assert _queries(owner_client, url("features")) == small
-    assert _queries(owner_client, url("features"), HTTP_HX_TARGET="members-matrix", **HTMX) == small_part
+    assert (
+        _queries(owner_client, url("features"), HTTP_HX_TARGET="members-matrix", **HTMX)
+        == small_part
+    )
     assert small <= 25
 
 
@@ -457,8 +605,13 @@ def test_my_features_queries_do_not_grow(member_client, workspace, member) -> No
 
 def test_names_in_cells_are_escaped(owner_client, workspace) -> None:
     g = GroupFactory(workspace=workspace, name='<img src=x onerror="alert(1)">')
-    m = MembershipFactory(workspace=workspace, user=UserFactory(email="x@acme.test", name="<b>Bold</b>"))
+    m = MembershipFactory(
+        workspace=workspace, user=UserFactory(email="x@acme.test", name="<b>Bold</b>")
+    )
     body = owner_client.get(url("features")).content.decode()
     assert "<img src=x" not in body and "<b>Bold</b>" not in body
-    assert f'for="rule-g{g.pk}-canvas">Canvas for the group &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</label>' in body
+    assert (
+        f'for="rule-g{g.pk}-canvas">Canvas for the group &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</label>'
+        in body
+    )
     assert f'id="rule-m{m.pk}-canvas"' in body

@@ -69,8 +69,12 @@ class Command(BaseCommand):
         parser.add_argument("--invitations", type=int, default=1_000)
         parser.add_argument("--events", type=int, default=100_000)
         parser.add_argument("--requests", type=int, default=50, help="Measured requests per page.")
-        parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests per page first.")
-        parser.add_argument("--no-migrate", action="store_true", help="Skip creating or updating the schema.")
+        parser.add_argument(
+            "--warmup", type=int, default=3, help="Unmeasured requests per page first."
+        )
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Skip creating or updating the schema."
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
@@ -90,36 +94,63 @@ class Command(BaseCommand):
         admin_client.force_login(staff)
 
         middle = (
-            AuditEvent.objects.filter(workspace=ws).order_by("-created_at", "-id")
-            .only("id", "created_at")[sizes["events"] // 2: sizes["events"] // 2 + 1].first()
+            AuditEvent.objects.filter(workspace=ws)
+            .order_by("-created_at", "-id")
+            .only("id", "created_at")[sizes["events"] // 2 : sizes["events"] // 2 + 1]
+            .first()
         )
         deep_cursor = Cursor(middle.created_at, middle.pk).encode() if middle else ""
         audit = reverse("ws:audit", args=[ws.slug])
         wsq = f"workspace__id__exact={ws.pk}"
         per_page = 50
-        deep_admin_page = max(1, min(sizes["events"] // 2 // per_page, math.ceil(sizes["events"] / per_page)))
+        deep_admin_page = max(
+            1, min(sizes["events"] // 2 // per_page, math.ceil(sizes["events"] / per_page))
+        )
         filtered = f"action={Action.MEMBER_ROLE_CHANGED}"
         pairs = [
-            ("Members", reverse("ws:members", args=[ws.slug]),
-             f"{reverse('admin:accounts_membership_changelist')}?{wsq}"),
-            ("Invitations", reverse("ws:invitations", args=[ws.slug]),
-             f"{reverse('admin:accounts_invitation_changelist')}?{wsq}"),
-            ("Audit log, first page", audit,
-             f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}"),
-            ("Audit log, filtered by action", f"{audit}?{filtered}",
-             f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&{filtered}"),
-            ("Audit log, middle of the log", f"{audit}?before={deep_cursor}",
-             f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&p={deep_admin_page}"),
+            (
+                "Members",
+                reverse("ws:members", args=[ws.slug]),
+                f"{reverse('admin:accounts_membership_changelist')}?{wsq}",
+            ),
+            (
+                "Invitations",
+                reverse("ws:invitations", args=[ws.slug]),
+                f"{reverse('admin:accounts_invitation_changelist')}?{wsq}",
+            ),
+            (
+                "Audit log, first page",
+                audit,
+                f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}",
+            ),
+            (
+                "Audit log, filtered by action",
+                f"{audit}?{filtered}",
+                f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&{filtered}",
+            ),
+            (
+                "Audit log, middle of the log",
+                f"{audit}?before={deep_cursor}",
+                f"{reverse('admin:accounts_auditevent_changelist')}?{wsq}&p={deep_admin_page}",
+            ),
             # Every feature against the workspace, a page of groups and a page of members
             # with their decisions; the admin lists the workspace's rules.
-            ("Features matrix", reverse("ws:features", args=[ws.slug]),
-             f"{reverse('admin:features_featurerule_changelist')}?{wsq}"),
+            (
+                "Features matrix",
+                reverse("ws:features", args=[ws.slug]),
+                f"{reverse('admin:features_featurerule_changelist')}?{wsq}",
+            ),
         ]
         n, warmup = max(1, opts["requests"]), max(0, opts["warmup"])
         rows = []
         for label, console_url, admin_url in pairs:
-            rows.append((label, self._measure(console_client, console_url, n, warmup),
-                         self._measure(admin_client, admin_url, n, warmup)))
+            rows.append(
+                (
+                    label,
+                    self._measure(console_client, console_url, n, warmup),
+                    self._measure(admin_client, admin_url, n, warmup),
+                )
+            )
         self._print(rows, sizes, n)
         self._service_api(ws, n, warmup)
 
@@ -157,7 +188,9 @@ class Command(BaseCommand):
             f"{sizes['groups']:,} groups, {sizes['invitations']:,} invitations, {sizes['events']:,} audit events; "
             f"{n} requests each, server time in ms.\n\n"
         )
-        out.write("| Page | Console median | Console p95 | Console queries | Admin median | Admin p95 | Admin queries |\n")
+        out.write(
+            "| Page | Console median | Console p95 | Console queries | Admin median | Admin p95 | Admin queries |\n"
+        )
         out.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
         for label, console, admin_timing in rows:
             out.write("| " + " | ".join([label, *console.cells(), *admin_timing.cells()]) + " |\n")
@@ -168,10 +201,14 @@ class Command(BaseCommand):
         """The gateway's decision call for one member, beside a bare Django view that answers a
         JSON body of the same size (console/bench_urls.py), measured in the same run."""
         raw = new_raw_token()
-        token = ServiceToken.objects.create(name="Bench", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw))
+        token = ServiceToken.objects.create(
+            name="Bench", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
+        )
         member = (
             Membership.objects.filter(workspace=ws, status=MemberStatus.ACTIVE, role=Role.MEMBER)
-            .select_related("user").order_by("pk").first()
+            .select_related("user")
+            .order_by("pk")
+            .first()
         ) or Membership.objects.select_related("user").filter(workspace=ws).order_by("pk").first()
         assert member is not None
         api_client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -182,7 +219,9 @@ class Command(BaseCommand):
                 bench_urls.BARE_PAYLOAD = answer.json() if answer.status_code == 200 else {}
                 api_timing = self._measure(api_client, url, n, warmup)
                 bare_url = reverse("bench_bare_json")
-                bare_timing = self._measure(Client(raise_request_exception=False), bare_url, n, warmup)
+                bare_timing = self._measure(
+                    Client(raise_request_exception=False), bare_url, n, warmup
+                )
                 bare_size = len(Client().get(bare_url).content)
         finally:
             token.delete()
@@ -194,7 +233,9 @@ class Command(BaseCommand):
         )
         out.write("| Service API | Median | p95 | Queries |\n")
         out.write("| --- | ---: | ---: | ---: |\n")
-        out.write("| " + " | ".join(["Member features (service API)", *api_timing.cells()]) + " |\n")
+        out.write(
+            "| " + " | ".join(["Member features (service API)", *api_timing.cells()]) + " |\n"
+        )
         out.write("| " + " | ".join(["Bare Django JSON view", *bare_timing.cells()]) + " |\n")
 
     # --- Data ------------------------------------------------------------------------------
@@ -213,13 +254,19 @@ class Command(BaseCommand):
             with connection._nodb_cursor() as cursor:
                 cursor.execute(f'CREATE DATABASE "{name}"')
 
-    def _dataset(self, *, members: int, groups: int, invitations: int, events: int) -> tuple[Workspace, User, User]:
+    def _dataset(
+        self, *, members: int, groups: int, invitations: int, events: int
+    ) -> tuple[Workspace, User, User]:
         slug = f"bench-{members}m-{groups}g-{invitations}i-{events}e"
         domain = f"{slug}.bench.test"
         ws = Workspace.objects.filter(slug=slug).first()
         if ws is not None:
             self.stdout.write(f"Reusing the data of workspace {slug}")
-            return ws, User.objects.get(email=f"owner@{domain}"), User.objects.get(email=f"staff@{domain}")
+            return (
+                ws,
+                User.objects.get(email=f"owner@{domain}"),
+                User.objects.get(email=f"staff@{domain}"),
+            )
         self.stdout.write(f"Creating workspace {slug} ...")
         started = time.perf_counter()
         with transaction.atomic():
@@ -230,22 +277,42 @@ class Command(BaseCommand):
         self.stdout.write(f"  created in {time.perf_counter() - started:.1f} s")
         return ws, owner, staff
 
-    def _create(self, slug: str, domain: str, members: int, groups: int, invitations: int,
-                events: int) -> tuple[Workspace, User, User]:
+    def _create(
+        self, slug: str, domain: str, members: int, groups: int, invitations: int, events: int
+    ) -> tuple[Workspace, User, User]:
         now = timezone.now()
         batch = 2000
         password = make_password(None)  # unusable: the bench signs in with force_login
         owner = User.objects.create(email=f"owner@{domain}", name="Bench Owner", password=password)
-        staff = User.objects.create(email=f"staff@{domain}", name="Bench Staff", password=password,
-                                    is_staff=True, is_superuser=True)
-        ws = Workspace.objects.create(name=f"Bench {members:,} members", slug=slug, created_by=owner)
+        staff = User.objects.create(
+            email=f"staff@{domain}",
+            name="Bench Staff",
+            password=password,
+            is_staff=True,
+            is_superuser=True,
+        )
+        ws = Workspace.objects.create(
+            name=f"Bench {members:,} members", slug=slug, created_by=owner
+        )
         # A paying workspace's plan, so feature decisions walk every level as they would there
         # (created as the data is, without an audit event: the audit log has its own count).
-        Subscription.objects.create(workspace=ws, plan=Plan.objects.get(slug="team"), started_at=now,
-                                    current_period_start=now, current_period_end=add_month(now))
+        Subscription.objects.create(
+            workspace=ws,
+            plan=Plan.objects.get(slug="team"),
+            started_at=now,
+            current_period_start=now,
+            current_period_end=add_month(now),
+        )
         users = User.objects.bulk_create(
-            (User(email=f"m{i:06d}@{domain}", name=f"Member {i}", password=password,
-                  date_joined=now - timedelta(minutes=i)) for i in range(members - 1)),
+            (
+                User(
+                    email=f"m{i:06d}@{domain}",
+                    name=f"Member {i}",
+                    password=password,
+                    date_joined=now - timedelta(minutes=i),
+                )
+                for i in range(members - 1)
+            ),
             batch_size=batch,
         )
         memberships = [Membership.objects.create(workspace=ws, user=owner, role=Role.OWNER)]
@@ -254,9 +321,16 @@ class Command(BaseCommand):
             return Role.ADMIN if i % 100 == 0 else Role.BILLING if i % 50 == 1 else Role.MEMBER
 
         memberships += Membership.objects.bulk_create(
-            (Membership(workspace=ws, user=u, role=role_of(i),
-                        status=MemberStatus.DEACTIVATED if i % 20 == 7 else MemberStatus.ACTIVE,
-                        joined_at=now - timedelta(minutes=i)) for i, u in enumerate(users)),
+            (
+                Membership(
+                    workspace=ws,
+                    user=u,
+                    role=role_of(i),
+                    status=MemberStatus.DEACTIVATED if i % 20 == 7 else MemberStatus.ACTIVE,
+                    joined_at=now - timedelta(minutes=i),
+                )
+                for i, u in enumerate(users)
+            ),
             batch_size=batch,
         )
         group_rows = Group.objects.bulk_create(
@@ -268,17 +342,30 @@ class Command(BaseCommand):
             for i, m in enumerate(memberships):
                 links.append(through(group_id=group_rows[i % groups].pk, membership_id=m.pk))
                 if i % 3 == 0 and groups > 1:
-                    links.append(through(group_id=group_rows[(i + 1) % groups].pk, membership_id=m.pk))
+                    links.append(
+                        through(group_id=group_rows[(i + 1) % groups].pk, membership_id=m.pk)
+                    )
             through.objects.bulk_create(links, batch_size=batch)
         self._feature_rules(ws, group_rows, memberships)
         statuses = [InvitationStatus.PENDING] * 7 + [
-            InvitationStatus.ACCEPTED, InvitationStatus.REVOKED, InvitationStatus.EXPIRED,
+            InvitationStatus.ACCEPTED,
+            InvitationStatus.REVOKED,
+            InvitationStatus.EXPIRED,
         ]
         Invitation.objects.bulk_create(
-            (Invitation(workspace=ws, email=f"invitee{i:05d}@{domain}", role=Role.MEMBER,
-                        status=statuses[i % len(statuses)], invited_by=owner,
-                        created_at=now - timedelta(hours=i), sent_at=now - timedelta(hours=i),
-                        expires_at=now + timedelta(days=7) - timedelta(hours=i)) for i in range(invitations)),
+            (
+                Invitation(
+                    workspace=ws,
+                    email=f"invitee{i:05d}@{domain}",
+                    role=Role.MEMBER,
+                    status=statuses[i % len(statuses)],
+                    invited_by=owner,
+                    created_at=now - timedelta(hours=i),
+                    sent_at=now - timedelta(hours=i),
+                    expires_at=now + timedelta(days=7) - timedelta(hours=i),
+                )
+                for i in range(invitations)
+            ),
             batch_size=batch,
         )
         actions = Action.choices()
@@ -288,12 +375,18 @@ class Command(BaseCommand):
         AuditEvent.objects.bulk_create(
             (
                 AuditEvent(
-                    workspace=ws, workspace_name=ws.name, actor=actors[i % len(actors)],
-                    actor_email=actors[i % len(actors)].email, action=actions[i % len(actions)],
-                    target_type="accounts.membership", target_id=str(i),
+                    workspace=ws,
+                    workspace_name=ws.name,
+                    actor=actors[i % len(actors)],
+                    actor_email=actors[i % len(actors)].email,
+                    action=actions[i % len(actions)],
+                    target_type="accounts.membership",
+                    target_id=str(i),
                     target_repr=member_emails[i % len(member_emails)],
-                    before={"role": "Member"}, after={"role": "Admin"},
-                    ip_address=f"10.{i % 250}.{(i // 250) % 250}.{i % 7 + 1}", created_at=now - step * i,
+                    before={"role": "Member"},
+                    after={"role": "Admin"},
+                    ip_address=f"10.{i % 250}.{(i // 250) % 250}.{i % 7 + 1}",
+                    created_at=now - step * i,
                 )
                 for i in range(events)
             ),
@@ -309,13 +402,31 @@ class Command(BaseCommand):
             FeatureRule(workspace=ws, feature="memory", effect="allow"),
             FeatureRule(workspace=ws, feature="fine_tuning", effect="deny"),
         ]
-        rules += [FeatureRule(workspace=ws, group=g, feature="web_search", effect="deny") for g in groups[::10]]
-        rules += [FeatureRule(workspace=ws, group=g, feature="image_generation", effect="deny") for g in groups[3::7]]
-        rules += [FeatureRule(workspace=ws, group=g, feature="connectors", effect="allow") for g in groups[1::5]]
-        rules += [FeatureRule(workspace=ws, membership=m, feature="canvas", effect="deny") for m in memberships[::25]]
-        rules += [FeatureRule(workspace=ws, membership=m, feature="memory", effect="deny") for m in memberships[5::40]]
+        rules += [
+            FeatureRule(workspace=ws, group=g, feature="web_search", effect="deny")
+            for g in groups[::10]
+        ]
+        rules += [
+            FeatureRule(workspace=ws, group=g, feature="image_generation", effect="deny")
+            for g in groups[3::7]
+        ]
+        rules += [
+            FeatureRule(workspace=ws, group=g, feature="connectors", effect="allow")
+            for g in groups[1::5]
+        ]
+        rules += [
+            FeatureRule(workspace=ws, membership=m, feature="canvas", effect="deny")
+            for m in memberships[::25]
+        ]
+        rules += [
+            FeatureRule(workspace=ws, membership=m, feature="memory", effect="deny")
+            for m in memberships[5::40]
+        ]
         FeatureRule.objects.bulk_create(rules, batch_size=2000)
         FeatureOptOut.objects.bulk_create(
-            (FeatureOptOut(workspace=ws, membership=m, feature="web_search") for m in memberships[2::30]),
+            (
+                FeatureOptOut(workspace=ws, membership=m, feature="web_search")
+                for m in memberships[2::30]
+            ),
             batch_size=2000,
         )

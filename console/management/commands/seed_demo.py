@@ -50,7 +50,9 @@ def demo_user(email: str, name: str, *, staff: bool = False) -> User:
         user.set_password(OWNER_PASSWORD)
         user.save()
         services.terms_accept(user=user, version=settings.TERMS_VERSION, ip=None)
-    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -61,7 +63,9 @@ def demo_member(owner: Membership, group: Group, *, name: str, email: str, role:
     if m is None:
         m = Membership.objects.create(workspace=owner.workspace, user=user, role=Role.MEMBER)
         if role != Role.MEMBER:
-            services.member_role_change(actor=owner.user, actor_membership=owner, membership=m, role=role)
+            services.member_role_change(
+                actor=owner.user, actor_membership=owner, membership=m, role=role
+            )
     if role == Role.MEMBER:
         services.group_member_add(actor=owner.user, group=group, membership=m)
     return m
@@ -85,8 +89,12 @@ class Command(BaseCommand):
                 demo_member(owner_m, group, name=name, email=email, role=role)
             if not Invitation.objects.filter(workspace=ws, email="newcomer@acme.example").exists():
                 services.invitation_create_many(
-                    actor=owner, actor_membership=owner_m, workspace=ws,
-                    emails=["newcomer@acme.example"], role=Role.MEMBER, groups=[group],
+                    actor=owner,
+                    actor_membership=owner_m,
+                    workspace=ws,
+                    emails=["newcomer@acme.example"],
+                    role=Role.MEMBER,
+                    groups=[group],
                 )
             Invitation.objects.filter(workspace=ws, status=InvitationStatus.PENDING).update(
                 expires_at=timezone.now() + timedelta(days=7)
@@ -106,7 +114,9 @@ class Command(BaseCommand):
                     settings.DOMAIN_RESOLVER = previous
                     StaticResolver.records = {}
             if ws.join_mode != JoinMode.REQUEST:
-                services.workspace_update_join_settings(actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER)
+                services.workspace_update_join_settings(
+                    actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER
+                )
         billing.demo.seed()
         compliance.demo.seed()
         token = _demo_service_token()
@@ -114,7 +124,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  Workspace owner: {OWNER_EMAIL} / {OWNER_PASSWORD}")
         self.stdout.write(f"  Staff (admin at /admin/): {STAFF_EMAIL} / {OWNER_PASSWORD}")
         if token:
-            self.stdout.write(f"  Service API token (shown once; staff create others in the admin): {token}")
+            self.stdout.write(
+                f"  Service API token (shown once; staff create others in the admin): {token}"
+            )
 
 
 def _demo_service_token() -> str:
