@@ -69,7 +69,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def pending_invitation_url(self, request: HttpRequest) -> str | None:
         from django.urls import reverse  # noqa: PLC0415
 
-        from .errors import DomainError  # noqa: PLC0415
+        from core.errors import DomainError  # noqa: PLC0415
+
         from .services import invitation_from_token  # noqa: PLC0415
 
         session = getattr(request, "session", None)

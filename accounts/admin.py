@@ -13,14 +13,18 @@ from django.contrib.admin import ActionLocation
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.actor import Actor
+from core.audit import all_actions
+from core.errors import DomainError
+
 from . import services
-from .audit import Action
 from .models import (
     AuditEvent,
     Domain,
@@ -59,6 +63,51 @@ class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ServiceOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
+    """Workspace data that only services change: staff see every field read-only and act
+    through the admin actions, which call the same services as the pages (so the rules
+    hold and every change is audited). Nothing is added or deleted here directly."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = [f.name for f in self.model._meta.concrete_fields]
+        fields += [f.name for f in self.model._meta.many_to_many]
+        return [*fields, *(f for f in super().get_readonly_fields(request, obj) if f not in fields)]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        raise PermissionDenied("Change this through the admin actions.")
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Any], call: Any, done: str) -> None:
+        """Run ``call(actor, obj)`` for each selected object; a refusal is reported, not
+        raised, and the others go on."""
+        actor = Actor.staff(request.user)  # type: ignore[arg-type]
+        count = 0
+        for obj in queryset:
+            try:
+                call(actor, obj)
+            except DomainError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, done.format(count=count), messages.SUCCESS)
 
 
 def _changelist_link(model: type, label: str, **filters: Any) -> str:
@@ -219,7 +268,7 @@ class SuspendForm(forms.Form):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
+class WorkspaceAdmin(ServiceOnlyAdmin):
     list_display = (
         "name",
         "slug",
@@ -293,7 +342,9 @@ class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
             for ws in queryset:
                 if not ws.is_suspended:
                     services.workspace_suspend(
-                        actor=request.user, workspace=ws, reason=form.cleaned_data["reason"]
+                        actor=Actor.staff(request.user),
+                        workspace=ws,
+                        reason=form.cleaned_data["reason"],
                     )  # type: ignore[arg-type]
                     done += 1
             self.message_user(request, f"Suspended {done} workspace(s).", messages.SUCCESS)
@@ -317,7 +368,7 @@ class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
         done = 0
         for ws in queryset:
             if ws.is_suspended:
-                services.workspace_reactivate(actor=request.user, workspace=ws)  # type: ignore[arg-type]
+                services.workspace_reactivate(actor=Actor.staff(request.user), workspace=ws)  # type: ignore[arg-type]
                 done += 1
         self.message_user(request, f"Reactivated {done} workspace(s).", messages.SUCCESS)
 
@@ -337,13 +388,22 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
+class GroupAdmin(ServiceOnlyAdmin):
     list_display = ("name", "workspace", "member_total", "created_at")
     list_select_related = ("workspace",)
     list_filter = (("created_at", admin.DateFieldListFilter),)
     search_fields = ("name", "workspace__name", "workspace__slug")
-    autocomplete_fields = ("workspace", "members")
+    actions = ("delete_groups",)
     show_full_result_count = False
+
+    @admin.action(description="Delete selected groups", permissions=["change"])
+    def delete_groups(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda actor, g: services.group_delete(actor=actor, group=g),
+            "Deleted {count} group(s).",
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(member_count=Count("members"))
@@ -354,7 +414,7 @@ class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
+class InvitationAdmin(ServiceOnlyAdmin):
     list_display = (
         "email",
         "workspace",
@@ -382,31 +442,54 @@ class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
     actions = ("revoke",)
     show_full_result_count = False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The nonce is the link's secret: never shown.
+        return [f for f in super().get_readonly_fields(request, obj) if f != "nonce"]
+
     @admin.action(description="Revoke selected pending invitations", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        done = 0
-        for inv in queryset.filter(status="pending"):
-            services.invitation_revoke(actor=request.user, invitation=inv)  # type: ignore[arg-type]
-            done += 1
-        self.message_user(request, f"Revoked {done} invitation(s).", messages.SUCCESS)
+        self._each(
+            request,
+            queryset.filter(status="pending"),
+            lambda actor, inv: services.invitation_revoke(actor=actor, invitation=inv),
+            "Revoked {count} invitation(s).",
+        )
 
 
 VerifiedFilter = null_filter("verification", "verified", "verified_at", "Verified", "Not verified")
 
 
 @admin.register(Domain)
-class DomainAdmin(SafeActionsMixin, admin.ModelAdmin):
+class DomainAdmin(ServiceOnlyAdmin):
     list_display = ("name", "workspace", "verified_at", "last_checked_at", "last_error")
     list_select_related = ("workspace",)
     list_filter = (VerifiedFilter,)
     search_fields = ("name", "workspace__name", "workspace__slug")
     autocomplete_fields = ("workspace", "created_by")
-    readonly_fields = ("token", "verified_at", "last_checked_at", "last_error", "created_at")
+    actions = ("check_now", "remove")
     show_full_result_count = False
+
+    @admin.action(description="Check the TXT record of selected domains", permissions=["change"])
+    def check_now(self, request: HttpRequest, queryset: QuerySet[Domain]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda actor, d: services.domain_check(actor=actor, domain=d),
+            "Checked {count} domain(s).",
+        )
+
+    @admin.action(description="Remove selected domains", permissions=["change"])
+    def remove(self, request: HttpRequest, queryset: QuerySet[Domain]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda actor, d: services.domain_remove(actor=actor, domain=d),
+            "Removed {count} domain(s).",
+        )
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin):
+class JoinRequestAdmin(ServiceOnlyAdmin):
     list_display = (
         "user",
         "workspace",
@@ -420,8 +503,26 @@ class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "workspace__name", "workspace__slug")
     autocomplete_fields = ("user", "workspace", "domain", "decided_by")
-    readonly_fields = ("status", "decided_at", "decided_by", "created_at")
+    actions = ("approve", "decline")
     show_full_result_count = False
+
+    @admin.action(description="Approve selected requests", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[JoinRequest]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda actor, jr: services.join_request_approve(actor=actor, join_request=jr),
+            "Approved {count} request(s).",
+        )
+
+    @admin.action(description="Decline selected requests", permissions=["change"])
+    def decline(self, request: HttpRequest, queryset: QuerySet[JoinRequest]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda actor, jr: services.join_request_decline(actor=actor, join_request=jr),
+            "Declined {count} request(s).",
+        )
 
 
 # --- Audit log ------------------------------------------------------------------------
@@ -435,7 +536,7 @@ class ActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(a, a) for a in Action.choices()]
+        return [(a, a) for a in all_actions()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(action=self.value()) if self.value() else queryset

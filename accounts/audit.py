@@ -1,4 +1,5 @@
-"""Writing the audit log (R-WS-8). Services call ``record`` inside their transaction."""
+"""The audit log of accounts (R-WS-8): its actions, and the reads that the audit page, its
+export and the bench share. Writing is ``core.audit.record``."""
 
 from __future__ import annotations
 
@@ -11,37 +12,16 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from .context import current_ip
-from .models import AuditEvent, User, Workspace
+from core.audit import Actions, record
+
+from .models import AuditEvent, Workspace
+
+__all__ = ["Action", "record"]
 
 
-def record(
-    *,
-    actor: User | None,
-    workspace: Workspace | None,
-    action: str,
-    target: models.Model | None = None,
-    target_repr: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    return AuditEvent.objects.create(
-        workspace=workspace,
-        workspace_name=workspace.name if workspace else "",
-        actor=actor,
-        actor_email=actor.email if actor else "",
-        action=action,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=(target_repr or (str(target) if target is not None else ""))[:300],
-        before=before or {},
-        after=after or {},
-        ip_address=current_ip.get(),
-    )
+class Action(Actions):
+    """The audit actions of accounts and workspaces."""
 
-
-# Actions, so filters and tests name them the same way.
-class Action:
     WORKSPACE_CREATED = "workspace.created"
     WORKSPACE_UPDATED = "workspace.updated"
     WORKSPACE_SUSPENDED = "workspace.suspended"
@@ -69,26 +49,6 @@ class Action:
     JOIN_REQUESTED = "join_request.created"
     JOIN_APPROVED = "join_request.approved"
     JOIN_DECLINED = "join_request.declined"
-    # billing
-    SUBSCRIPTION_STARTED = "subscription.started"
-    PLAN_CHANGED = "subscription.plan_changed"
-    # features
-    FEATURE_RULE_CHANGED = "feature.rule_changed"
-    FEATURE_SWITCHED = "feature.switched"
-    # compliance
-    MEDIA_STATUS_CHANGED = "media_status.changed"
-    EDITORIAL_REQUESTED = "editorial_request.created"
-    EDITORIAL_DECIDED = "editorial_request.decided"
-    NEWS_VIOLATION_RECORDED = "news_violation.recorded"
-    APPEAL_FILED = "appeal.filed"
-    APPEAL_DECIDED = "appeal.decided"
-    # service API
-    SERVICE_TOKEN_CREATED = "service_token.created"
-    SERVICE_TOKEN_REVOKED = "service_token.revoked"
-
-    @classmethod
-    def choices(cls) -> list[str]:
-        return sorted(v for k, v in vars(cls).items() if k.isupper())
 
 
 # --- Reading the log (selectors shared by the audit page, its export and the bench) ---

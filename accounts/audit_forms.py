@@ -8,7 +8,9 @@ from typing import Any
 
 from django import forms
 
-from .audit import Action, AuditFilters, Cursor
+from core.audit import all_actions
+
+from .audit import AuditFilters, Cursor
 
 PAGE_SIZE = 50
 
@@ -48,7 +50,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "All actions"), *((a, a) for a in Action.choices())]
+        self.fields["action"].choices = [("", "All actions"), *((a, a) for a in all_actions())]
 
     def clean_actor(self) -> str:
         value: str = self.cleaned_data.get("actor", "")

@@ -1,14 +1,7 @@
+"""Messages of the accounts services' errors (``core.errors.DomainError``), kept here so
+tests reuse them."""
+
 from __future__ import annotations
-
-
-class DomainError(Exception):
-    """An error a user can meet; its message is fit to show next to the field."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
 
 LAST_OWNER = "A workspace always keeps at least one owner: make someone else owner first."
 ROLE_NOT_ALLOWED = "Your role does not allow giving this role."
@@ -30,3 +23,5 @@ DOMAIN_ALREADY_CLAIMED = "This workspace has already claimed this domain."
 WORKSPACE_SUSPENDED = "This workspace is suspended; changes are disabled."
 SLUG_TAKEN = "This address is already taken; choose another."
 NOT_A_MEMBER_OF_GROUP_WORKSPACE = "This member does not belong to the group's workspace."
+OWNER_REQUIRED = "Choose the user who will own the new workspace."
+JOIN_SUSPENDED = "This workspace is suspended: nobody can join it until the suspension is lifted."

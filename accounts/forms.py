@@ -10,7 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .context import client_ip
+from core.context import client_ip
+
 from .models import User
 
 MIN_AGE = 13

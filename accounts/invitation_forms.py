@@ -10,8 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from core.errors import DomainError
+
 from . import services
-from .errors import DomainError
 from .models import Group, Workspace
 from .roles import Role, can_assign_role
 

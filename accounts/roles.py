@@ -33,6 +33,8 @@ class Perm(StrEnum):
     MANAGE_COMPLIANCE = "manage_compliance"
     FILE_APPEAL = "file_appeal"
     DELETE_WORKSPACE = "delete_workspace"
+    # Staff only: no workspace role holds it (``accounts.actor.authorize`` lets staff act).
+    SUSPEND_WORKSPACE = "suspend_workspace"
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -50,6 +52,7 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.MANAGE_COMPLIANCE: "Declare Media Customer status and request editorial-use authorization",
     Perm.FILE_APPEAL: "Appeal a suspension of the workspace",
     Perm.DELETE_WORKSPACE: "Delete the workspace",
+    Perm.SUSPEND_WORKSPACE: "Suspend and reactivate the workspace (staff)",
 }
 
 _ALL = frozenset(Role)
@@ -70,6 +73,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.MANAGE_COMPLIANCE: _ADMINS,
     Perm.FILE_APPEAL: frozenset({Role.OWNER}),
     Perm.DELETE_WORKSPACE: frozenset({Role.OWNER}),
+    Perm.SUSPEND_WORKSPACE: frozenset(),
 }
 
 
@@ -91,7 +95,14 @@ def can_assign_role(actor_role: int, current_role: int | None, new_role: int) ->
     return False
 
 
+def can_manage_member(actor_role: int, target_role: int) -> bool:
+    """May a member with ``actor_role`` deactivate, reactivate or remove a member who holds
+    ``target_role``? The same rule as keeping them in their role: owners manage everyone,
+    admins everyone below owner."""
+    return can_assign_role(actor_role, target_role, target_role)
+
+
 def matrix() -> list[tuple[str, list[bool]]]:
     """Rows of the permission table shown to users: label, then one cell per role."""
     roles = list(Role)
-    return [(PERM_LABELS[p], [r in PERMISSIONS[p] for r in roles]) for p in Perm]
+    return [(PERM_LABELS[p], [r in PERMISSIONS[p] for r in roles]) for p in Perm if PERMISSIONS[p]]

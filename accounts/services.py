@@ -1,5 +1,6 @@
 """Every change of state of accounts and workspaces. Each service takes the acting user
-first (``actor``), runs in one transaction, writes its audit event and enqueues its
+first (``actor``, an ``accounts.actor.Actor``) and checks that actor's right to act itself,
+runs in one transaction, writes its audit event and enqueues its
 emails on commit. Errors a user can meet are ``DomainError`` with a message to show."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -16,10 +17,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.audit import record
+from core.errors import DomainError, NotAllowed
+from core.transactions import on_commit_task
+
 from . import errors
-from .audit import Action, record
+from .actor import NOT_ALLOWED, Actor, authorize, require_person, require_self
+from .audit import Action
 from .dns import ResolverError, get_resolver
-from .errors import DomainError
 from .freemail import is_free_mail
 from .models import (
     Domain,
@@ -35,20 +40,9 @@ from .models import (
     User,
     Workspace,
 )
-from .roles import Role, can_assign_role
+from .roles import Perm, Role, can_assign_role, can_manage_member
 
 INVITATION_SALT = "accounts.invitation"
-
-
-def on_commit_task(task_path: str, *args: object) -> None:
-    """Enqueue a Celery task once the transaction commits (never for rolled-back work)."""
-
-    def send() -> None:
-        from django.utils.module_loading import import_string  # noqa: PLC0415
-
-        import_string(task_path).delay(*args)
-
-    transaction.on_commit(send)
 
 
 # --- Terms -----------------------------------------------------------------------------
@@ -65,17 +59,26 @@ def terms_accept(*, user: User, version: str, ip: str | None) -> TermsAcceptance
 
 
 @transaction.atomic
-def workspace_create(*, actor: User, name: str, slug: str) -> Workspace:
+def workspace_create(*, actor: Actor, name: str, slug: str, owner: User | None = None) -> Workspace:
+    """A new workspace with its first owner: the user who creates it, or for staff the
+    ``owner`` they name."""
+    person = require_person(actor)
+    if actor.is_staff:
+        if owner is None:
+            raise DomainError(errors.OWNER_REQUIRED, field="owner")
+    elif owner is not None and owner.pk != person.pk:
+        raise NotAllowed(NOT_ALLOWED)
+    owner = owner or person
     if Workspace.objects.filter(slug=slug).exists():
         raise DomainError(errors.SLUG_TAKEN, field="slug")
-    workspace = Workspace(name=name.strip(), slug=slug, created_by=actor)
+    workspace = Workspace(name=name.strip(), slug=slug, created_by=person)
     workspace.full_clean()
     try:
         with transaction.atomic():
             workspace.save()
     except IntegrityError as exc:
         raise DomainError(errors.SLUG_TAKEN, field="slug") from exc
-    Membership.objects.create(workspace=workspace, user=actor, role=Role.OWNER)
+    Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     record(
         actor=actor,
         workspace=workspace,
@@ -88,10 +91,11 @@ def workspace_create(*, actor: User, name: str, slug: str) -> Workspace:
 
 @transaction.atomic
 def workspace_update_join_settings(
-    *, actor: User, workspace: Workspace, join_mode: str, default_role: int
+    *, actor: Actor, workspace: Workspace, join_mode: str, default_role: int
 ) -> Workspace:
+    authorize(actor, workspace.pk, Perm.MANAGE_DOMAINS)
     ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    before = {"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label}
+    before = {"join_mode": ws.join_mode, "default_role": ws.default_role}
     if default_role == Role.OWNER:
         raise DomainError("New members cannot join as owners.", field="default_role")
     if ws.join_mode == join_mode and ws.default_role == default_role:
@@ -105,13 +109,15 @@ def workspace_update_join_settings(
         action=Action.WORKSPACE_UPDATED,
         target=ws,
         before=before,
-        after={"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label},
+        after={"join_mode": ws.join_mode, "default_role": ws.default_role},
     )
     return ws
 
 
 @transaction.atomic
-def workspace_suspend(*, actor: User | None, workspace: Workspace, reason: str) -> Workspace:
+def workspace_suspend(*, actor: Actor, workspace: Workspace, reason: str) -> Workspace:
+    """Staff suspend a workspace; the system does for a compliance violation."""
+    authorize(actor, workspace.pk, Perm.SUSPEND_WORKSPACE, system=True)
     ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
     if ws.suspended_at is not None:
         return ws
@@ -129,7 +135,8 @@ def workspace_suspend(*, actor: User | None, workspace: Workspace, reason: str) 
 
 
 @transaction.atomic
-def workspace_reactivate(*, actor: User | None, workspace: Workspace) -> Workspace:
+def workspace_reactivate(*, actor: Actor, workspace: Workspace) -> Workspace:
+    authorize(actor, workspace.pk, Perm.SUSPEND_WORKSPACE, system=True)
     ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
     if ws.suspended_at is None:
         return ws
@@ -173,22 +180,21 @@ def _lock_owners(workspace_id: int) -> None:
 
 
 @transaction.atomic
-def member_role_change(
-    *, actor: User, actor_membership: Membership, membership: Membership, role: int
-) -> Membership:
+def member_role_change(*, actor: Actor, membership: Membership, role: int) -> Membership:
+    actor_role = authorize(actor, membership.workspace_id, Perm.MANAGE_MEMBERS)
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
     if role not in Role.values:
         raise DomainError("Choose a valid role.", field="role")
     if m.role == role:
         return m
-    if m.pk == actor_membership.pk:
+    if actor.is_membership(m):
         raise DomainError(errors.CANNOT_CHANGE_SELF, field="role")
-    if not can_assign_role(actor_membership.role, m.role, role):
+    if not can_assign_role(actor_role, m.role, role):
         raise DomainError(errors.ROLE_NOT_ALLOWED, field="role")
     if m.role == Role.OWNER:
         _ensure_not_last_owner(m)
-    before = {"role": Role(m.role).label}
+    before = {"role": m.role}
     m.role = role
     m.save(update_fields=["role"])
     record(
@@ -198,27 +204,26 @@ def member_role_change(
         target=m,
         target_repr=m.user.email,
         before=before,
-        after={"role": Role(m.role).label},
+        after={"role": m.role},
     )
     return m
 
 
-def _check_can_manage(actor_membership: Membership, m: Membership) -> None:
-    if m.pk == actor_membership.pk:
+def _check_can_manage(actor: Actor, actor_role: int, m: Membership) -> None:
+    if actor.is_membership(m):
         raise DomainError(errors.CANNOT_CHANGE_SELF)
-    if not can_assign_role(actor_membership.role, m.role, m.role):
+    if not can_manage_member(actor_role, m.role):
         raise DomainError(errors.ROLE_NOT_ALLOWED)
 
 
 @transaction.atomic
-def member_deactivate(
-    *, actor: User, actor_membership: Membership, membership: Membership
-) -> Membership:
+def member_deactivate(*, actor: Actor, membership: Membership) -> Membership:
+    actor_role = authorize(actor, membership.workspace_id, Perm.MANAGE_MEMBERS)
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
     if m.status == MemberStatus.DEACTIVATED:
         return m
-    _check_can_manage(actor_membership, m)
+    _check_can_manage(actor, actor_role, m)
     _ensure_not_last_owner(m)
     m.status = MemberStatus.DEACTIVATED
     m.save(update_fields=["status"])
@@ -235,13 +240,12 @@ def member_deactivate(
 
 
 @transaction.atomic
-def member_reactivate(
-    *, actor: User, actor_membership: Membership, membership: Membership
-) -> Membership:
+def member_reactivate(*, actor: Actor, membership: Membership) -> Membership:
+    actor_role = authorize(actor, membership.workspace_id, Perm.MANAGE_MEMBERS)
     m = _lock_member(membership)
     if m.status == MemberStatus.ACTIVE:
         return m
-    _check_can_manage(actor_membership, m)
+    _check_can_manage(actor, actor_role, m)
     m.status = MemberStatus.ACTIVE
     m.save(update_fields=["status"])
     record(
@@ -257,10 +261,11 @@ def member_reactivate(
 
 
 @transaction.atomic
-def member_remove(*, actor: User, actor_membership: Membership, membership: Membership) -> None:
+def member_remove(*, actor: Actor, membership: Membership) -> None:
+    actor_role = authorize(actor, membership.workspace_id, Perm.MANAGE_MEMBERS)
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
-    _check_can_manage(actor_membership, m)
+    _check_can_manage(actor, actor_role, m)
     _ensure_not_last_owner(m)
     record(
         actor=actor,
@@ -268,13 +273,14 @@ def member_remove(*, actor: User, actor_membership: Membership, membership: Memb
         action=Action.MEMBER_REMOVED,
         target=m,
         target_repr=m.user.email,
-        before={"role": Role(m.role).label, "status": m.status},
+        before={"role": m.role, "status": m.status},
     )
     m.delete()
 
 
 @transaction.atomic
-def member_leave(*, actor: User, membership: Membership) -> None:
+def member_leave(*, actor: Actor, membership: Membership) -> None:
+    require_self(actor, membership.user)
     _lock_owners(membership.workspace_id)
     m = _lock_member(membership)
     _ensure_not_last_owner(m)
@@ -284,20 +290,24 @@ def member_leave(*, actor: User, membership: Membership) -> None:
         action=Action.MEMBER_LEFT,
         target=m,
         target_repr=m.user.email,
-        before={"role": Role(m.role).label},
+        before={"role": m.role},
     )
     m.delete()
 
 
 def _join(
     *,
-    actor: User | None,
+    actor: Actor,
     workspace: Workspace,
     user: User,
     role: int,
     via: str,
     groups: Iterable[Group] = (),
 ) -> Membership:
+    """Make ``user`` a member. Callers have checked the actor's right; joining is a change,
+    so a suspended workspace gains nobody."""
+    if Workspace.objects.filter(pk=workspace.pk, suspended_at__isnull=False).exists():
+        raise DomainError(errors.JOIN_SUSPENDED)
     membership, created = Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
@@ -306,12 +316,12 @@ def _join(
         if group_list:
             membership.groups.add(*group_list)
         record(
-            actor=actor or user,
+            actor=actor.audit_user or user,
             workspace=workspace,
             action=Action.MEMBER_JOINED,
             target=membership,
             target_repr=user.email,
-            after={"role": Role(role).label, "via": via, "groups": [g.name for g in group_list]},
+            after={"role": role, "via": via, "groups": [g.name for g in group_list]},
         )
     return membership
 
@@ -341,7 +351,7 @@ def parse_email_list(text: str) -> list[str]:
     return list(seen)
 
 
-def _invitation_expiry() -> timezone.datetime:
+def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
 
 
@@ -362,15 +372,15 @@ MAX_INVITES_AT_ONCE = 500
 
 def invitation_create_many(
     *,
-    actor: User,
-    actor_membership: Membership,
+    actor: Actor,
     workspace: Workspace,
     emails: list[str],
     role: int,
     groups: Iterable[Group] = (),
 ) -> list[InviteResult]:
     """Invite each address on its own: a bad or duplicate address does not stop the rest."""
-    if not can_assign_role(actor_membership.role, None, role):
+    actor_role = authorize(actor, workspace.pk, Perm.MANAGE_INVITATIONS)
+    if not can_assign_role(actor_role, None, role):
         raise DomainError(errors.ROLE_NOT_ALLOWED, field="role")
     group_list = [g for g in groups if g.workspace_id == workspace.pk]
     results: list[InviteResult] = []
@@ -399,7 +409,7 @@ def invitation_create_many(
                     workspace=workspace,
                     email=email,
                     role=role,
-                    invited_by=actor,
+                    invited_by=actor.audit_user,
                     expires_at=_invitation_expiry(),
                 )
                 if group_list:
@@ -412,7 +422,7 @@ def invitation_create_many(
                     target_repr=email,
                     after={
                         "email": email,
-                        "role": Role(role).label,
+                        "role": role,
                         "groups": [g.name for g in group_list],
                     },
                 )
@@ -429,7 +439,8 @@ def _lock_invitation(invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
+def invitation_resend(*, actor: Actor, invitation: Invitation) -> Invitation:
+    authorize(actor, invitation.workspace_id, Perm.MANAGE_INVITATIONS)
     inv = _lock_invitation(invitation)
     if inv.status != InvitationStatus.PENDING:
         raise DomainError(errors.INVITATION_NOT_PENDING)
@@ -451,7 +462,8 @@ def invitation_resend(*, actor: User, invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
+    authorize(actor, invitation.workspace_id, Perm.MANAGE_INVITATIONS)
     inv = _lock_invitation(invitation)
     if inv.status != InvitationStatus.PENDING:
         raise DomainError(errors.INVITATION_NOT_PENDING)
@@ -502,7 +514,8 @@ def user_has_verified_email(user: User, email: str) -> bool:
 
 
 @transaction.atomic
-def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
+def invitation_accept(*, actor: Actor, invitation: Invitation) -> Membership:
+    user = require_person(actor)
     inv = _lock_invitation(invitation)
     # Re-check under the lock: a concurrent accept or revoke wins once.
     if inv.status == InvitationStatus.ACCEPTED:
@@ -516,7 +529,7 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     membership = Membership.objects.filter(workspace=inv.workspace, user=user).first()
     if membership is None:
         membership = _join(
-            actor=user,
+            actor=actor,
             workspace=inv.workspace,
             user=user,
             role=inv.role,
@@ -537,7 +550,7 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     return membership
 
 
-def invitations_expire(*, now: timezone.datetime | None = None) -> int:
+def invitations_expire(*, now: datetime | None = None) -> int:
     """Mark pending invitations past their date as expired (run by Celery beat)."""
     now = now or timezone.now()
     count = 0
@@ -565,7 +578,8 @@ def invitations_expire(*, now: timezone.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def group_create(*, actor: User, workspace: Workspace, name: str) -> Group:
+def group_create(*, actor: Actor, workspace: Workspace, name: str) -> Group:
+    authorize(actor, workspace.pk, Perm.MANAGE_GROUPS)
     name = name.strip()
     if Group.objects.filter(workspace=workspace, name__iexact=name).exists():
         raise DomainError(errors.GROUP_EXISTS, field="name")
@@ -587,7 +601,8 @@ def group_create(*, actor: User, workspace: Workspace, name: str) -> Group:
 
 
 @transaction.atomic
-def group_rename(*, actor: User, group: Group, name: str) -> Group:
+def group_rename(*, actor: Actor, group: Group, name: str) -> Group:
+    authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
     g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
     name = name.strip()
     if g.name == name:
@@ -614,7 +629,8 @@ def group_rename(*, actor: User, group: Group, name: str) -> Group:
 
 
 @transaction.atomic
-def group_delete(*, actor: User, group: Group) -> None:
+def group_delete(*, actor: Actor, group: Group) -> None:
+    authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
     g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
     record(
         actor=actor,
@@ -627,7 +643,8 @@ def group_delete(*, actor: User, group: Group) -> None:
 
 
 @transaction.atomic
-def group_member_add(*, actor: User, group: Group, membership: Membership) -> None:
+def group_member_add(*, actor: Actor, group: Group, membership: Membership) -> None:
+    authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
     if membership.workspace_id != group.workspace_id:
         raise DomainError(errors.NOT_A_MEMBER_OF_GROUP_WORKSPACE)
     if group.members.filter(pk=membership.pk).exists():
@@ -643,7 +660,8 @@ def group_member_add(*, actor: User, group: Group, membership: Membership) -> No
 
 
 @transaction.atomic
-def group_member_remove(*, actor: User, group: Group, membership: Membership) -> None:
+def group_member_remove(*, actor: Actor, group: Group, membership: Membership) -> None:
+    authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
     if not group.members.filter(pk=membership.pk).exists():
         return
     group.members.remove(membership)
@@ -675,7 +693,8 @@ def normalize_domain(raw: str) -> str:
 
 
 @transaction.atomic
-def domain_claim(*, actor: User, workspace: Workspace, name: str) -> Domain:
+def domain_claim(*, actor: Actor, workspace: Workspace, name: str) -> Domain:
+    authorize(actor, workspace.pk, Perm.MANAGE_DOMAINS)
     domain_name = normalize_domain(name)
     if is_free_mail(domain_name):
         raise DomainError(errors.FREE_MAIL_DOMAIN, field="name")
@@ -687,7 +706,9 @@ def domain_claim(*, actor: User, workspace: Workspace, name: str) -> Domain:
         raise DomainError(errors.DOMAIN_TAKEN, field="name")
     if Domain.objects.filter(workspace=workspace, name__iexact=domain_name).exists():
         raise DomainError(errors.DOMAIN_ALREADY_CLAIMED, field="name")
-    domain = Domain.objects.create(workspace=workspace, name=domain_name, created_by=actor)
+    domain = Domain.objects.create(
+        workspace=workspace, name=domain_name, created_by=actor.audit_user
+    )
     record(
         actor=actor,
         workspace=workspace,
@@ -698,9 +719,10 @@ def domain_claim(*, actor: User, workspace: Workspace, name: str) -> Domain:
     return domain
 
 
-def domain_check(*, actor: User | None, domain: Domain) -> Domain:
+def domain_check(*, actor: Actor, domain: Domain) -> Domain:
     """Look for the TXT record and verify the domain if it is there. The DNS lookup runs
     outside the transaction; the verification itself is atomic."""
+    authorize(actor, domain.workspace_id, Perm.MANAGE_DOMAINS, system=True)
     if domain.is_verified:
         return domain
     error = ""
@@ -742,7 +764,8 @@ def domain_check(*, actor: User | None, domain: Domain) -> Domain:
 
 
 @transaction.atomic
-def domain_remove(*, actor: User, domain: Domain) -> None:
+def domain_remove(*, actor: Actor, domain: Domain) -> None:
+    authorize(actor, domain.workspace_id, Perm.MANAGE_DOMAINS)
     d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
     record(
         actor=actor,
@@ -756,7 +779,9 @@ def domain_remove(*, actor: User, domain: Domain) -> None:
 
 def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
     """Join (or ask to join) every workspace that verified the domain of one of the
-    user's verified email addresses (R-WS-4). Safe to call again: nothing happens twice."""
+    user's verified email addresses (R-WS-4). Safe to call again: nothing happens twice.
+    The console acts here (on the user's confirmed address), so the actor is the system;
+    a suspended workspace gains nobody."""
     from allauth.account.models import EmailAddress  # noqa: PLC0415
 
     domains = {
@@ -774,13 +799,15 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
     )
     for domain in matches:
         ws = domain.workspace
+        if ws.is_suspended:
+            continue
         with transaction.atomic():
             if Membership.objects.filter(workspace=ws, user=user).exists():
                 continue
             if ws.join_mode == JoinMode.AUTO:
                 outcomes.append(
                     _join(
-                        actor=None,
+                        actor=Actor.system(),
                         workspace=ws,
                         user=user,
                         role=ws.default_role,
@@ -812,13 +839,14 @@ def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
 
 
 @transaction.atomic
-def join_request_approve(*, actor: User, join_request: JoinRequest) -> Membership:
+def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membership:
+    authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
     jr = _lock_join_request(join_request)
     if jr.status != JoinRequestStatus.PENDING:
         raise DomainError("This request has already been decided.")
     jr.status = JoinRequestStatus.APPROVED
     jr.decided_at = timezone.now()
-    jr.decided_by = actor
+    jr.decided_by = actor.audit_user
     jr.save(update_fields=["status", "decided_at", "decided_by"])
     record(
         actor=actor,
@@ -837,13 +865,14 @@ def join_request_approve(*, actor: User, join_request: JoinRequest) -> Membershi
 
 
 @transaction.atomic
-def join_request_decline(*, actor: User, join_request: JoinRequest) -> JoinRequest:
+def join_request_decline(*, actor: Actor, join_request: JoinRequest) -> JoinRequest:
+    authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
     jr = _lock_join_request(join_request)
     if jr.status != JoinRequestStatus.PENDING:
         raise DomainError("This request has already been decided.")
     jr.status = JoinRequestStatus.DECLINED
     jr.decided_at = timezone.now()
-    jr.decided_by = actor
+    jr.decided_by = actor.audit_user
     jr.save(update_fields=["status", "decided_at", "decided_by"])
     record(
         actor=actor,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.actor import Actor
+
 from . import services
 from .emails import send_templated
 from .models import Domain, Invitation, InvitationStatus
@@ -40,7 +42,7 @@ def expire_invitations() -> int:
 def recheck_pending_domains() -> int:
     checked = 0
     for domain in Domain.objects.filter(verified_at__isnull=True).order_by("last_checked_at")[:200]:
-        services.domain_check(actor=None, domain=domain)
+        services.domain_check(actor=Actor.system(), domain=domain)
         checked += 1
     return checked
 
@@ -49,4 +51,4 @@ def recheck_pending_domains() -> int:
 def check_domain(domain_id: int) -> None:
     domain = Domain.objects.filter(pk=domain_id).first()
     if domain is not None:
-        services.domain_check(actor=None, domain=domain)
+        services.domain_check(actor=Actor.system(), domain=domain)

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from accounts.actor import Actor
 from accounts.admin import ReadOnlyAdmin, SafeActionsMixin, null_filter
 
 from . import services
@@ -62,7 +63,7 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
-        issued = services.service_token_create(actor=request.user, name=obj.name)  # type: ignore[arg-type]
+        issued = services.service_token_create(actor=Actor.staff(request.user), name=obj.name)  # type: ignore[arg-type]
         # The admin goes on (history entry, redirect) with the instance it built: make it the saved row.
         obj.pk = issued.token.pk
         obj.refresh_from_db()
@@ -75,7 +76,7 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ServiceToken]) -> None:
         done = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            services.service_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+            services.service_token_revoke(actor=Actor.staff(request.user), token=token)  # type: ignore[arg-type]
             done += 1
         self.message_user(request, f"Revoked {done} service token(s).", messages.SUCCESS)
 

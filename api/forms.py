@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 
-from features import registry
+from core import registry
 
 from . import errors
 from .errors import ApiError

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
-from features import registry
+from core import registry
 
 TOKEN_PREFIX = "svc_"
 # How much of a token is kept in clear to tell tokens apart: "svc_" and 8 random characters.

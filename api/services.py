@@ -9,10 +9,12 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.audit import Action, record
-from accounts.models import Membership, User, Workspace
+from accounts.actor import Actor, require_staff
+from accounts.models import Membership, Workspace
+from api.audit import Action
 from compliance.services import news_use_report
-from features import registry
+from core import registry
+from core.audit import record
 from features.decisions import decide
 
 from .models import SHOWN_CHARS, FeatureUseEvent, ServiceToken, hash_token, new_raw_token
@@ -28,10 +30,11 @@ class IssuedToken:
 
 
 @transaction.atomic
-def service_token_create(*, actor: User, name: str) -> IssuedToken:
+def service_token_create(*, actor: Actor, name: str) -> IssuedToken:
+    user = require_staff(actor)
     raw = new_raw_token()
     token = ServiceToken.objects.create(
-        name=name.strip(), prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw), created_by=actor
+        name=name.strip(), prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw), created_by=user
     )
     record(
         actor=actor,
@@ -44,7 +47,8 @@ def service_token_create(*, actor: User, name: str) -> IssuedToken:
 
 
 @transaction.atomic
-def service_token_revoke(*, actor: User, token: ServiceToken) -> ServiceToken:
+def service_token_revoke(*, actor: Actor, token: ServiceToken) -> ServiceToken:
+    require_staff(actor)
     locked = ServiceToken.objects.select_for_update().get(pk=token.pk)
     if locked.revoked_at is not None:
         return locked

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import Membership
 from accounts.roles import Role
 from billing.selectors import entitlements
-from features import registry
+from core import registry
 from features.decisions import Decision, decide_all, load_workspace_facts
 
 from . import errors, selectors, services

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin, SafeActionsMixin
-from features import registry
+from core import registry
 
 from .models import Plan, Subscription
 from .selectors import price_text

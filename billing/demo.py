@@ -3,6 +3,7 @@ again changes nothing."""
 
 from __future__ import annotations
 
+from accounts.actor import Actor
 from accounts.models import Membership, Workspace
 from accounts.roles import Role
 
@@ -25,9 +26,9 @@ def seed() -> None:
         .order_by("pk")
         .first()
     )
-    actor = owner.user if owner is not None else None
+    actor = Actor.member(owner) if owner is not None else Actor.system()
     subscription = current_subscription(ws)
     if subscription is None:
         services.subscription_start(actor=actor, workspace=ws, plan=plan)
-    elif subscription.plan_id != plan.pk and actor is not None:
+    elif subscription.plan_id != plan.pk and owner is not None:
         services.subscription_change_plan(actor=actor, workspace=ws, plan=plan)

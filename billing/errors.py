@@ -1,5 +1,5 @@
 """Messages of the errors a user can meet when changing plan. Raised as
-``accounts.errors.DomainError``; tests reuse the constants."""
+``core.errors.DomainError``; tests reuse the constants."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from features import registry
+from core import registry
 
 
 class PlanKind(models.TextChoices):

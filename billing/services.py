@@ -10,10 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import errors as account_errors
-from accounts.audit import Action, record
-from accounts.errors import DomainError
-from accounts.models import User, Workspace
-from features import registry
+from accounts.actor import Actor, authorize
+from accounts.models import Workspace
+from accounts.roles import Perm
+from billing.audit import Action
+from core import registry
+from core.audit import record
+from core.errors import DomainError
 
 from . import errors
 from .models import Plan, Subscription, SubscriptionStatus
@@ -29,10 +32,12 @@ def add_month(moment: datetime) -> datetime:
 
 @transaction.atomic
 def subscription_start(
-    *, actor: User | None, workspace: Workspace, plan: Plan | None = None
+    *, actor: Actor, workspace: Workspace, plan: Plan | None = None
 ) -> Subscription:
     """Put a workspace without a current subscription on ``plan`` (the default plan when
-    none is given). A workspace that already has one keeps it."""
+    none is given). A workspace that already has one keeps it. Its creator (the owner),
+    staff or the system start it."""
+    authorize(actor, workspace.pk, Perm.MANAGE_BILLING, system=True)
     Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
     current = (
         Subscription.objects.filter(workspace=workspace, ended_at__isnull=True)
@@ -49,7 +54,7 @@ def subscription_start(
         started_at=now,
         current_period_start=now,
         current_period_end=add_month(now),
-        created_by=actor,
+        created_by=actor.audit_user,
     )
     record(
         actor=actor,
@@ -168,11 +173,12 @@ def plan_change_preview(*, workspace: Workspace, plan: Plan) -> PlanChangePrevie
 
 
 @transaction.atomic
-def subscription_change_plan(*, actor: User, workspace: Workspace, plan: Plan) -> Subscription:
+def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) -> Subscription:
     """Move ``workspace`` to ``plan``: the current subscription ends now and a new one starts
     on the plan with a fresh monthly cycle. Refused (DomainError) for the current plan, an
     inactive or sales-arranged plan, a seat limit below the active members, or a suspended
     workspace."""
+    authorize(actor, workspace.pk, Perm.MANAGE_BILLING)
     ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
     if ws.is_suspended:
         raise DomainError(account_errors.WORKSPACE_SUSPENDED)
@@ -203,7 +209,7 @@ def subscription_change_plan(*, actor: User, workspace: Workspace, plan: Plan) -
         started_at=now,
         current_period_start=now,
         current_period_end=add_month(now),
-        created_by=actor,
+        created_by=actor.audit_user,
     )
     record(
         actor=actor,

@@ -10,17 +10,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.roles import Perm, has_perm
-from console.access import workspace_view
-from features import registry
+from core import registry
+from core.errors import DomainError
 
 from . import services
 from .forms import PlanChangeForm
@@ -48,8 +48,8 @@ TRAINING_ON = "Used for training unless the workspace opts out"
 TRAINING_OFF = "Not used for training"
 
 
-def _can_change(request: HttpRequest) -> bool:
-    return has_perm(request.membership.role, Perm.MANAGE_BILLING)  # type: ignore[attr-defined]
+def _can_change(request: WorkspaceRequest) -> bool:
+    return has_perm(request.membership.role, Perm.MANAGE_BILLING)
 
 
 def _sales_url() -> str:
@@ -62,8 +62,8 @@ def _sales_url() -> str:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_PLAN)
-def plan(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def plan(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     ent = entitlements(ws)
     active = active_member_count(ws)
     subscription = ent.subscription
@@ -134,8 +134,8 @@ def compare_rows(plans: list[Plan]) -> tuple[list[Row], list[Row]]:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_PLAN)
-def plans(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def plans(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     subscription = current_subscription(ws)
     catalogue = list(active_plans())
     current_id = (
@@ -145,8 +145,8 @@ def plans(request: HttpRequest) -> HttpResponse:
     )
     base = reverse("ws:plans", args=[ws.slug])
     for p in catalogue:
-        p.is_current = p.pk == current_id  # type: ignore[attr-defined]
-        p.change_url = f"{base}{p.slug}/change/"  # type: ignore[attr-defined]
+        p.is_current = p.pk == current_id
+        p.change_url = f"{base}{p.slug}/change/"
     terms, features = compare_rows(catalogue)
     legacy = (
         subscription.plan if subscription is not None and not subscription.plan.is_active else None
@@ -167,8 +167,10 @@ def plans(request: HttpRequest) -> HttpResponse:
 # --- Changing plan -------------------------------------------------------------------------
 
 
-def _change_context(request: HttpRequest, target: Plan, form: PlanChangeForm) -> dict[str, Any]:
-    preview = services.plan_change_preview(workspace=request.workspace, plan=target)  # type: ignore[attr-defined]
+def _change_context(
+    request: WorkspaceRequest, target: Plan, form: PlanChangeForm
+) -> dict[str, Any]:
+    preview = services.plan_change_preview(workspace=request.workspace, plan=target)
     return {
         "page_title": f"Change to the {target.name} plan",
         "nav": "plan",
@@ -183,21 +185,21 @@ def _change_context(request: HttpRequest, target: Plan, form: PlanChangeForm) ->
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_BILLING)
-def change(request: HttpRequest, plan_slug: str) -> HttpResponse:
+def change(request: WorkspaceRequest, plan_slug: str) -> HttpResponse:
     """GET shows the effects of the change and the confirmation form; POST, with the box
     ticked, changes the plan and goes back to the plan page. Errors stay beside the form."""
-    ws = request.workspace  # type: ignore[attr-defined]
+    ws = request.workspace
     # Plans are the platform's catalogue, not workspace data: any active plan may be asked for.
     target = get_object_or_404(Plan, slug=plan_slug, is_active=True)
     form = PlanChangeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            services.subscription_change_plan(actor=request.user, workspace=ws, plan=target)  # type: ignore[arg-type]
+            services.subscription_change_plan(actor=request.actor, workspace=ws, plan=target)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"The workspace is now on the {target.name} plan.")
             url = reverse("ws:plan", args=[ws.slug])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
-    template = f"{CHANGE}#change-form" if form.is_bound and request.htmx else CHANGE  # type: ignore[attr-defined]
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    template = f"{CHANGE}#change-form" if form.is_bound and request.htmx else CHANGE
     return TemplateResponse(request, template, _change_context(request, target, form))

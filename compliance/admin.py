@@ -18,9 +18,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.admin import ReadOnlyAdmin, SafeActionsMixin
-from accounts.errors import DomainError
 from accounts.models import Group
+from core.errors import DomainError
 
 from . import services
 from .models import (
@@ -100,7 +101,7 @@ class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: MediaStatusChange, form: Any, change: bool
     ) -> None:
         row = services.media_status_set(
-            actor=request.user,
+            actor=Actor.staff(request.user),  # type: ignore[arg-type]
             workspace=obj.workspace,
             is_media_customer=obj.is_media_customer,  # type: ignore[arg-type]
             source=MediaSource.STAFF,
@@ -256,7 +257,7 @@ class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
         approve = data["decision"] == APPROVE
         try:
             services.editorial_request_decide(
-                actor=request.user,
+                actor=Actor.staff(request.user),  # type: ignore[arg-type]
                 authorization=obj,
                 approve=approve,  # type: ignore[arg-type]
                 scope_group=data.get("scope_group") if approve else None,
@@ -385,7 +386,7 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
         data = form.cleaned_data
         try:
             services.appeal_decide(
-                actor=request.user,
+                actor=Actor.staff(request.user),  # type: ignore[arg-type]
                 appeal=obj,
                 grant=data["decision"] == GRANT,  # type: ignore[arg-type]
                 note=data.get("decision_note", ""),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts import services as account_services
+from accounts.actor import Actor
 from accounts.models import Group, Membership, Workspace
 from accounts.roles import Role
 from billing import services as billing_services
@@ -31,27 +32,30 @@ def seed() -> Workspace:
     owner = demo_user(OWNER_EMAIL, "Olivia Owner")
     ws = Workspace.objects.filter(slug=SLUG).first()
     if ws is None:
-        ws = account_services.workspace_create(actor=owner, name="Daily Ledger", slug=SLUG)
+        ws = account_services.workspace_create(
+            actor=Actor.for_user(owner), name="Daily Ledger", slug=SLUG
+        )
+    owner_m = Membership.objects.select_related("user", "workspace").get(workspace=ws, user=owner)
+    acting = Actor.member(owner_m)
     billing_services.subscription_start(
-        actor=None, workspace=ws, plan=Plan.objects.get(slug="team")
+        actor=acting, workspace=ws, plan=Plan.objects.get(slug="team")
     )
     if not MediaStatusChange.objects.filter(workspace=ws).exists():
         services.media_status_set(
-            actor=owner,
+            actor=acting,
             workspace=ws,
             is_media_customer=True,
             source=MediaSource.SELF,
             note="Declared at creation",
         )
-    owner_m = Membership.objects.get(workspace=ws, user=owner)
     desk = Group.objects.filter(workspace=ws, name="Fact-checking desk").first()
     if desk is None:
-        desk = account_services.group_create(actor=owner, workspace=ws, name="Fact-checking desk")
+        desk = account_services.group_create(actor=acting, workspace=ws, name="Fact-checking desk")
     for name, email, role in MEMBERS:
         demo_member(owner_m, desk, name=name, email=email, role=role)
     if not EditorialAuthorization.objects.filter(workspace=ws).exists():
         services.editorial_request_create(
-            actor=owner,
+            actor=acting,
             workspace=ws,
             reason="Our fact-checking desk cross-checks wire stories against verified news before publication.",
             requested_scope="The Fact-checking desk group, for the next six months.",

@@ -11,11 +11,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.audit import Action, record
-from accounts.errors import DomainError
-from accounts.models import Group, Membership, MemberStatus, User, Workspace
-from accounts.roles import Perm, has_perm
-from accounts.services import on_commit_task
+from accounts.actor import Actor, authorize
+from accounts.actor import require_staff as _require_staff_actor
+from accounts.models import Group, Membership, Workspace
+from accounts.roles import Perm
+from compliance.audit import Action
+from core.audit import record
+from core.errors import DomainError, NotAllowed
+from core.transactions import on_commit_task
 
 from .models import (
     Appeal,
@@ -60,10 +63,11 @@ def _lock_workspace(workspace: Workspace) -> Workspace:
     return Workspace.objects.select_for_update().get(pk=workspace.pk)
 
 
-def _require_staff(actor: User | None) -> User:
-    if actor is None or not actor.is_staff or not actor.is_active:
-        raise DomainError(STAFF_ONLY)
-    return actor
+def _require_staff(actor: Actor) -> None:
+    try:
+        _require_staff_actor(actor)
+    except NotAllowed:
+        raise NotAllowed(STAFF_ONLY) from None
 
 
 def _state(is_media_customer: bool, source: str = "") -> dict[str, object]:
@@ -76,7 +80,7 @@ def _state(is_media_customer: bool, source: str = "") -> dict[str, object]:
 @transaction.atomic
 def media_status_set(
     *,
-    actor: User | None,
+    actor: Actor,
     workspace: Workspace,
     is_media_customer: bool,
     source: str,
@@ -86,9 +90,14 @@ def media_status_set(
     after it, nothing happens when the status is unchanged, except that staff may record a
     note on the current status. A status that staff set
     cannot be cleared by the workspace's own declaration. Returns the new history row, or
-    None when nothing was recorded."""
+    None when nothing was recorded. The workspace's admins declare it (``self``); only
+    staff record it as ``staff``."""
     if source not in MediaSource.values:
         raise DomainError(UNKNOWN_SOURCE)
+    if source == MediaSource.STAFF:
+        _require_staff(actor)
+    else:
+        authorize(actor, workspace.pk, Perm.MANAGE_COMPLIANCE)
     note = note.strip()
     if source == MediaSource.STAFF and not note:
         raise DomainError(STAFF_NOTE_REQUIRED, field="note")
@@ -107,7 +116,11 @@ def media_status_set(
     ):
         raise DomainError(STAFF_SET_CANNOT_CLEAR, field="is_media_customer")
     change = MediaStatusChange.objects.create(
-        workspace=ws, is_media_customer=is_media_customer, source=source, note=note, actor=actor
+        workspace=ws,
+        is_media_customer=is_media_customer,
+        source=source,
+        note=note,
+        actor=actor.audit_user,
     )
     record(
         actor=actor,
@@ -126,8 +139,9 @@ def media_status_set(
 
 @transaction.atomic
 def editorial_request_create(
-    *, actor: User, workspace: Workspace, reason: str, requested_scope: str
+    *, actor: Actor, workspace: Workspace, reason: str, requested_scope: str
 ) -> EditorialAuthorization:
+    authorize(actor, workspace.pk, Perm.MANAGE_COMPLIANCE, staff=False)
     reason, requested_scope = reason.strip(), requested_scope.strip()
     if not reason:
         raise DomainError(REASON_REQUIRED, field="reason")
@@ -139,7 +153,7 @@ def editorial_request_create(
     if EditorialAuthorization.objects.filter(workspace=ws, status=RequestStatus.PENDING).exists():
         raise DomainError(EDITORIAL_PENDING)
     authorization = EditorialAuthorization.objects.create(
-        workspace=ws, requested_by=actor, reason=reason, requested_scope=requested_scope
+        workspace=ws, requested_by=actor.audit_user, reason=reason, requested_scope=requested_scope
     )
     record(
         actor=actor,
@@ -156,7 +170,7 @@ def editorial_request_create(
 @transaction.atomic
 def editorial_request_decide(
     *,
-    actor: User,
+    actor: Actor,
     authorization: EditorialAuthorization,
     approve: bool,
     scope_group: Group | None = None,
@@ -190,7 +204,7 @@ def editorial_request_decide(
         auth.scope_group = None
         auth.ends_on = None
         auth.scope_note = ""
-    auth.decided_by = actor
+    auth.decided_by = actor.audit_user
     auth.decided_at = timezone.now()
     auth.decision_note = note.strip()
     auth.save(
@@ -266,7 +280,7 @@ def news_use_report(
         # The same event, reported at the same moment by another request.
         return None
     reason = violation_reason(email, occurred_at)
-    account_services.workspace_suspend(actor=None, workspace=ws, reason=reason)
+    account_services.workspace_suspend(actor=Actor.system(), workspace=ws, reason=reason)
     record(
         actor=None,
         workspace=ws,
@@ -287,22 +301,24 @@ def news_use_report(
 
 
 @transaction.atomic
-def appeal_file(*, actor: User, workspace: Workspace, statement: str) -> Appeal:
+def appeal_file(*, actor: Actor, workspace: Workspace, statement: str) -> Appeal:
+    try:
+        authorize(actor, workspace.pk, Perm.FILE_APPEAL, staff=False)
+    except NotAllowed:
+        raise NotAllowed(OWNERS_ONLY) from None
     statement = statement.strip()
     if not statement:
         raise DomainError(STATEMENT_REQUIRED, field="statement")
     ws = _lock_workspace(workspace)
-    membership = Membership.objects.filter(
-        workspace=ws, user=actor, status=MemberStatus.ACTIVE
-    ).first()
-    if membership is None or not has_perm(membership.role, Perm.FILE_APPEAL):
-        raise DomainError(OWNERS_ONLY)
     if not ws.is_suspended:
         raise DomainError(NOT_SUSPENDED)
     if Appeal.objects.filter(workspace=ws, status=AppealStatus.PENDING).exists():
         raise DomainError(APPEAL_PENDING)
     appeal = Appeal.objects.create(
-        workspace=ws, filed_by=actor, suspension_reason=ws.suspension_reason, statement=statement
+        workspace=ws,
+        filed_by=actor.audit_user,
+        suspension_reason=ws.suspension_reason,
+        statement=statement,
     )
     record(
         actor=actor,
@@ -317,7 +333,7 @@ def appeal_file(*, actor: User, workspace: Workspace, statement: str) -> Appeal:
 
 
 @transaction.atomic
-def appeal_decide(*, actor: User, appeal: Appeal, grant: bool, note: str = "") -> Appeal:
+def appeal_decide(*, actor: Actor, appeal: Appeal, grant: bool, note: str = "") -> Appeal:
     """Staff grant an appeal (the suspension is lifted) or reject it (the suspension is
     kept, and the note says why). The owners are emailed."""
     _require_staff(actor)
@@ -328,7 +344,7 @@ def appeal_decide(*, actor: User, appeal: Appeal, grant: bool, note: str = "") -
     if not grant and not note:
         raise DomainError(NOTE_REQUIRED_TO_REJECT, field="decision_note")
     a.status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
-    a.decided_by = actor
+    a.decided_by = actor.audit_user
     a.decided_at = timezone.now()
     a.decision_note = note
     a.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import trigger_client_event
 
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.roles import Perm, has_perm
-from console.access import workspace_view
+from core.errors import DomainError
+from core.htmx import is_htmx, toast
 
 from . import services
 from .forms import AppealForm, EditorialRequestForm, MediaDeclarationForm, answer
@@ -40,16 +40,6 @@ APPEAL = "compliance/appeal.html"
 LIST_LIMIT = 25
 
 
-def _partial(request: HttpRequest) -> bool:
-    htmx = request.htmx  # type: ignore[attr-defined]
-    return bool(htmx) and not htmx.history_restore_request
-
-
-def _toast(response: HttpResponse, message: str) -> HttpResponse:
-    trigger_client_event(response, "toast", {"message": message, "kind": "ok"})
-    return response
-
-
 def _latest(qs: Any) -> tuple[list[Any], bool]:
     """The first LIST_LIMIT rows, and whether there are more, in one query."""
     rows = list(qs[: LIST_LIMIT + 1])
@@ -63,19 +53,19 @@ def _form_error(form: Any, exc: DomainError) -> None:
 # --- The compliance page ------------------------------------------------------------------
 
 
-def _appeals(request: HttpRequest) -> tuple[list[Appeal], bool]:
+def _appeals(request: WorkspaceRequest) -> tuple[list[Appeal], bool]:
     return _latest(
         Appeal.objects.filter(workspace=request.workspace).select_related("filed_by", "decided_by")
-    )  # type: ignore[attr-defined]
+    )
 
 
 def _index_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     *,
     declaration_form: MediaDeclarationForm | None = None,
     request_form: EditorialRequestForm | None = None,
 ) -> dict[str, Any]:
-    ws = request.workspace  # type: ignore[attr-defined]
+    ws = request.workspace
     history, more_history = _latest(
         MediaStatusChange.objects.filter(workspace=ws)
         .select_related("actor")
@@ -89,7 +79,7 @@ def _index_context(
         )
     )
     appeals, more_appeals = _appeals(request)
-    role = request.membership.role  # type: ignore[attr-defined]
+    role = request.membership.role
     return {
         "page_title": "Media and compliance",
         "nav": "compliance",
@@ -117,24 +107,24 @@ def _index_context(
 
 
 def _media_answer(
-    request: HttpRequest, *, ok: str = "", anchor: str = "", **forms: Any
+    request: WorkspaceRequest, *, ok: str = "", anchor: str = "", **forms: Any
 ) -> HttpResponse:
     """After a POST on the page: a plain request that succeeded is redirected (post,
     redirect, get); otherwise the page, or for htmx its Media Customer section, is
     rendered with the forms as they are."""
-    if ok and not request.htmx:  # type: ignore[attr-defined]
+    if ok and not request.htmx:
         messages.success(request, ok)
-        return redirect(reverse("ws:compliance", args=[request.workspace.slug]) + anchor)  # type: ignore[attr-defined]
-    template = f"{INDEX}#media-section" if request.htmx else INDEX  # type: ignore[attr-defined]
+        return redirect(reverse("ws:compliance", args=[request.workspace.slug]) + anchor)
+    template = f"{INDEX}#media-section" if request.htmx else INDEX
     response = TemplateResponse(request, template, _index_context(request, **forms))
-    return _toast(response, ok) if ok else response
+    return toast(response, ok) if ok else response
 
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_COMPLIANCE)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "GET":
-        template = f"{INDEX}#media-section" if _partial(request) else INDEX
+        template = f"{INDEX}#media-section" if is_htmx(request) else INDEX
         return TemplateResponse(request, template, _index_context(request))
     form = MediaDeclarationForm(request.POST)
     if not form.is_valid():
@@ -142,9 +132,9 @@ def index(request: HttpRequest) -> HttpResponse:
     value = form.cleaned_data["is_media_customer"]
     try:
         change = services.media_status_set(
-            actor=request.user,
+            actor=request.actor,
             workspace=request.workspace,
-            is_media_customer=value,  # type: ignore[arg-type, attr-defined]
+            is_media_customer=value,
             source=MediaSource.SELF,
             note="Declared in the console",
         )
@@ -162,15 +152,15 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_COMPLIANCE)
-def editorial_request(request: HttpRequest) -> HttpResponse:
+def editorial_request(request: WorkspaceRequest) -> HttpResponse:
     form = EditorialRequestForm(request.POST)
     if not form.is_valid():
         return _media_answer(request, request_form=form)
     try:
         services.editorial_request_create(
-            actor=request.user,
+            actor=request.actor,
             workspace=request.workspace,
-            **form.cleaned_data,  # type: ignore[arg-type, attr-defined]
+            **form.cleaned_data,
         )
     except DomainError as exc:
         _form_error(form, exc)
@@ -185,7 +175,7 @@ def editorial_request(request: HttpRequest) -> HttpResponse:
 # --- The appeal page ----------------------------------------------------------------------
 
 
-def _appeal_context(request: HttpRequest, form: AppealForm | None = None) -> dict[str, Any]:
+def _appeal_context(request: WorkspaceRequest, form: AppealForm | None = None) -> dict[str, Any]:
     appeals, more = _appeals(request)
     return {
         "page_title": "Appeal the suspension",
@@ -199,24 +189,24 @@ def _appeal_context(request: HttpRequest, form: AppealForm | None = None) -> dic
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.FILE_APPEAL, allow_when_suspended=True)
-def appeal(request: HttpRequest) -> HttpResponse:
+def appeal(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "GET":
-        template = f"{APPEAL}#appeal-section" if _partial(request) else APPEAL
+        template = f"{APPEAL}#appeal-section" if is_htmx(request) else APPEAL
         return TemplateResponse(request, template, _appeal_context(request))
     form = AppealForm(request.POST)
     done = False
     if form.is_valid():
         try:
             services.appeal_file(
-                actor=request.user, workspace=request.workspace, **form.cleaned_data
-            )  # type: ignore[arg-type, attr-defined]
+                actor=request.actor, workspace=request.workspace, **form.cleaned_data
+            )
             done = True
         except DomainError as exc:
             _form_error(form, exc)
     message = "Appeal filed: staff will review it and email the owners their decision."
-    if done and not request.htmx:  # type: ignore[attr-defined]
+    if done and not request.htmx:
         messages.success(request, message)
-        return redirect("ws:appeal", request.workspace.slug)  # type: ignore[attr-defined]
-    template = f"{APPEAL}#appeal-section" if request.htmx else APPEAL  # type: ignore[attr-defined]
+        return redirect("ws:appeal", request.workspace.slug)
+    template = f"{APPEAL}#appeal-section" if request.htmx else APPEAL
     response = TemplateResponse(request, template, _appeal_context(request, None if done else form))
-    return _toast(response, message) if done else response
+    return toast(response, message) if done else response

@@ -55,9 +55,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.htmx.HtmxPagesMiddleware",
+    "accounts.reauth.HtmxReauthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
-    "accounts.context.RequestContextMiddleware",
+    "core.context.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -103,6 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The model of the append-only audit log that ``core.audit.record`` writes.
+AUDIT_EVENT_MODEL = "accounts.AuditEvent"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import services
-from accounts.errors import DomainError
+from accounts.actor import Actor
 from accounts.forms import WorkspaceCreateForm
 from accounts.models import JoinRequest, JoinRequestStatus, Membership, MemberStatus
-from billing import services as billing_services
-from compliance import services as compliance_services
-from compliance.models import MEDIA_CUSTOMER_DEFINITION, MediaSource
+from compliance.models import MEDIA_CUSTOMER_DEFINITION
+from console.services import workspace_open
+from core.errors import DomainError
 
 
 @require_http_methods(["GET"])
@@ -49,24 +47,16 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            # The workspace, its subscription and its Media Customer declaration (R-MEDIA-1)
-            # exist together or not at all.
-            with transaction.atomic():
-                ws = services.workspace_create(
-                    actor=request.user, name=data["name"], slug=data["slug"]
-                )  # type: ignore[arg-type]
-                billing_services.subscription_start(actor=request.user, workspace=ws)  # type: ignore[arg-type]
-                compliance_services.media_status_set(
-                    actor=request.user,
-                    workspace=ws,
-                    is_media_customer=data["is_media_customer"],  # type: ignore[arg-type]
-                    source=MediaSource.SELF,
-                    note="Declared at creation",
-                )
+            ws = workspace_open(
+                actor=Actor.for_user(request.user),  # type: ignore[arg-type]
+                name=data["name"],
+                slug=data["slug"],
+                is_media_customer=data["is_media_customer"],
+            )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            target = ws and f"/w/{ws.slug}/"
+            target = f"/w/{ws.slug}/"
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(target)
             return redirect(target)

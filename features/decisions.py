@@ -26,10 +26,10 @@ from enum import StrEnum
 from accounts.models import Group, Membership, MemberStatus, Workspace
 from billing.selectors import Entitlements, entitlements
 from compliance.selectors import MediaState, media_state
+from core import registry
+from core.registry import Feature
 
-from . import registry
 from .models import Effect, FeatureOptOut, FeatureRule
-from .registry import Feature
 
 
 class Code(StrEnum):

@@ -1,5 +1,5 @@
 """Messages of the errors a user can meet on the feature pages (raised as
-``accounts.errors.DomainError``), kept here so tests reuse them."""
+``core.errors.DomainError``), kept here so tests reuse them."""
 
 from __future__ import annotations
 

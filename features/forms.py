@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 
-from . import errors, registry
+from core import registry
+
+from . import errors
 from .services import EFFECTS
 
 WORKSPACE, GROUP, MEMBER = "workspace", "group", "member"

@@ -17,11 +17,11 @@ from html import escape
 from django.utils.safestring import SafeString
 
 from accounts.models import Group, Membership
+from core import registry
+from core.registry import Feature
 
-from . import registry
 from .decisions import INHERIT, Decision, MemberFacts, WorkspaceFacts, evaluate
 from .forms import GROUP, MEMBER, WORKSPACE
-from .registry import Feature
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User, Workspace
-
-from . import registry
+from core import registry
 
 
 class Effect(models.TextChoices):

@@ -8,12 +8,16 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts.audit import Action, record
-from accounts.errors import DomainError
-from accounts.models import Group, Membership, User, Workspace
+from accounts.actor import Actor, authorize, require_self
+from accounts.models import Group, Membership, Workspace
+from accounts.roles import Perm
 from compliance.selectors import is_media_customer
+from core import registry
+from core.audit import record
+from core.errors import DomainError
+from features.audit import Action
 
-from . import errors, registry
+from . import errors
 from .decisions import INHERIT, decide
 from .models import Effect, FeatureOptOut, FeatureRule
 
@@ -53,7 +57,7 @@ def _lock_target(workspace: Workspace, group: Group | None, membership: Membersh
 @transaction.atomic
 def feature_rule_set(
     *,
-    actor: User | None,
+    actor: Actor,
     workspace: Workspace,
     feature: str,
     effect: str,
@@ -63,6 +67,7 @@ def feature_rule_set(
     """Allow or deny ``feature`` for the whole workspace, one group or one member, or
     ("inherit") remove the rule so the level above decides. Returns the rule, or None once
     it is inherited."""
+    authorize(actor, workspace.pk, Perm.MANAGE_FEATURES)
     spec = _feature(feature)
     if effect not in EFFECTS:
         raise DomainError(errors.UNKNOWN_EFFECT, field="effect")
@@ -98,12 +103,12 @@ def feature_rule_set(
             group=group,
             membership=membership,
             effect=effect,
-            updated_by=actor,
+            updated_by=actor.audit_user,
         )
     else:
         rule.effect = effect
         rule.updated_at = timezone.now()
-        rule.updated_by = actor
+        rule.updated_by = actor.audit_user
         rule.save(update_fields=["effect", "updated_at", "updated_by"])
 
     label = target_label(group, membership)
@@ -121,13 +126,12 @@ def feature_rule_set(
 
 
 @transaction.atomic
-def feature_switch_set(
-    *, actor: User | None, membership: Membership, feature: str, on: bool
-) -> bool:
+def feature_switch_set(*, actor: Actor, membership: Membership, feature: str, on: bool) -> bool:
     """The user's own switch (R-FEAT-2): ``on=False`` turns ``feature`` off for them in
     this workspace, ``on=True`` turns it back on. Refused for features users cannot switch,
     and while anything above the user's switch (compliance, plan, admins) keeps the feature
-    from them. Returns whether anything changed."""
+    from them. Returns whether anything changed. Only the member themselves switches."""
+    require_self(actor, membership.user)
     spec = _feature(feature)
     if not spec.user_switchable:
         raise DomainError(errors.NOT_SWITCHABLE.format(feature=spec.label), field="feature")

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,12 +25,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, access_group, access_member, workspace_view
 from accounts.models import Group, Membership, Workspace
 from accounts.roles import Perm
-from console.access import scoped, workspace_view
+from core import registry
+from core.errors import DomainError
 
-from . import matrix, registry, selectors, services
+from . import matrix, selectors, services
 from .decisions import (
     INHERIT,
     WorkspaceFacts,
@@ -54,8 +55,8 @@ CHANGED_EVENT = "features-changed"
 EFFECT_WORDS = {"allow": "allowed", "deny": "denied", "inherit": "inherited from the level above"}
 
 
-def _partial(request: HttpRequest) -> bool:
-    htmx = request.htmx  # type: ignore[attr-defined]
+def _partial(request: WorkspaceRequest) -> bool:
+    htmx = request.htmx
     return bool(htmx) and not htmx.history_restore_request
 
 
@@ -80,7 +81,7 @@ def _back_query(raw: str) -> str:
     return urlencode([(k, v[:100]) for k in BACK_KEYS for v in data.getlist(k)[:1] if v])
 
 
-def _bits(request: HttpRequest, ws: Workspace, back: str) -> matrix.FormBits:
+def _bits(request: WorkspaceRequest, ws: Workspace, back: str) -> matrix.FormBits:
     """What every cell's form shares, built once per response."""
     hidden = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
@@ -98,7 +99,7 @@ def _bits(request: HttpRequest, ws: Workspace, back: str) -> matrix.FormBits:
 
 
 def _members_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     ws: Workspace,
     facts: WorkspaceFacts,
     cols: list[matrix.Column],
@@ -120,7 +121,7 @@ def _members_context(
 
 
 def _groups_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     ws: Workspace,
     facts: WorkspaceFacts,
     cols: list[matrix.Column],
@@ -137,8 +138,8 @@ def _groups_context(
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.MANAGE_FEATURES)
-def index(request: HttpRequest) -> HttpResponse:
-    ws: Workspace = request.workspace  # type: ignore[attr-defined]
+def index(request: WorkspaceRequest) -> HttpResponse:
+    ws: Workspace = request.workspace
     search = MemberSearchForm(request.GET)
     q = search.query()
     facts = load_workspace_facts(ws)
@@ -153,7 +154,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "search": search,
         **_links(ws),
     }
-    target = request.htmx.target if _partial(request) else None  # type: ignore[attr-defined]
+    target = request.htmx.target if _partial(request) else None
     if target == "members-matrix":
         context.update(_members_context(request, ws, facts, cols, q, bits))
         return TemplateResponse(request, f"{INDEX}#members-matrix", context)
@@ -173,7 +174,7 @@ def _first_error(form: RuleForm | SwitchForm) -> str:
 
 
 def _rule_answer(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     ws: Workspace,
     *,
     feature: str | None,
@@ -212,10 +213,10 @@ def _rule_answer(
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_FEATURES)
-def rule(request: HttpRequest) -> HttpResponse:
+def rule(request: WorkspaceRequest) -> HttpResponse:
     """Set one cell of the matrix: body ``feature``, ``effect`` (allow, deny, inherit),
     ``target`` (workspace, group, member) and ``target_id`` for a group or member."""
-    ws: Workspace = request.workspace  # type: ignore[attr-defined]
+    ws: Workspace = request.workspace
     form = RuleForm(request.POST)
     valid = form.is_valid()
     data = form.cleaned_data
@@ -224,19 +225,17 @@ def rule(request: HttpRequest) -> HttpResponse:
     membership: Membership | None = None
     # The target is looked up in this workspace only: another workspace's id is a 404.
     if target == GROUP and target_id:
-        group = scoped(Group, request, pk=target_id)
+        group = access_group(request.actor, target_id)
     elif target == MEMBER and target_id:
-        membership = scoped(
-            Membership.objects.select_related("user", "workspace"), request, pk=target_id
-        )  # type: ignore[arg-type]
+        membership = access_member(request.actor, target_id)
     error = "" if valid else _first_error(form)
     if valid:
         try:
             services.feature_rule_set(
-                actor=request.user,
+                actor=request.actor,
                 workspace=ws,
                 feature=feature,
-                effect=data["effect"],  # type: ignore[arg-type]
+                effect=data["effect"],
                 group=group,
                 membership=membership,
             )
@@ -251,7 +250,7 @@ def rule(request: HttpRequest) -> HttpResponse:
         ok = f"{spec.label}: {EFFECT_WORDS[data['effect']]} for {who}."
     back = _back_query(data.get("back") or "")
 
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if error:
             messages.error(request, error)
         else:
@@ -283,14 +282,12 @@ def rule(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.MANAGE_FEATURES)
-def why(request: HttpRequest, member_id: int, feature: str) -> HttpResponse:
+def why(request: WorkspaceRequest, member_id: int, feature: str) -> HttpResponse:
     """The decision chain of one member and feature: the popover's content, or a page of
     its own without JavaScript."""
     if feature not in registry.BY_KEY:
         raise Http404("No such feature.")
-    membership: Membership = scoped(
-        Membership.objects.select_related("user", "workspace"), request, pk=member_id
-    )  # type: ignore[arg-type]
+    membership = access_member(request.actor, member_id)
     context = {
         "page_title": "Why this decision",
         "nav": "features",
@@ -310,8 +307,8 @@ def _mine_url(ws: Workspace) -> dict[str, str]:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_WORKSPACE)
-def mine(request: HttpRequest) -> HttpResponse:
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+def mine(request: WorkspaceRequest) -> HttpResponse:
+    membership: Membership = request.membership
     context = {
         "page_title": "My features",
         "nav": "my_features",
@@ -323,9 +320,9 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.VIEW_WORKSPACE)
-def switch(request: HttpRequest) -> HttpResponse:
+def switch(request: WorkspaceRequest) -> HttpResponse:
     """Turn a feature on or off for oneself: body ``feature`` and ``on`` ("1" or "0")."""
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+    membership: Membership = request.membership
     ws = membership.workspace
     form = SwitchForm(request.POST)
     error = ""
@@ -334,15 +331,15 @@ def switch(request: HttpRequest) -> HttpResponse:
         feature, on = form.cleaned_data["feature"], form.cleaned_data["on"]
         try:
             services.feature_switch_set(
-                actor=request.user, membership=membership, feature=feature, on=on
-            )  # type: ignore[arg-type]
+                actor=request.actor, membership=membership, feature=feature, on=on
+            )
             ok = f"{registry.get(feature).label} switched {'on' if on else 'off'}."
         except DomainError as exc:
             error = exc.message
     else:
         error = _first_error(form)
 
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if error:
             messages.error(request, error)
         else:

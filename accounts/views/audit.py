@@ -10,15 +10,15 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.audit import AuditEvent, audit_changes, audit_events, audit_page
 from accounts.audit_forms import PAGE_SIZE, AuditFilterForm, AuditPageForm
 from accounts.roles import Perm
-from console.access import workspace_view
 
 TEMPLATE = "accounts/audit/index.html"
 FILTER_NAMES = ("action", "actor", "date_from", "date_to")
@@ -40,7 +40,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_AUDIT)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: WorkspaceRequest) -> HttpResponse:
     form = AuditPageForm(request.GET)
     context: dict[str, Any] = {
         "page_title": "Audit log",
@@ -49,26 +49,26 @@ def index(request: HttpRequest) -> HttpResponse:
         "filtered": any(request.GET.get(name) for name in FILTER_NAMES),
     }
     if form.is_valid():
-        qs = audit_events(workspace=request.workspace, filters=form.filters())  # type: ignore[attr-defined]
+        qs = audit_events(workspace=request.workspace, filters=form.filters())
         page = audit_page(
             qs, size=PAGE_SIZE, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
         )
         context["page"] = page
         context["rows"] = [(event, audit_changes(event)) for event in page.events]
-    template = f"{TEMPLATE}#audit" if request.htmx else TEMPLATE  # type: ignore[attr-defined]
+    template = f"{TEMPLATE}#audit" if request.htmx else TEMPLATE
     # Invalid filters answer 200 with the errors beside the fields: htmx drops 4xx bodies.
     return TemplateResponse(request, template, context)
 
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_AUDIT)
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: WorkspaceRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return TemplateResponse(
             request, TEMPLATE, {"page_title": "Audit log", "nav": "audit", "form": form}
         )
-    ws = request.workspace  # type: ignore[attr-defined]
+    ws = request.workspace
     qs = audit_events(workspace=ws, filters=form.filters())
     response = StreamingHttpResponse(
         _csv_lines(qs.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"

@@ -3,30 +3,26 @@ it, remove it, and decide the join requests of people from verified domains."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
-from allauth.account.adapter import get_adapter
-from allauth.account.internal.flows.reauthentication import is_reauthentication_required
-from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from accounts import services
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, access_domain, access_join_request, workspace_view
 from accounts.invitation_forms import DomainClaimForm
 from accounts.models import Domain, JoinRequest, JoinRequestStatus, Workspace
+from accounts.reauth import sensitive
 from accounts.roles import Perm
-from console.access import scoped, workspace_view
+from core.errors import DomainError
+from core.htmx import toast
 
 PAGE = "accounts/domains/index.html"
 REQUESTS_PAGE_SIZE = 25
@@ -44,29 +40,8 @@ def pending_join_requests(workspace: Workspace) -> QuerySet[JoinRequest]:
     )
 
 
-def sensitive(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Claiming or removing a domain changes who may join the workspace: the member
-    confirms their password (or second factor) first, as allauth does for its own
-    sensitive pages. A plain POST goes through allauth's flow, which replays the request
-    after reauthentication; htmx cannot follow that, so it is sent there by HX-Redirect
-    and comes back to this page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if is_reauthentication_required(request, app=""):
-            if not request.htmx:  # type: ignore[attr-defined]
-                raise ReauthenticationRequired()
-            methods = get_adapter(request).get_reauthentication_methods(request.user)
-            url = methods[0]["url"] if methods else reverse("account_login")
-            back = reverse("ws:domains", args=[request.workspace.slug])  # type: ignore[attr-defined]
-            return HttpResponseClientRedirect(f"{url}?{urlencode({'next': back})}")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _page_context(request: HttpRequest, form: DomainClaimForm | None = None) -> dict[str, Any]:
-    ws = request.workspace  # type: ignore[attr-defined]
+def _page_context(request: WorkspaceRequest, form: DomainClaimForm | None = None) -> dict[str, Any]:
+    ws = request.workspace
     return {
         "page_title": "Domains",
         "nav": "domains",
@@ -81,34 +56,34 @@ def _page_context(request: HttpRequest, form: DomainClaimForm | None = None) -> 
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.MANAGE_DOMAINS)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: WorkspaceRequest) -> HttpResponse:
     context = _page_context(request)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         # The lists refresh themselves after a change elsewhere on the page.
-        partial = "requests" if request.htmx.target == "join-requests" else "domains"  # type: ignore[attr-defined]
+        partial = "requests" if request.htmx.target == "join-requests" else "domains"
         return TemplateResponse(request, f"{PAGE}#{partial}", context)
     return TemplateResponse(request, PAGE, context)
 
 
-def _back(request: HttpRequest, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("ws:domains", args=[request.workspace.slug]) + anchor)  # type: ignore[attr-defined]
+def _back(request: WorkspaceRequest, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("ws:domains", args=[request.workspace.slug]) + anchor)
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
 @sensitive
-def claim(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def claim(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     form = DomainClaimForm(request.POST)
     domain = None
     if form.is_valid():
         try:
             domain = services.domain_claim(
-                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.actor, workspace=ws, name=form.cleaned_data["name"]
+            )
         except DomainError as exc:
             form.add_error(exc.field or "name", exc.message)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if domain is not None:
             messages.success(
                 request, f"{domain.name} claimed: publish the TXT record, then check it."
@@ -130,64 +105,64 @@ def claim(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
-def check(request: HttpRequest, pk: int) -> HttpResponse:
-    domain = services.domain_check(actor=request.user, domain=scoped(Domain, request, pk=pk))  # type: ignore[arg-type]
+def check(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    domain = services.domain_check(actor=request.actor, domain=access_domain(request.actor, pk))
     if domain.is_verified:
         message, kind = f"{domain.name} is verified.", "ok"
     else:
         message, kind = f"{domain.name} is not verified yet.", "error"
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         (messages.success if kind == "ok" else messages.error)(request, message)
         return _back(request, f"#domain-{domain.pk}")
     response = TemplateResponse(request, f"{PAGE}#domain", {"domain": domain, "checked": True})
-    trigger_client_event(response, "toast", {"message": message, "kind": kind})
+    toast(response, message, kind)
     return response
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
 @sensitive
-def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    domain = scoped(Domain, request, pk=pk)
+def remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    domain = access_domain(request.actor, pk)
     name = domain.name
-    services.domain_remove(actor=request.user, domain=domain)  # type: ignore[arg-type]
+    services.domain_remove(actor=request.actor, domain=domain)
     message = f"{name} removed. People of this domain no longer join automatically."
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         messages.success(request, message)
         return _back(request)
     # An empty answer swapped over the domain's block removes it from the page.
     response = HttpResponse("")
-    trigger_client_event(response, "toast", {"message": message, "kind": "ok"})
+    toast(response, message, "ok")
     return response
 
 
-def _decide(request: HttpRequest, pk: int, approve: bool) -> HttpResponse:
-    jr = scoped(JoinRequest, request, pk=pk)
+def _decide(request: WorkspaceRequest, pk: int, approve: bool) -> HttpResponse:
+    jr = access_join_request(request.actor, pk)
     try:
         if approve:
-            services.join_request_approve(actor=request.user, join_request=jr)  # type: ignore[arg-type]
+            services.join_request_approve(actor=request.actor, join_request=jr)
             message, kind = f"{jr.user.email} joined the workspace.", "ok"
         else:
-            services.join_request_decline(actor=request.user, join_request=jr)  # type: ignore[arg-type]
+            services.join_request_decline(actor=request.actor, join_request=jr)
             message, kind = f"Request of {jr.user.email} declined.", "ok"
     except DomainError as exc:
         message, kind = exc.message, "error"
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         (messages.success if kind == "ok" else messages.error)(request, message)
         return _back(request, "#join-requests")
     jr = JoinRequest.objects.select_related("user", "domain").get(pk=jr.pk)
     response = TemplateResponse(request, f"{PAGE}#jr-row", {"jr": jr})
-    trigger_client_event(response, "toast", {"message": message, "kind": kind})
+    toast(response, message, kind)
     return response
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
+def approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, approve=True)
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
-def decline(request: HttpRequest, pk: int) -> HttpResponse:
+def decline(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, approve=False)

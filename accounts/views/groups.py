@@ -8,45 +8,35 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import trigger_client_event
 
 from accounts import selectors, services
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, access_group, access_member, workspace_view
 from accounts.member_forms import NO_SUCH_MEMBER, GroupMemberAddForm, GroupNameForm
-from accounts.models import Group, Membership
+from accounts.models import Group
 from accounts.roles import Perm, has_perm
-from console.access import scoped, workspace_view
+from core.errors import DomainError
+from core.htmx import is_htmx, toast
 
 PAGE_SIZE = 50
 INDEX = "accounts/groups/index.html"
 DETAIL = "accounts/groups/detail.html"
 
 
-def _can_manage(request: HttpRequest) -> bool:
-    return has_perm(request.membership.role, Perm.MANAGE_GROUPS)  # type: ignore[attr-defined]
-
-
-def _toast(response: HttpResponse, message: str) -> HttpResponse:
-    trigger_client_event(response, "toast", {"message": message, "kind": "ok"})
-    return response
-
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = request.htmx  # type: ignore[attr-defined]
-    return bool(htmx) and not htmx.history_restore_request
+def _can_manage(request: WorkspaceRequest) -> bool:
+    return has_perm(request.membership.role, Perm.MANAGE_GROUPS)
 
 
 # --- List ------------------------------------------------------------------------------
 
 
-def _index_context(request: HttpRequest, form: GroupNameForm | None = None) -> dict[str, Any]:
+def _index_context(request: WorkspaceRequest, form: GroupNameForm | None = None) -> dict[str, Any]:
     page = Paginator(selectors.group_list(request.workspace), PAGE_SIZE).get_page(
         request.GET.get("page")
-    )  # type: ignore[attr-defined]
+    )
     return {
         "page_title": "Groups",
         "nav": "groups",
@@ -58,42 +48,41 @@ def _index_context(request: HttpRequest, form: GroupNameForm | None = None) -> d
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_WORKSPACE)
-def index(request: HttpRequest) -> HttpResponse:
-    template = f"{INDEX}#groups-section" if _partial(request) else INDEX
+def index(request: WorkspaceRequest) -> HttpResponse:
+    template = f"{INDEX}#groups-section" if is_htmx(request) else INDEX
     return TemplateResponse(request, template, _index_context(request))
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_GROUPS)
-def create(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def create(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     form = GroupNameForm(request.POST)
     group: Group | None = None
     if form.is_valid():
         try:
             group = services.group_create(
-                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.actor, workspace=ws, name=form.cleaned_data["name"]
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    if group is not None and not request.htmx:  # type: ignore[attr-defined]
+    if group is not None and not request.htmx:
         messages.success(request, f"Group {group.name} created.")
         return redirect("ws:groups", ws.slug)
-    template = f"{INDEX}#groups-section" if request.htmx else INDEX  # type: ignore[attr-defined]
+    template = f"{INDEX}#groups-section" if request.htmx else INDEX
     response = TemplateResponse(request, template, _index_context(request, None if group else form))
-    return _toast(response, f"Group {group.name} created.") if group else response
+    return toast(response, f"Group {group.name} created.") if group else response
 
 
 # --- Detail ----------------------------------------------------------------------------
 
 
-def _group(request: HttpRequest, group_id: int) -> Group:
-    group: Group = scoped(Group, request, pk=group_id)
-    return group
+def _group(request: WorkspaceRequest, group_id: int) -> Group:
+    return access_group(request.actor, group_id)
 
 
 def _detail_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     group: Group,
     *,
     rename_form: GroupNameForm | None = None,
@@ -113,42 +102,42 @@ def _detail_context(
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_WORKSPACE)
-def detail(request: HttpRequest, group_id: int) -> HttpResponse:
+def detail(request: WorkspaceRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    template = f"{DETAIL}#group-members" if _partial(request) else DETAIL
+    template = f"{DETAIL}#group-members" if is_htmx(request) else DETAIL
     return TemplateResponse(request, template, _detail_context(request, group))
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_GROUPS)
-def rename(request: HttpRequest, group_id: int) -> HttpResponse:
+def rename(request: WorkspaceRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
     form = GroupNameForm(request.POST)
     done = False
     if form.is_valid():
         try:
             group = services.group_rename(
-                actor=request.user, group=group, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.actor, group=group, name=form.cleaned_data["name"]
+            )
             done = True
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    if done and not request.htmx:  # type: ignore[attr-defined]
+    if done and not request.htmx:
         messages.success(request, f"Group renamed to {group.name}.")
-        return redirect("ws:group_detail", request.workspace.slug, group.pk)  # type: ignore[attr-defined]
-    template = f"{DETAIL}#group-header" if request.htmx else DETAIL  # type: ignore[attr-defined]
+        return redirect("ws:group_detail", request.workspace.slug, group.pk)
+    template = f"{DETAIL}#group-header" if request.htmx else DETAIL
     context = _detail_context(request, group, rename_form=None if done else form)
     response = TemplateResponse(request, template, context)
-    return _toast(response, f"Group renamed to {group.name}.") if done else response
+    return toast(response, f"Group renamed to {group.name}.") if done else response
 
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_GROUPS)
-def delete(request: HttpRequest, group_id: int) -> HttpResponse:
+def delete(request: WorkspaceRequest, group_id: int) -> HttpResponse:
     """HTMX asked with hx-confirm already; a plain post or a GET shows a page naming what
     will be lost, whose form posts again with ``confirmed``."""
     group = _group(request, group_id)
-    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")  # type: ignore[attr-defined]
+    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")
     if not confirmed:
         count = group.members.count()
         return TemplateResponse(
@@ -157,45 +146,49 @@ def delete(request: HttpRequest, group_id: int) -> HttpResponse:
             {"page_title": "Delete group", "nav": "groups", "group": group, "member_count": count},
         )
     name = group.name
-    services.group_delete(actor=request.user, group=group)  # type: ignore[arg-type]
+    services.group_delete(actor=request.actor, group=group)
     message = f"Group {name} deleted."
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         # The list row asked: it disappears.
-        return _toast(HttpResponse(""), message)
+        return toast(HttpResponse(""), message)
     messages.success(request, message)
-    return redirect("ws:groups", request.workspace.slug)  # type: ignore[attr-defined]
+    return redirect("ws:groups", request.workspace.slug)
 
 
 # --- Members of a group ----------------------------------------------------------------
 
 
 def _members_answer(
-    request: HttpRequest, group: Group, *, ok: str = "", add_form: GroupMemberAddForm | None = None
+    request: WorkspaceRequest,
+    group: Group,
+    *,
+    ok: str = "",
+    add_form: GroupMemberAddForm | None = None,
 ) -> HttpResponse:
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if ok:
             messages.success(request, ok)
-            return redirect("ws:group_detail", request.workspace.slug, group.pk)  # type: ignore[attr-defined]
+            return redirect("ws:group_detail", request.workspace.slug, group.pk)
         return TemplateResponse(request, DETAIL, _detail_context(request, group, add_form=add_form))
     response = TemplateResponse(
         request, f"{DETAIL}#group-members", _detail_context(request, group, add_form=add_form)
     )
-    return _toast(response, ok) if ok else response
+    return toast(response, ok) if ok else response
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_GROUPS)
-def member_add(request: HttpRequest, group_id: int) -> HttpResponse:
+def member_add(request: WorkspaceRequest, group_id: int) -> HttpResponse:
     group = _group(request, group_id)
     form = GroupMemberAddForm(request.POST)
     if not form.is_valid():
         return _members_answer(request, group, add_form=form)
-    membership = selectors.member_by_email(request.workspace, form.cleaned_data["email"])  # type: ignore[attr-defined]
+    membership = selectors.member_by_email(request.workspace, form.cleaned_data["email"])
     if membership is None:
         form.add_error("email", NO_SUCH_MEMBER)
         return _members_answer(request, group, add_form=form)
     try:
-        services.group_member_add(actor=request.user, group=group, membership=membership)  # type: ignore[arg-type]
+        services.group_member_add(actor=request.actor, group=group, membership=membership)
     except DomainError as exc:
         form.add_error("email", exc.message)
         return _members_answer(request, group, add_form=form)
@@ -204,10 +197,8 @@ def member_add(request: HttpRequest, group_id: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_GROUPS)
-def member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, group_id: int, member_id: int) -> HttpResponse:
     group = _group(request, group_id)
-    membership: Membership = scoped(
-        Membership.objects.select_related("user"), request, pk=member_id
-    )  # type: ignore[arg-type]
-    services.group_member_remove(actor=request.user, group=group, membership=membership)  # type: ignore[arg-type]
+    membership = access_member(request.actor, member_id)
+    services.group_member_remove(actor=request.actor, group=group, membership=membership)
     return _members_answer(request, group, ok=f"{membership.user.email} removed from {group.name}.")

@@ -20,11 +20,13 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts import errors, services
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, access_invitation, workspace_view
+from accounts.actor import Actor
 from accounts.invitation_forms import InviteForm
 from accounts.models import Invitation, InvitationStatus, Workspace
 from accounts.roles import Perm
-from console.access import scoped, workspace_view
+from core.errors import DomainError
+from core.htmx import toast
 
 PAGE_SIZE = 25
 RESULTS_SESSION_KEY = "invite_results"
@@ -58,33 +60,33 @@ def invitations_for(workspace: Workspace, status: str) -> QuerySet[Invitation]:
     )
 
 
-def _status_param(request: HttpRequest) -> str:
+def _status_param(request: WorkspaceRequest) -> str:
     status = request.GET.get("status", "pending")
     return status if status in dict(STATUS_TABS) else "pending"
 
 
-def _list_context(request: HttpRequest) -> dict[str, Any]:
+def _list_context(request: WorkspaceRequest) -> dict[str, Any]:
     status = _status_param(request)
-    page = Paginator(invitations_for(request.workspace, status), PAGE_SIZE).get_page(  # type: ignore[attr-defined]
+    page = Paginator(invitations_for(request.workspace, status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return {"status": status, "tabs": STATUS_TABS, "page": page}
 
 
-def _new_form(request: HttpRequest, data: Any = None) -> InviteForm:
+def _new_form(request: WorkspaceRequest, data: Any = None) -> InviteForm:
     return InviteForm(
         data,
-        workspace=request.workspace,  # type: ignore[attr-defined]
-        actor_role=request.membership.role,  # type: ignore[attr-defined]
+        workspace=request.workspace,
+        actor_role=request.membership.role,
     )
 
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
-def index(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def index(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     if request.method == "GET":
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             # Tabs, pagination and the refresh after an invite only ask for the list.
             return TemplateResponse(request, f"{PAGE}#list", _list_context(request))
         results = request.session.pop(RESULTS_SESSION_KEY, None)
@@ -103,8 +105,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             outcome = services.invitation_create_many(
-                actor=request.user,  # type: ignore[arg-type]
-                actor_membership=request.membership,  # type: ignore[attr-defined]
+                actor=request.actor,
                 workspace=ws,
                 emails=form.cleaned_data["emails"],
                 role=form.cleaned_data["role"],
@@ -114,7 +115,7 @@ def index(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field, exc.message)
         else:
             results = [{"email": r.email, "ok": r.ok, "message": r.message} for r in outcome]
-    if results and not request.htmx:  # type: ignore[attr-defined]
+    if results and not request.htmx:
         # Post, redirect, get: the per-address answer waits in the session for the GET.
         request.session[RESULTS_SESSION_KEY] = results
         return redirect("ws:invitations", ws.slug)
@@ -122,7 +123,7 @@ def index(request: HttpRequest) -> HttpResponse:
         form = _new_form(request)
     response = TemplateResponse(
         request,
-        f"{PAGE}#invite" if request.htmx else PAGE,  # type: ignore[attr-defined]
+        f"{PAGE}#invite" if request.htmx else PAGE,
         {
             "page_title": "Invitations",
             "nav": "invitations",
@@ -130,7 +131,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "results": results,
             "ttl_days": settings.INVITATION_TTL_DAYS,
             **({} if request.htmx else _list_context(request)),
-        },  # type: ignore[attr-defined]
+        },
     )
     if results:
         sent = sum(1 for r in results if r["ok"])
@@ -146,11 +147,11 @@ def index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _row_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
-    inv = scoped(Invitation, request, pk=pk)
+def _row_action(request: WorkspaceRequest, pk: int, verb: str) -> HttpResponse:
+    inv = access_invitation(request.actor, pk)
     service = services.invitation_resend if verb == "resend" else services.invitation_revoke
     try:
-        inv = service(actor=request.user, invitation=inv)  # type: ignore[arg-type]
+        inv = service(actor=request.actor, invitation=inv)
     except DomainError as exc:
         message, kind = exc.message, "error"
     else:
@@ -160,24 +161,24 @@ def _row_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
             else f"Invitation to {inv.email} revoked."
         )
         kind = "ok"
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         (messages.success if kind == "ok" else messages.error)(request, message)
-        return redirect("ws:invitations", request.workspace.slug)  # type: ignore[attr-defined]
-    inv = invitations_for(request.workspace, "all").filter(pk=inv.pk).first() or inv  # type: ignore[attr-defined]
+        return redirect("ws:invitations", request.workspace.slug)
+    inv = invitations_for(request.workspace, "all").filter(pk=inv.pk).first() or inv
     response = TemplateResponse(request, f"{PAGE}#row", {"inv": inv})
-    trigger_client_event(response, "toast", {"message": message, "kind": kind})
+    toast(response, message, kind)
     return response
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
-def resend(request: HttpRequest, pk: int) -> HttpResponse:
+def resend(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _row_action(request, pk, "resend")
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
-def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _row_action(request, pk, "revoke")
 
 
@@ -188,8 +189,8 @@ ACCEPT_PAGE = "invitations/accept.html"
 
 def _invalid(request: HttpRequest, token: str, message: str) -> HttpResponse:
     adapter = get_adapter(request)
-    if request.session.get(adapter.INVITATION_SESSION_KEY) == token:  # type: ignore[attr-defined]
-        adapter.unstash_invitation(request)  # type: ignore[attr-defined]
+    if request.session.get(adapter.INVITATION_SESSION_KEY) == token:
+        adapter.unstash_invitation(request)
     # A mistyped link is "not found"; a link that was good once is "gone".
     status = 404 if message == errors.INVITATION_INVALID else 410
     return TemplateResponse(
@@ -204,9 +205,9 @@ def _accept_state(request: HttpRequest, invitation: Invitation) -> str:
     user = request.user
     if not user.is_authenticated:
         return "anonymous"
-    if services.user_has_verified_email(user, invitation.email):  # type: ignore[arg-type]
+    if services.user_has_verified_email(user, invitation.email):
         return "ready"
-    if user.emailaddress_set.filter(email__iexact=invitation.email).exists():  # type: ignore[union-attr]
+    if user.emailaddress_set.filter(email__iexact=invitation.email).exists():
         return "unverified"
     return "wrong_user"
 
@@ -223,24 +224,27 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?{urlencode({'next': path})}")
         try:
-            membership = services.invitation_accept(user=request.user, invitation=invitation)  # type: ignore[arg-type]
+            membership = services.invitation_accept(
+                actor=Actor.for_user(request.user),
+                invitation=invitation,  # type: ignore[arg-type]
+            )
         except DomainError as exc:
             if _accept_state(request, invitation) == "ready":
                 return _invalid(request, token, exc.message)
             # Signed in as someone else: the page below says so and offers to sign out.
         else:
-            adapter.unstash_invitation(request)  # type: ignore[attr-defined]
+            adapter.unstash_invitation(request)
             ws = membership.workspace
             request.session["current_workspace"] = ws.slug
             messages.success(request, f"Welcome to {ws.name}.")
             target = reverse("ws:overview", args=[ws.slug])
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     state = _accept_state(request, invitation)
     if state == "anonymous":
         # Kept so that sign-up, then verification from the email, lands back here.
-        adapter.stash_invitation(request, token)  # type: ignore[attr-defined]
+        adapter.stash_invitation(request, token)
     context = {
         "page_title": f"Join {invitation.workspace.name}",
         "invitation": invitation,

@@ -8,26 +8,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts import selectors, services
-from accounts.errors import DomainError
+from accounts.access import WorkspaceRequest, access_member, workspace_view
 from accounts.member_forms import MemberFilterForm, RoleChangeForm
 from accounts.models import Membership, MemberStatus
+from accounts.reauth import sensitive
 from accounts.roles import Perm, Role, can_assign_role, has_perm
-from console.access import scoped, workspace_view
+from core.errors import DomainError
+from core.htmx import back_query, template_for
+from core.htmx import toast as show_toast
 
 PAGE_SIZE = 50
 TEMPLATE = "accounts/members/index.html"
@@ -48,14 +47,14 @@ def _decorate(rows: Iterable[Membership], viewer: Membership) -> None:
     can_manage = has_perm(viewer.role, Perm.MANAGE_MEMBERS)
     base = reverse("ws:members", args=[viewer.workspace.slug])
     for m in rows:
-        m.url = f"{base}{m.pk}/"  # type: ignore[attr-defined]
-        m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")  # type: ignore[attr-defined]
-        m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")  # type: ignore[attr-defined]
+        m.url = f"{base}{m.pk}/"
+        m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")
+        m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")
         manageable = (
             can_manage and m.pk != viewer.pk and can_assign_role(viewer.role, m.role, m.role)
         )
-        m.manageable = manageable  # type: ignore[attr-defined]
-        m.role_options_html = (  # type: ignore[attr-defined]
+        m.manageable = manageable
+        m.role_options_html = (
             format_html_join(
                 "",
                 '<option value="{}"{}>{}</option>',
@@ -70,7 +69,7 @@ def _decorate(rows: Iterable[Membership], viewer: Membership) -> None:
         )
 
 
-def _row_context(request: HttpRequest, back: str) -> dict[str, Any]:
+def _row_context(request: WorkspaceRequest, back: str) -> dict[str, Any]:
     """What every row's forms share, built once per response rather than once per row."""
     return {
         "row_hidden": format_html(
@@ -79,51 +78,51 @@ def _row_context(request: HttpRequest, back: str) -> dict[str, Any]:
             get_token(request),
             back,
         ),
-        "groups_url": reverse("ws:groups", args=[request.workspace.slug]),  # type: ignore[attr-defined]
+        "groups_url": reverse("ws:groups", args=[request.workspace.slug]),
     }
 
 
 def _back_query(data: QueryDict) -> str:
     """The list's filters to return to, rebuilt from known keys only (never a URL)."""
-    raw = QueryDict(data.get("back", "")[:500])
-    kept = [(k, v[:100]) for k in FILTER_KEYS for v in raw.getlist(k)[:1] if v]
-    return urlencode(kept)
+    return back_query(data.get("back", ""), FILTER_KEYS)
 
 
-def _members_url(request: HttpRequest, query: str = "") -> str:
-    url = reverse("ws:members", args=[request.workspace.slug])  # type: ignore[attr-defined]
+def _members_url(request: WorkspaceRequest, query: str = "") -> str:
+    url = reverse("ws:members", args=[request.workspace.slug])
     return f"{url}?{query}" if query else url
 
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_MEMBERS)
-def index(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace  # type: ignore[attr-defined]
+def index(request: WorkspaceRequest) -> HttpResponse:
+    ws = request.workspace
     form = MemberFilterForm(request.GET or None, workspace=ws)
     form.is_valid()
     members = selectors.member_list(ws, **form.filters())
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
-    _decorate(page.object_list, request.membership)  # type: ignore[attr-defined]
+    _decorate(page.object_list, request.membership)
     context: dict[str, Any] = {
         "page_title": "Members",
         "nav": "members",
         "form": form,
         "page": page,
-        "can_manage": has_perm(request.membership.role, Perm.MANAGE_MEMBERS),  # type: ignore[attr-defined]
+        "can_manage": has_perm(request.membership.role, Perm.MANAGE_MEMBERS),
         "filtered": any(form.filters().values()),
         **_row_context(request, request.GET.urlencode()),
     }
-    htmx = request.htmx  # type: ignore[attr-defined]
-    # A history restore asks for the whole page, whatever the request says.
-    partial = htmx and not htmx.history_restore_request
-    return TemplateResponse(request, f"{TEMPLATE}#members-table" if partial else TEMPLATE, context)
+    return TemplateResponse(request, template_for(request, TEMPLATE, "members-table"), context)
 
 
 def _row_response(
-    request: HttpRequest, membership_id: int, *, toast: str = "", error: str = "", back: str = ""
+    request: WorkspaceRequest,
+    membership_id: int,
+    *,
+    toast: str = "",
+    error: str = "",
+    back: str = "",
 ) -> HttpResponse:
-    viewer = request.membership  # type: ignore[attr-defined]
-    m = selectors.member_row(request.workspace, membership_id)  # type: ignore[attr-defined]
+    viewer = request.membership
+    m = selectors.member_row(request.workspace, membership_id)
     if m is None:
         response = HttpResponse("")
     else:
@@ -134,16 +133,16 @@ def _row_response(
             {"m": m, "can_manage": True, "row_error": error, **_row_context(request, back)},
         )
     if toast:
-        trigger_client_event(response, "toast", {"message": toast, "kind": "ok"})
+        show_toast(response, toast)
     return response
 
 
 def _finish(
-    request: HttpRequest, target: Membership, *, ok: str = "", error: str = ""
+    request: WorkspaceRequest, target: Membership, *, ok: str = "", error: str = ""
 ) -> HttpResponse:
     """Answer an action: the row for HTMX, a redirect to the list otherwise."""
     back = _back_query(request.POST)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return _row_response(request, target.pk, toast=ok, error=error, back=back)
     if error:
         messages.error(request, f"{target.user.email}: {error}")
@@ -152,36 +151,23 @@ def _finish(
     return redirect(_members_url(request, back))
 
 
-def _target(request: HttpRequest, member_id: int) -> Membership:
-    # scoped() accepts a queryset too: the user comes in the same query.
-    m: Membership = scoped(Membership.objects.select_related("user"), request, pk=member_id)  # type: ignore[arg-type]
-    return m
-
-
-def _reauthenticate(request: HttpRequest) -> HttpResponse:
-    """Send the user to confirm their password, then back to the members page."""
-    next_url = _members_url(request, _back_query(request.POST))
-    url = f"{reverse('account_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
-    if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponseClientRedirect(url)
-    return HttpResponseRedirect(url)
+def _target(request: WorkspaceRequest, member_id: int) -> Membership:
+    return access_member(request.actor, member_id)
 
 
 @require_http_methods(["POST"])
 @workspace_view(Perm.MANAGE_MEMBERS)
-def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
+# Granting or taking a role is sensitive: the password must have been confirmed in the last
+# few minutes (ACCOUNT_REAUTHENTICATION_TIMEOUT); the change completes after it.
+@sensitive
+def change_role(request: WorkspaceRequest, member_id: int) -> HttpResponse:
     target = _target(request, member_id)
-    # Granting or taking a role is sensitive: the password must have been confirmed in
-    # the last few minutes (allauth's reauthentication, ACCOUNT_REAUTHENTICATION_TIMEOUT).
-    if not did_recently_reauthenticate(request):
-        return _reauthenticate(request)
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
         return _finish(request, target, error=" ".join(form.errors["role"]))
     try:
         m = services.member_role_change(
-            actor=request.user,  # type: ignore[arg-type]
-            actor_membership=request.membership,  # type: ignore[attr-defined]
+            actor=request.actor,
             membership=target,
             role=form.cleaned_data["role"],
         )
@@ -193,10 +179,10 @@ def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
 def _simple_action(
     service: Callable[..., Any], done: str
 ) -> Callable[[HttpRequest, int], HttpResponse]:
-    def view(request: HttpRequest, member_id: int) -> HttpResponse:
+    def view(request: WorkspaceRequest, member_id: int) -> HttpResponse:
         target = _target(request, member_id)
         try:
-            service(actor=request.user, actor_membership=request.membership, membership=target)  # type: ignore[attr-defined]
+            service(actor=request.actor, membership=target)
         except DomainError as exc:
             return _finish(request, target, error=exc.message)
         return _finish(request, target, ok=done.format(email=target.user.email))
@@ -221,11 +207,11 @@ reactivate = require_http_methods(["POST"])(
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_MEMBERS)
-def remove(request: HttpRequest, member_id: int) -> HttpResponse:
+def remove(request: WorkspaceRequest, member_id: int) -> HttpResponse:
     """HTMX asked with hx-confirm already; a plain post or a GET shows a confirmation page
     naming who loses access, whose form posts again with ``confirmed``."""
     target = _target(request, member_id)
-    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")  # type: ignore[attr-defined]
+    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")
     if not confirmed:
         return TemplateResponse(
             request,
@@ -239,12 +225,11 @@ def remove(request: HttpRequest, member_id: int) -> HttpResponse:
         )
     try:
         services.member_remove(
-            actor=request.user,  # type: ignore[arg-type]
-            actor_membership=request.membership,  # type: ignore[attr-defined]
+            actor=request.actor,
             membership=target,
         )
     except DomainError as exc:
         return _finish(request, target, error=exc.message)
     return _finish(
         request, target, ok=f"{target.user.email} was removed from {request.workspace.name}."
-    )  # type: ignore[attr-defined]
+    )

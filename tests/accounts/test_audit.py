@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services
+from accounts.actor import Actor
 from accounts.audit import Action, Cursor, audit_changes
 from accounts.audit_forms import ACTOR_INVALID, CURSOR_INVALID, DATE_ORDER, PAGE_SIZE
 from accounts.models import AuditEvent, Membership, Workspace
@@ -103,7 +104,7 @@ def test_page_lists_events_newest_first_with_changes(
     make_events(workspace, 3)
     make_events(other_workspace_member.workspace, 1, actor_email="spy@globex.test")
     services.workspace_update_join_settings(
-        actor=owner.user, workspace=workspace, join_mode="auto", default_role=20
+        actor=Actor.member(owner), workspace=workspace, join_mode="auto", default_role=20
     )
     response = owner_client.get(url(workspace))
     assert response.status_code == 200
@@ -217,7 +218,7 @@ def test_cursor_round_trips_microseconds():
 
 
 def test_suspended_workspace_still_shows_its_log(owner_client, workspace, owner):
-    services.workspace_suspend(actor=None, workspace=workspace, reason="Unpaid invoice")
+    services.workspace_suspend(actor=Actor.system(), workspace=workspace, reason="Unpaid invoice")
     html = owner_client.get(url(workspace)).content.decode()
     assert "This workspace is suspended" in html and "workspace.suspended" in html
 

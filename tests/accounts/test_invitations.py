@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import errors, services
+from accounts.actor import Actor
 from accounts.invitation_forms import NO_ADDRESS, NO_VALID_ADDRESS
 from accounts.models import AuditEvent, Invitation, InvitationStatus, Membership
 from accounts.roles import Role
@@ -436,12 +437,12 @@ def test_bad_links_give_a_clear_page(workspace, owner, kind, status, message) ->
     elif kind == "expired_marked":
         Invitation.objects.filter(pk=inv.pk).update(status=InvitationStatus.EXPIRED)
     elif kind == "revoked":
-        services.invitation_revoke(actor=owner.user, invitation=inv)
+        services.invitation_revoke(actor=Actor.member(owner), invitation=inv)
     elif kind == "used":
         user = UserFactory(email=inv.email)
-        services.invitation_accept(user=user, invitation=inv)
+        services.invitation_accept(actor=Actor.for_user(user), invitation=inv)
     elif kind == "resent_old":
-        services.invitation_resend(actor=owner.user, invitation=inv)
+        services.invitation_resend(actor=Actor.member(owner), invitation=inv)
     elif kind == "garbage":
         link = "/invitations/not-a-token-at-all/"
     elif kind == "truncated":

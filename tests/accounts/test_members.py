@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from accounts import errors, services
 from accounts.audit import Action
-from accounts.errors import DomainError
 from accounts.models import AuditEvent, Membership, MemberStatus
 from accounts.roles import Role
+from core.errors import DomainError
 from tests.conftest import HTMX
 from tests.factories import PASSWORD, GroupFactory, MembershipFactory, UserFactory
 
@@ -321,9 +321,28 @@ def test_role_change_requires_recent_reauthentication_htmx(owner_client, member)
     assert r.status_code == 200
     target = urlsplit(r["HX-Redirect"])
     assert target.path == reverse("account_reauthenticate")
-    assert parse_qs(target.query)["next"] == [url("members") + "?q=mem"]
+    # The confirmation comes back to the change itself, which allauth replays.
+    assert parse_qs(target.query)["next"] == [url("member_role", member.pk)]
     member.refresh_from_db()
     assert member.role == Role.MEMBER
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_the_role_change_completes_after_reauthentication(
+    owner_client, owner, member, headers
+) -> None:
+    r = owner_client.post(
+        url("member_role", member.pk), {"role": Role.ADMIN.value, "back": "q=mem"}, **headers
+    )
+    confirm = r["HX-Redirect"] if headers else r["Location"]
+    member.refresh_from_db()
+    assert member.role == Role.MEMBER
+    done = owner_client.post(confirm, {"password": PASSWORD})
+    member.refresh_from_db()
+    assert member.role == Role.ADMIN
+    # The replayed change answers as a plain post: back to the list it came from.
+    assert done.status_code == 302 and done["Location"] == url("members") + "?q=mem"
+    assert AuditEvent.objects.filter(action=Action.MEMBER_ROLE_CHANGED).count() == 1
 
 
 def test_role_change_requires_recent_reauthentication_plain(owner_client, member) -> None:
@@ -369,8 +388,8 @@ def test_role_change_htmx_success_returns_row_and_toast(owner_client, owner, mem
     event = AuditEvent.objects.get(action=Action.MEMBER_ROLE_CHANGED)
     assert (
         event.actor == owner.user
-        and event.before == {"role": "Member"}
-        and event.after == {"role": "Admin"}
+        and event.before == {"role": Role.MEMBER}
+        and event.after == {"role": Role.ADMIN}
     )
 
 

@@ -9,10 +9,11 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts import errors, services
+from accounts.actor import Actor
 from accounts.dns import StaticResolver
-from accounts.errors import DomainError
 from accounts.models import AuditEvent, Invitation, InvitationStatus, JoinMode, Membership
 from accounts.roles import Role
+from core.errors import DomainError
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def test_workspace_create_makes_creator_owner_and_audits() -> None:
     user = UserFactory()
-    ws = services.workspace_create(actor=user, name="Initech", slug="initech")
+    ws = services.workspace_create(actor=Actor.for_user(user), name="Initech", slug="initech")
     m = Membership.objects.get(workspace=ws, user=user)
     assert m.role == Role.OWNER
     assert AuditEvent.objects.filter(workspace=ws, action="workspace.created").exists()
@@ -28,31 +29,28 @@ def test_workspace_create_makes_creator_owner_and_audits() -> None:
 
 def test_slug_taken_is_a_field_error() -> None:
     user = UserFactory()
-    services.workspace_create(actor=user, name="A", slug="same")
+    services.workspace_create(actor=Actor.for_user(user), name="A", slug="same")
     with pytest.raises(DomainError) as exc:
-        services.workspace_create(actor=user, name="B", slug="same")
+        services.workspace_create(actor=Actor.for_user(user), name="B", slug="same")
     assert exc.value.field == "slug"
 
 
 def test_last_owner_cannot_be_demoted_removed_or_leave(owner, admin_member) -> None:
     with pytest.raises(DomainError, match="at least one owner"):
-        services.member_leave(actor=owner.user, membership=owner)
+        services.member_leave(actor=Actor.member(owner), membership=owner)
     with pytest.raises(DomainError):
         services.member_role_change(
-            actor=admin_member.user,
-            actor_membership=admin_member,
+            actor=Actor.member(admin_member),
             membership=owner,
             role=Role.MEMBER,
         )
     # A second owner makes the first removable.
     second = MembershipFactory(workspace=owner.workspace, role=Role.OWNER)
-    services.member_role_change(
-        actor=second.user, actor_membership=second, membership=owner, role=Role.ADMIN
-    )
+    services.member_role_change(actor=Actor.member(second), membership=owner, role=Role.ADMIN)
     owner.refresh_from_db()
     assert owner.role == Role.ADMIN
     event = AuditEvent.objects.get(action="member.role_changed")
-    assert event.before == {"role": "Owner"} and event.after == {"role": "Admin"}
+    assert event.before == {"role": Role.OWNER} and event.after == {"role": Role.ADMIN}
 
 
 def test_invite_many_reports_each_address(
@@ -61,8 +59,7 @@ def test_invite_many_reports_each_address(
     ws = owner.workspace
     with django_capture_on_commit_callbacks(execute=True):
         results = services.invitation_create_many(
-            actor=owner.user,
-            actor_membership=owner,
+            actor=Actor.member(owner),
             workspace=ws,
             emails=services.parse_email_list(
                 f"new@x.test, bad-address; {member.user.email}\nnew@x.test"
@@ -78,8 +75,7 @@ def test_invite_many_reports_each_address(
     assert msg.to == ["new@x.test"]
     assert msg.alternatives and "http://testserver/invitations/" in msg.body
     again = services.invitation_create_many(
-        actor=owner.user,
-        actor_membership=owner,
+        actor=Actor.member(owner),
         workspace=ws,
         emails=["NEW@x.test"],
         role=Role.MEMBER,
@@ -90,8 +86,7 @@ def test_invite_many_reports_each_address(
 def test_invitation_link_single_use_and_expiry(owner) -> None:
     ws = owner.workspace
     [res] = services.invitation_create_many(
-        actor=owner.user,
-        actor_membership=owner,
+        actor=Actor.member(owner),
         workspace=ws,
         emails=["joiner@x.test"],
         role=Role.ADMIN,
@@ -99,15 +94,14 @@ def test_invitation_link_single_use_and_expiry(owner) -> None:
     token = services.invitation_token(res.invitation)
     joiner = UserFactory(email="joiner@x.test")
     inv = services.invitation_from_token(token)
-    m = services.invitation_accept(user=joiner, invitation=inv)
+    m = services.invitation_accept(actor=Actor.for_user(joiner), invitation=inv)
     assert m.role == Role.ADMIN
     with pytest.raises(DomainError, match="already been used"):
         services.invitation_from_token(token)
     with pytest.raises(DomainError, match="not valid"):
         services.invitation_from_token(token + "x")
     [res2] = services.invitation_create_many(
-        actor=owner.user,
-        actor_membership=owner,
+        actor=Actor.member(owner),
         workspace=ws,
         emails=["late@x.test"],
         role=Role.MEMBER,
@@ -124,17 +118,20 @@ def test_invitation_link_single_use_and_expiry(owner) -> None:
 def test_domain_claim_verify_and_autojoin(owner) -> None:
     ws = owner.workspace
     with pytest.raises(DomainError, match="public email"):
-        services.domain_claim(actor=owner.user, workspace=ws, name="gmail.com")
-    d = services.domain_claim(actor=owner.user, workspace=ws, name="Initech.Example.ORG.")
+        services.domain_claim(actor=Actor.member(owner), workspace=ws, name="gmail.com")
+    d = services.domain_claim(actor=Actor.member(owner), workspace=ws, name="Initech.Example.ORG.")
     assert d.name == "initech.example.org"
-    d = services.domain_check(actor=owner.user, domain=d)
+    d = services.domain_check(actor=Actor.member(owner), domain=d)
     assert not d.is_verified and "No TXT record" in d.last_error
     StaticResolver.records = {d.name: ["other", d.txt_value]}
-    d = services.domain_check(actor=owner.user, domain=d)
+    d = services.domain_check(actor=Actor.member(owner), domain=d)
     assert d.is_verified
     other = WorkspaceFactory()
+    other_owner = MembershipFactory(workspace=other, role=Role.OWNER)
     with pytest.raises(DomainError, match="another workspace"):
-        services.domain_claim(actor=owner.user, workspace=other, name="initech.example.org")
+        services.domain_claim(
+            actor=Actor.member(other_owner), workspace=other, name="initech.example.org"
+        )
     ws.join_mode = JoinMode.AUTO
     ws.default_role = Role.BILLING
     ws.save()

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.actor import Actor
 from accounts.models import AuditEvent, JoinMode, Membership, Workspace
 from accounts.roles import Role
 from tests.conftest import HTMX, login
@@ -136,7 +137,7 @@ def test_settings_change_join_mode_htmx_toast_and_audit(
     workspace.refresh_from_db()
     assert workspace.join_mode == JoinMode.AUTO and workspace.default_role == Role.BILLING
     event = AuditEvent.objects.get(action="workspace.updated")
-    assert event.before["join_mode"] == "request" and event.after["default_role"] == "Billing"
+    assert event.before["join_mode"] == "request" and event.after["default_role"] == Role.BILLING
 
 
 def test_settings_plain_post_redirects(owner_client: Client) -> None:
@@ -211,7 +212,7 @@ def test_overview_recent_activity_for_admins_only(
 ) -> None:
     from accounts import services
 
-    services.group_create(actor=owner.user, workspace=owner.workspace, name="Research")
+    services.group_create(actor=Actor.member(owner), workspace=owner.workspace, name="Research")
     body = login(client, owner.user).get("/w/acme/").content.decode()
     assert "Recent activity" in body and "group.created" in body
     body = login(client, member.user).get("/w/acme/").content.decode()

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import Action
 from accounts.models import AuditEvent, User
+from api.audit import Action
 from api.models import FeatureUseEvent, ServiceToken, hash_token, new_raw_token
 from tests.api.conftest import features_url
 from tests.factories import MembershipFactory, UserFactory

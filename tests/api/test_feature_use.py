@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import IntegrityError
 from django.utils import timezone
 
-from accounts.audit import Action
+from accounts.audit import Action as AccountAction
 from accounts.models import AuditEvent, MemberStatus, User, Workspace
 from api import errors, services
 from api import forms as api_forms
@@ -304,7 +304,9 @@ def test_news_use_by_a_media_customer_suspends_the_workspace(
         "evt-1",
     )
     assert (
-        AuditEvent.objects.filter(workspace=workspace, action=Action.WORKSPACE_SUSPENDED).count()
+        AuditEvent.objects.filter(
+            workspace=workspace, action=AccountAction.WORKSPACE_SUSPENDED
+        ).count()
         == 1
     )
     recipients = sorted(m.to[0] for m in mail.outbox)
@@ -327,7 +329,7 @@ def test_replayed_news_report_does_nothing_more(
     assert again.json() == {**first.json(), "duplicate": True}
     assert NewsViolation.objects.count() == 1
     assert FeatureUseEvent.objects.count() == 1
-    assert AuditEvent.objects.filter(action=Action.WORKSPACE_SUSPENDED).count() == 1
+    assert AuditEvent.objects.filter(action=AccountAction.WORKSPACE_SUSPENDED).count() == 1
     assert len(mail.outbox) == sent
 
 

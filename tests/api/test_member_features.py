@@ -8,12 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.models import MemberStatus, Workspace
 from api import errors
 from billing.models import Plan
 from billing.services import subscription_start
 from compliance.models import MediaStatusChange
-from features import registry
+from core import registry
 from features.decisions import decide_all
 from features.models import Effect, FeatureOptOut, FeatureRule
 from tests.api.conftest import features_url
@@ -85,7 +86,9 @@ def test_features_are_the_decisions_of_decide_all(api, workspace, member, owner)
 
 
 def test_plan_and_limits_of_the_current_subscription(api, workspace, member, owner) -> None:
-    subscription_start(actor=None, workspace=workspace, plan=Plan.objects.get(slug="enterprise"))
+    subscription_start(
+        actor=Actor.system(), workspace=workspace, plan=Plan.objects.get(slug="enterprise")
+    )
     plan = Plan.objects.get(slug="enterprise")
 
     body = api.get(features_url("acme", member.user_id)).json()
@@ -230,7 +233,9 @@ def test_query_count_is_small_and_constant(
     if media_customer:
         # Its exceptions in force are one read more; a subscription spares looking up the default plan.
         MediaStatusChange.objects.create(workspace=workspace, is_media_customer=True, source="self")
-        subscription_start(actor=None, workspace=workspace, plan=Plan.objects.get(slug="team"))
+        subscription_start(
+            actor=Actor.system(), workspace=workspace, plan=Plan.objects.get(slug="team")
+        )
     url = features_url("acme", member.user_id if by == "id" else member.user.email)
     _populate(workspace, member, 2)
     small = _queries(api, url)

@@ -21,7 +21,7 @@ from api import errors
 from api.models import Outcome, ServiceToken, hash_token, new_raw_token
 from api.views import OPENAPI_PATH
 from compliance.models import MediaStatusChange
-from features import registry
+from core import registry
 from features.decisions import Code, Level
 from tests.api.conftest import features_url, report, use_body, use_url
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.actor import Actor
 from accounts.models import Membership, Workspace
 from accounts.roles import Role
 from billing import services
@@ -20,7 +21,7 @@ def plan(slug: str) -> Plan:
 
 def subscribe(workspace: Workspace, slug: str) -> Subscription:
     """Put ``workspace`` on the plan ``slug`` from the start (no change recorded)."""
-    return services.subscription_start(actor=None, workspace=workspace, plan=plan(slug))
+    return services.subscription_start(actor=Actor.system(), workspace=workspace, plan=plan(slug))
 
 
 def add_members(workspace: Workspace, n: int) -> list[Membership]:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from billing.admin import ONE_DEFAULT
 from billing.models import Plan
-from features import registry
+from core import registry
 from tests.billing.conftest import plan, subscribe
 from tests.factories import WorkspaceFactory
 

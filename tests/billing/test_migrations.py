@@ -8,9 +8,9 @@ import importlib
 import pytest
 from django.apps import apps
 
-from accounts.audit import Action
 from accounts.models import AuditEvent
 from billing import demo
+from billing.audit import Action
 from billing.models import Plan, Subscription, SubscriptionStatus
 from billing.services import add_month
 from tests.billing.conftest import subscribe

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import errors as account_errors
-from accounts.audit import Action
-from accounts.errors import DomainError
+from accounts.actor import Actor
 from accounts.models import AuditEvent, MemberStatus
 from accounts.services import workspace_suspend
 from billing import errors
+from billing.audit import Action
 from billing.models import Plan, PlanKind, PriceBasis, Subscription, SubscriptionStatus
 from billing.selectors import active_member_count, price_text
 from billing.services import (
@@ -24,6 +24,7 @@ from billing.services import (
     subscription_change_plan,
 )
 from billing.templatetags.plans import NO_LIMIT, limit
+from core.errors import DomainError
 from tests.billing.conftest import add_members, plan, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,9 @@ def small_plan(seats: int | None, **extra: object) -> Plan:
 def test_change_ends_the_current_subscription_and_starts_one_on_the_plan(workspace, owner) -> None:
     old = subscribe(workspace, "free")
 
-    new = subscription_change_plan(actor=owner.user, workspace=workspace, plan=plan("team"))
+    new = subscription_change_plan(
+        actor=Actor.member(owner), workspace=workspace, plan=plan("team")
+    )
 
     old.refresh_from_db()
     assert old.ended_at is not None and old.status == SubscriptionStatus.ENDED
@@ -65,7 +68,9 @@ def test_change_ends_the_current_subscription_and_starts_one_on_the_plan(workspa
 def test_change_is_audited_with_the_plans_before_and_after(workspace, owner) -> None:
     subscribe(workspace, "free")
 
-    new = subscription_change_plan(actor=owner.user, workspace=workspace, plan=plan("team"))
+    new = subscription_change_plan(
+        actor=Actor.member(owner), workspace=workspace, plan=plan("team")
+    )
 
     event = AuditEvent.objects.get(action=Action.PLAN_CHANGED)
     assert event.actor == owner.user and event.workspace == workspace
@@ -74,7 +79,7 @@ def test_change_is_audited_with_the_plans_before_and_after(workspace, owner) -> 
 
 
 def test_change_from_no_subscription_starts_from_the_default_plan(workspace, owner) -> None:
-    new = subscription_change_plan(actor=owner.user, workspace=workspace, plan=plan("pro"))
+    new = subscription_change_plan(actor=Actor.member(owner), workspace=workspace, plan=plan("pro"))
 
     assert Subscription.objects.get(workspace=workspace) == new
     assert AuditEvent.objects.get(action=Action.PLAN_CHANGED).before == {"plan": "Free"}
@@ -82,8 +87,8 @@ def test_change_from_no_subscription_starts_from_the_default_plan(workspace, own
 
 def test_two_changes_in_a_row_leave_exactly_one_current_subscription(workspace, owner) -> None:
     subscribe(workspace, "free")
-    subscription_change_plan(actor=owner.user, workspace=workspace, plan=plan("team"))
-    subscription_change_plan(actor=owner.user, workspace=workspace, plan=plan("api-payg"))
+    subscription_change_plan(actor=Actor.member(owner), workspace=workspace, plan=plan("team"))
+    subscription_change_plan(actor=Actor.member(owner), workspace=workspace, plan=plan("api-payg"))
 
     assert Subscription.objects.filter(workspace=workspace).count() == 3
     current = Subscription.objects.get(workspace=workspace, ended_at__isnull=True)
@@ -100,7 +105,7 @@ def _refused(workspace, owner, target: Plan) -> str:
         Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status")
     )
     with pytest.raises(DomainError) as exc:
-        subscription_change_plan(actor=owner.user, workspace=workspace, plan=target)
+        subscription_change_plan(actor=Actor.member(owner), workspace=workspace, plan=target)
     assert (
         list(Subscription.objects.order_by("pk").values_list("pk", "plan_id", "ended_at", "status"))
         == before
@@ -152,14 +157,16 @@ def test_deactivated_members_hold_no_seat(workspace, owner) -> None:
         m.save(update_fields=["status"])
     assert active_member_count(workspace) == 5
 
-    new = subscription_change_plan(actor=owner.user, workspace=workspace, plan=small_plan(5))
+    new = subscription_change_plan(
+        actor=Actor.member(owner), workspace=workspace, plan=small_plan(5)
+    )
 
     assert new.plan.seat_limit == 5
 
 
 def test_suspended_workspace_cannot_change_plan(workspace, owner) -> None:
     subscribe(workspace, "free")
-    workspace_suspend(actor=None, workspace=workspace, reason="Unpaid")
+    workspace_suspend(actor=Actor.system(), workspace=workspace, reason="Unpaid")
     assert _refused(workspace, owner, plan("team")) == account_errors.WORKSPACE_SUSPENDED
 
 

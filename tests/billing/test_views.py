@@ -13,11 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.audit import Action
+from accounts.actor import Actor
 from accounts.models import AuditEvent
 from accounts.roles import Role
 from accounts.services import workspace_suspend
 from billing import errors
+from billing.audit import Action
 from billing.models import Plan, PlanKind, PriceBasis, Subscription
 from tests.billing.conftest import add_members, subscribe
 from tests.conftest import HTMX, login
@@ -378,7 +379,7 @@ def test_change_to_the_current_plan_is_refused_on_the_page(owner_client, workspa
 
 def test_suspended_workspace_cannot_change_plan(owner_client, workspace) -> None:
     subscribe(workspace, "free")
-    workspace_suspend(actor=None, workspace=workspace, reason="Unpaid")
+    workspace_suspend(actor=Actor.system(), workspace=workspace, reason="Unpaid")
     r = owner_client.post(url("plan_change", "team"), {"confirm": "on"})
     assert r.status_code == 403
     assert current_plan(workspace) == "free"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
+from accounts.actor import Actor
 from accounts.models import Group, Membership, User, Workspace
 from compliance import services
 from compliance.models import MediaSource
@@ -33,7 +34,7 @@ def staff_client(staff: User) -> Client:
 def media(workspace: Workspace, owner: Membership) -> Workspace:
     """acme, declared a Media Customer by its owner."""
     services.media_status_set(
-        actor=owner.user,
+        actor=Actor.member(owner),
         workspace=workspace,
         is_media_customer=True,
         source=MediaSource.SELF,

@@ -14,9 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import Action
+from accounts.actor import Actor
 from accounts.models import AuditEvent, Group, Membership, User, Workspace
+from accounts.roles import Role
 from compliance import services
+from compliance.audit import Action
 from compliance.models import (
     Appeal,
     AppealStatus,
@@ -103,7 +105,10 @@ def test_history_rows_are_read_only(staff_client: Client, media: Workspace) -> N
 
 def test_changelist_filters_and_search(staff_client: Client, media: Workspace) -> None:
     other = WorkspaceFactory(name="Globex", slug="globex")
-    services.media_status_set(actor=None, workspace=other, is_media_customer=False, source="self")
+    other_owner = MembershipFactory(workspace=other, role=Role.OWNER)
+    services.media_status_set(
+        actor=Actor.member(other_owner), workspace=other, is_media_customer=False, source="self"
+    )
     page = staff_client.get(url("mediastatuschange", "changelist"), {"q": "acme"}).content.decode()
     assert "Acme" in page and "Globex" not in page
     page = staff_client.get(
@@ -118,7 +123,10 @@ def test_changelist_filters_and_search(staff_client: Client, media: Workspace) -
 @pytest.fixture
 def pending(media: Workspace, owner: Membership) -> EditorialAuthorization:
     return services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="Fact-checking", requested_scope="The desk"
+        actor=Actor.member(owner),
+        workspace=media,
+        reason="Fact-checking",
+        requested_scope="The desk",
     )
 
 
@@ -237,7 +245,7 @@ def appeal(media: Workspace, owner: Membership, member: Membership) -> Appeal:
     )
     media.refresh_from_db()
     return services.appeal_file(
-        actor=owner.user, workspace=media, statement="It was a test prompt."
+        actor=Actor.member(owner), workspace=media, statement="It was a test prompt."
     )
 
 
@@ -307,21 +315,21 @@ def _populate(n: int, staff: User, tag: str) -> None:
         owner = MembershipFactory(workspace=ws, role=40)
         group = GroupFactory(workspace=ws)
         services.media_status_set(
-            actor=owner.user, workspace=ws, is_media_customer=True, source="self"
+            actor=Actor.member(owner), workspace=ws, is_media_customer=True, source="self"
         )
         req = services.editorial_request_create(
-            actor=owner.user, workspace=ws, reason="r", requested_scope="s"
+            actor=Actor.member(owner), workspace=ws, reason="r", requested_scope="s"
         )
         services.editorial_request_decide(
-            actor=staff,
+            actor=Actor.staff(staff),
             authorization=req,
             approve=True,
             scope_group=group,
             ends_on=timezone.now().date() + timedelta(days=3),
         )
         services.news_use_report(workspace=ws, membership=owner, event_id="e", occurred_at=USED_AT)
-        appeal = services.appeal_file(actor=owner.user, workspace=ws, statement="s")
-        services.appeal_decide(actor=staff, appeal=appeal, grant=True)
+        appeal = services.appeal_file(actor=Actor.member(owner), workspace=ws, statement="s")
+        services.appeal_decide(actor=Actor.staff(staff), appeal=appeal, grant=True)
 
 
 def _count(client: Client, path: str) -> int:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.models import Membership, User, Workspace
 from compliance import services
 from compliance.models import EditorialAuthorization, RequestStatus
@@ -25,10 +26,10 @@ def approve(
     workspace: Workspace, owner: Membership, staff: User, *, group=None, days: int = 1
 ) -> EditorialAuthorization:  # type: ignore[no-untyped-def]
     req = services.editorial_request_create(
-        actor=owner.user, workspace=workspace, reason="r", requested_scope="s"
+        actor=Actor.member(owner), workspace=workspace, reason="r", requested_scope="s"
     )
     return services.editorial_request_decide(
-        actor=staff,
+        actor=Actor.staff(staff),
         authorization=req,
         approve=True,
         scope_group=group,
@@ -98,10 +99,10 @@ def test_pending_and_declined_requests_lift_nothing(
     media: Workspace, owner: Membership, member: Membership, staff: User
 ) -> None:
     req = services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="r", requested_scope="s"
+        actor=Actor.member(owner), workspace=media, reason="r", requested_scope="s"
     )
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
-    services.editorial_request_decide(actor=staff, authorization=req, approve=False)
+    services.editorial_request_decide(actor=Actor.staff(staff), authorization=req, approve=False)
     assert EditorialAuthorization.objects.get().status == RequestStatus.DECLINED
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
 
@@ -110,6 +111,6 @@ def test_clearing_the_status_lifts_the_block(
     media: Workspace, owner: Membership, member: Membership
 ) -> None:
     services.media_status_set(
-        actor=owner.user, workspace=media, is_media_customer=False, source="self"
+        actor=Actor.member(owner), workspace=media, is_media_customer=False, source="self"
     )
     assert decide(member, NEWS).allowed

@@ -11,11 +11,12 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from accounts.audit import Action
-from accounts.errors import DomainError
+from accounts.actor import Actor
+from accounts.audit import Action as AccountAction
 from accounts.models import AuditEvent, Membership, User, Workspace
 from accounts.roles import Role
 from compliance import services
+from compliance.audit import Action
 from compliance.models import (
     Appeal,
     AppealStatus,
@@ -26,6 +27,7 @@ from compliance.models import (
     RequestStatus,
 )
 from compliance.selectors import is_media_customer
+from core.errors import DomainError
 from tests.compliance.conftest import USED_AT
 from tests.conftest import login
 from tests.factories import GroupFactory, MembershipFactory, UserFactory, WorkspaceFactory
@@ -61,7 +63,10 @@ def events(action: str) -> list[AuditEvent]:
 
 def test_first_answer_is_recorded_even_when_no(workspace: Workspace, owner: Membership) -> None:
     change = services.media_status_set(
-        actor=owner.user, workspace=workspace, is_media_customer=False, source=MediaSource.SELF
+        actor=Actor.member(owner),
+        workspace=workspace,
+        is_media_customer=False,
+        source=MediaSource.SELF,
     )
     assert change is not None and not change.is_media_customer
     assert not is_media_customer(workspace)
@@ -70,7 +75,7 @@ def test_first_answer_is_recorded_even_when_no(workspace: Workspace, owner: Memb
 
 def test_unchanged_declaration_is_a_no_op(media: Workspace, owner: Membership) -> None:
     again = services.media_status_set(
-        actor=owner.user, workspace=media, is_media_customer=True, source="self"
+        actor=Actor.member(owner), workspace=media, is_media_customer=True, source="self"
     )
     assert again is None
     assert MediaStatusChange.objects.filter(workspace=media).count() == 1
@@ -81,7 +86,7 @@ def test_change_appends_history_and_audits_before_and_after(
     media: Workspace, owner: Membership
 ) -> None:
     change = services.media_status_set(
-        actor=owner.user, workspace=media, is_media_customer=False, source="self"
+        actor=Actor.member(owner), workspace=media, is_media_customer=False, source="self"
     )
     assert change is not None and change.actor == owner.user
     assert MediaStatusChange.objects.filter(workspace=media).count() == 2
@@ -93,7 +98,7 @@ def test_change_appends_history_and_audits_before_and_after(
 
 def test_staff_may_record_a_note_on_an_unchanged_status(media: Workspace, staff: User) -> None:
     change = services.media_status_set(
-        actor=staff,
+        actor=Actor.staff(staff),
         workspace=media,
         is_media_customer=True,
         source=MediaSource.STAFF,
@@ -106,7 +111,11 @@ def test_staff_may_record_a_note_on_an_unchanged_status(media: Workspace, staff:
 def test_staff_change_needs_a_note(workspace: Workspace, staff: User) -> None:
     with pytest.raises(DomainError, match=services.STAFF_NOTE_REQUIRED):
         services.media_status_set(
-            actor=staff, workspace=workspace, is_media_customer=True, source="staff", note=" "
+            actor=Actor.staff(staff),
+            workspace=workspace,
+            is_media_customer=True,
+            source="staff",
+            note=" ",
         )
     assert not MediaStatusChange.objects.exists()
 
@@ -114,7 +123,7 @@ def test_staff_change_needs_a_note(workspace: Workspace, staff: User) -> None:
 def test_unknown_source_is_refused(workspace: Workspace, owner: Membership) -> None:
     with pytest.raises(DomainError, match=services.UNKNOWN_SOURCE):
         services.media_status_set(
-            actor=owner.user, workspace=workspace, is_media_customer=True, source="gossip"
+            actor=Actor.member(owner), workspace=workspace, is_media_customer=True, source="gossip"
         )
 
 
@@ -122,16 +131,24 @@ def test_workspace_cannot_clear_a_status_set_by_staff(
     workspace: Workspace, owner: Membership, staff: User
 ) -> None:
     services.media_status_set(
-        actor=staff, workspace=workspace, is_media_customer=True, source="staff", note="Newspaper."
+        actor=Actor.staff(staff),
+        workspace=workspace,
+        is_media_customer=True,
+        source="staff",
+        note="Newspaper.",
     )
     with pytest.raises(DomainError, match="only staff can change that"):
         services.media_status_set(
-            actor=owner.user, workspace=workspace, is_media_customer=False, source="self"
+            actor=Actor.member(owner), workspace=workspace, is_media_customer=False, source="self"
         )
     assert is_media_customer(workspace)
     # Staff can.
     services.media_status_set(
-        actor=staff, workspace=workspace, is_media_customer=False, source="staff", note="Closed."
+        actor=Actor.staff(staff),
+        workspace=workspace,
+        is_media_customer=False,
+        source="staff",
+        note="Closed.",
     )
     assert not is_media_customer(workspace)
 
@@ -145,7 +162,10 @@ def test_request_by_a_media_customer_is_recorded_audited_and_emailed_to_staff(
     UserFactory(email="not-staff@console.test")
     with django_capture_on_commit_callbacks(execute=True):
         req = services.editorial_request_create(
-            actor=owner.user, workspace=media, reason="Fact-checking", requested_scope="The desk"
+            actor=Actor.member(owner),
+            workspace=media,
+            reason="Fact-checking",
+            requested_scope="The desk",
         )
     assert req.status == RequestStatus.PENDING and req.requested_by == owner.user
     assert events(Action.EDITORIAL_REQUESTED)[0].after == {
@@ -170,24 +190,24 @@ def test_request_refused_for_a_workspace_that_is_not_a_media_customer(
 ) -> None:
     with pytest.raises(DomainError, match=services.NOT_MEDIA_CUSTOMER):
         services.editorial_request_create(
-            actor=owner.user, workspace=workspace, reason="r", requested_scope="s"
+            actor=Actor.member(owner), workspace=workspace, reason="r", requested_scope="s"
         )
     assert not EditorialAuthorization.objects.exists()
 
 
 def test_one_pending_request_at_a_time(media: Workspace, owner: Membership, staff: User) -> None:
     first = services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="r", requested_scope="s"
+        actor=Actor.member(owner), workspace=media, reason="r", requested_scope="s"
     )
     with pytest.raises(DomainError, match=services.EDITORIAL_PENDING):
         services.editorial_request_create(
-            actor=owner.user, workspace=media, reason="again", requested_scope="s"
+            actor=Actor.member(owner), workspace=media, reason="again", requested_scope="s"
         )
     services.editorial_request_decide(
-        actor=staff, authorization=first, approve=False, note="Not now."
+        actor=Actor.staff(staff), authorization=first, approve=False, note="Not now."
     )
     services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="again", requested_scope="s"
+        actor=Actor.member(owner), workspace=media, reason="again", requested_scope="s"
     )
     assert EditorialAuthorization.objects.filter(workspace=media).count() == 2
 
@@ -201,7 +221,7 @@ def test_request_needs_a_reason_and_a_scope(
 ) -> None:
     with pytest.raises(DomainError, match=message):
         services.editorial_request_create(
-            actor=owner.user, workspace=media, reason=reason, requested_scope=scope
+            actor=Actor.member(owner), workspace=media, reason=reason, requested_scope=scope
         )
 
 
@@ -211,7 +231,10 @@ def test_request_needs_a_reason_and_a_scope(
 @pytest.fixture
 def pending(media: Workspace, owner: Membership) -> EditorialAuthorization:
     return services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="Fact-checking", requested_scope="The desk"
+        actor=Actor.member(owner),
+        workspace=media,
+        reason="Fact-checking",
+        requested_scope="The desk",
     )
 
 
@@ -228,7 +251,7 @@ def test_approval_records_the_scope_and_emails_owners_and_admins(
     ends = tomorrow()
     with django_capture_on_commit_callbacks(execute=True):
         auth = services.editorial_request_decide(
-            actor=staff,
+            actor=Actor.staff(staff),
             authorization=pending,
             approve=True,
             scope_group=desk,
@@ -265,7 +288,7 @@ def test_decline_clears_the_scope_and_says_so(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         auth = services.editorial_request_decide(
-            actor=staff, authorization=pending, approve=False, note="No."
+            actor=Actor.staff(staff), authorization=pending, approve=False, note="No."
         )
     assert (
         auth.status == RequestStatus.DECLINED and auth.ends_on is None and auth.scope_group is None
@@ -276,7 +299,7 @@ def test_decline_clears_the_scope_and_says_so(
 def test_only_staff_decide(pending: EditorialAuthorization, owner: Membership) -> None:
     with pytest.raises(DomainError, match=services.STAFF_ONLY):
         services.editorial_request_decide(
-            actor=owner.user, authorization=pending, approve=True, ends_on=tomorrow()
+            actor=Actor.member(owner), authorization=pending, approve=True, ends_on=tomorrow()
         )
     pending.refresh_from_db()
     assert pending.status == RequestStatus.PENDING
@@ -292,7 +315,7 @@ def test_approval_needs_an_end_in_the_future(
     ends_on = None if days is None else timezone.now().date() + timedelta(days=days)
     with pytest.raises(DomainError, match=message):
         services.editorial_request_decide(
-            actor=staff, authorization=pending, approve=True, ends_on=ends_on
+            actor=Actor.staff(staff), authorization=pending, approve=True, ends_on=ends_on
         )
 
 
@@ -302,7 +325,7 @@ def test_approval_scope_must_be_a_group_of_the_workspace(
     foreign = GroupFactory(workspace=WorkspaceFactory(slug="globex"))
     with pytest.raises(DomainError, match=services.GROUP_OF_OTHER_WORKSPACE):
         services.editorial_request_decide(
-            actor=staff,
+            actor=Actor.staff(staff),
             authorization=pending,
             approve=True,
             scope_group=foreign,
@@ -313,10 +336,12 @@ def test_approval_scope_must_be_a_group_of_the_workspace(
 def test_a_decided_request_cannot_be_decided_again(
     pending: EditorialAuthorization, staff: User
 ) -> None:
-    services.editorial_request_decide(actor=staff, authorization=pending, approve=False)
+    services.editorial_request_decide(
+        actor=Actor.staff(staff), authorization=pending, approve=False
+    )
     with pytest.raises(DomainError, match=services.ALREADY_DECIDED):
         services.editorial_request_decide(
-            actor=staff, authorization=pending, approve=True, ends_on=tomorrow()
+            actor=Actor.staff(staff), authorization=pending, approve=True, ends_on=tomorrow()
         )
 
 
@@ -370,7 +395,7 @@ def test_news_use_by_a_media_customer_suspends_records_and_emails(
         media.suspension_reason
         == "Verified news used by a Media Customer (member member@acme.test, 2026-11-24 09:30 UTC)"
     )
-    assert len(events(Action.WORKSPACE_SUSPENDED)) == 1
+    assert len(events(AccountAction.WORKSPACE_SUSPENDED)) == 1
     assert events(Action.NEWS_VIOLATION_RECORDED)[0].after["event_id"] == "evt-1"
     # Every active owner and every staff user; not the admin, the member, or a deactivated owner.
     assert recipients() == ["owner2@acme.test", "owner@acme.test", "staff@console.test"]
@@ -400,7 +425,7 @@ def test_the_same_event_reported_twice_counts_once(
         second = report(media, member)
     assert first is not None and second is None
     assert NewsViolation.objects.count() == 1
-    assert len(events(Action.WORKSPACE_SUSPENDED)) == 1
+    assert len(events(AccountAction.WORKSPACE_SUSPENDED)) == 1
     assert len(events(Action.NEWS_VIOLATION_RECORDED)) == 1
     assert len(mail.outbox) == 2  # the owner and the staff user, once
 
@@ -422,17 +447,23 @@ def test_another_event_while_suspended_is_recorded_and_the_suspension_kept(
     assert report(media, member, "evt-2") is not None
     media.refresh_from_db()
     assert media.suspension_reason == reason
-    assert NewsViolation.objects.count() == 2 and len(events(Action.WORKSPACE_SUSPENDED)) == 1
+    assert (
+        NewsViolation.objects.count() == 2 and len(events(AccountAction.WORKSPACE_SUSPENDED)) == 1
+    )
 
 
 def test_an_authorization_in_force_covers_its_group_only(
     media: Workspace, owner: Membership, member: Membership, desk, staff: User
 ) -> None:
     req = services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="r", requested_scope="desk"
+        actor=Actor.member(owner), workspace=media, reason="r", requested_scope="desk"
     )
     services.editorial_request_decide(
-        actor=staff, authorization=req, approve=True, scope_group=desk, ends_on=tomorrow()
+        actor=Actor.staff(staff),
+        authorization=req,
+        approve=True,
+        scope_group=desk,
+        ends_on=tomorrow(),
     )
     assert report(media, member, "covered") is None
     media.refresh_from_db()
@@ -447,10 +478,10 @@ def test_a_whole_workspace_authorization_covers_everyone(
     media: Workspace, owner: Membership, member: Membership, staff: User
 ) -> None:
     req = services.editorial_request_create(
-        actor=owner.user, workspace=media, reason="r", requested_scope="all"
+        actor=Actor.member(owner), workspace=media, reason="r", requested_scope="all"
     )
     services.editorial_request_decide(
-        actor=staff, authorization=req, approve=True, ends_on=tomorrow()
+        actor=Actor.staff(staff), authorization=req, approve=True, ends_on=tomorrow()
     )
     assert report(media, member) is None and report(media, owner, "evt-2") is None
 
@@ -471,7 +502,7 @@ def test_owner_files_an_appeal_recorded_audited_and_emailed_to_staff(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         appeal = services.appeal_file(
-            actor=owner.user, workspace=suspended, statement="It was a test prompt."
+            actor=Actor.member(owner), workspace=suspended, statement="It was a test prompt."
         )
     assert (
         appeal.status == AppealStatus.PENDING
@@ -488,29 +519,31 @@ def test_owner_files_an_appeal_recorded_audited_and_emailed_to_staff(
 
 def test_appeal_refused_when_not_suspended(media: Workspace, owner: Membership) -> None:
     with pytest.raises(DomainError, match=services.NOT_SUSPENDED):
-        services.appeal_file(actor=owner.user, workspace=media, statement="Please")
+        services.appeal_file(actor=Actor.member(owner), workspace=media, statement="Please")
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.BILLING, Role.MEMBER])
 def test_only_owners_appeal(suspended: Workspace, role: Role) -> None:
     someone = MembershipFactory(workspace=suspended, role=role)
     with pytest.raises(DomainError, match=services.OWNERS_ONLY):
-        services.appeal_file(actor=someone.user, workspace=suspended, statement="Please")
+        services.appeal_file(actor=Actor.member(someone), workspace=suspended, statement="Please")
     outsider = UserFactory()
     with pytest.raises(DomainError, match=services.OWNERS_ONLY):
-        services.appeal_file(actor=outsider, workspace=suspended, statement="Please")
+        services.appeal_file(
+            actor=Actor.for_user(outsider), workspace=suspended, statement="Please"
+        )
     assert not Appeal.objects.exists()
 
 
 def test_one_pending_appeal_at_a_time(suspended: Workspace, owner: Membership) -> None:
-    services.appeal_file(actor=owner.user, workspace=suspended, statement="Please")
+    services.appeal_file(actor=Actor.member(owner), workspace=suspended, statement="Please")
     with pytest.raises(DomainError, match=services.APPEAL_PENDING):
-        services.appeal_file(actor=owner.user, workspace=suspended, statement="Again")
+        services.appeal_file(actor=Actor.member(owner), workspace=suspended, statement="Again")
 
 
 def test_appeal_needs_a_statement(suspended: Workspace, owner: Membership) -> None:
     with pytest.raises(DomainError, match=services.STATEMENT_REQUIRED):
-        services.appeal_file(actor=owner.user, workspace=suspended, statement="   ")
+        services.appeal_file(actor=Actor.member(owner), workspace=suspended, statement="   ")
 
 
 # --- appeal_decide ------------------------------------------------------------------------
@@ -519,7 +552,7 @@ def test_appeal_needs_a_statement(suspended: Workspace, owner: Membership) -> No
 @pytest.fixture
 def appeal(suspended: Workspace, owner: Membership) -> Appeal:
     return services.appeal_file(
-        actor=owner.user, workspace=suspended, statement="It was a test prompt."
+        actor=Actor.member(owner), workspace=suspended, statement="It was a test prompt."
     )
 
 
@@ -533,12 +566,12 @@ def test_granted_appeal_lifts_the_suspension_and_tells_the_owners(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         decided = services.appeal_decide(
-            actor=staff, appeal=appeal, grant=True, note="Accepted, be careful."
+            actor=Actor.staff(staff), appeal=appeal, grant=True, note="Accepted, be careful."
         )
     assert decided.status == AppealStatus.GRANTED and decided.decided_by == staff
     ws = Workspace.objects.get(pk=appeal.workspace_id)
     assert not ws.is_suspended
-    assert len(events(Action.WORKSPACE_REACTIVATED)) == 1
+    assert len(events(AccountAction.WORKSPACE_REACTIVATED)) == 1
     assert events(Action.APPEAL_DECIDED)[0].after == {
         "status": "granted",
         "note": "Accepted, be careful.",
@@ -556,24 +589,28 @@ def test_rejected_appeal_keeps_the_suspension(
 ) -> None:
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="Repeated use.")
+        services.appeal_decide(
+            actor=Actor.staff(staff), appeal=appeal, grant=False, note="Repeated use."
+        )
     ws = Workspace.objects.get(pk=appeal.workspace_id)
-    assert ws.is_suspended and not events(Action.WORKSPACE_REACTIVATED)
+    assert ws.is_suspended and not events(AccountAction.WORKSPACE_REACTIVATED)
     assert "rejected" in mail.outbox[0].subject and "Repeated use." in mail.outbox[0].body
     # A new appeal may be filed after a rejection.
-    services.appeal_file(actor=owner.user, workspace=ws, statement="New facts.")
+    services.appeal_file(actor=Actor.member(owner), workspace=ws, statement="New facts.")
 
 
 def test_rejection_needs_a_note(appeal: Appeal, staff: User) -> None:
     with pytest.raises(DomainError, match=services.NOTE_REQUIRED_TO_REJECT):
-        services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="")
+        services.appeal_decide(actor=Actor.staff(staff), appeal=appeal, grant=False, note="")
 
 
 def test_only_staff_decide_appeals_and_only_once(
     appeal: Appeal, staff: User, owner: Membership
 ) -> None:
     with pytest.raises(DomainError, match=services.STAFF_ONLY):
-        services.appeal_decide(actor=owner.user, appeal=appeal, grant=True)
-    services.appeal_decide(actor=staff, appeal=appeal, grant=True)
+        services.appeal_decide(actor=Actor.member(owner), appeal=appeal, grant=True)
+    services.appeal_decide(actor=Actor.staff(staff), appeal=appeal, grant=True)
     with pytest.raises(DomainError, match=services.ALREADY_DECIDED):
-        services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="Changed my mind")
+        services.appeal_decide(
+            actor=Actor.staff(staff), appeal=appeal, grant=False, note="Changed my mind"
+        )

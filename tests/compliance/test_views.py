@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.models import Group, Membership, User, Workspace
 from accounts.roles import Role
 from billing.models import Subscription
@@ -89,7 +90,7 @@ def test_page_shows_status_who_set_it_and_the_history(
     owner_client: Client, media: Workspace, staff: User
 ) -> None:
     services.media_status_set(
-        actor=staff,
+        actor=Actor.staff(staff),
         workspace=media,
         is_media_customer=True,
         source="staff",
@@ -152,7 +153,11 @@ def test_a_status_set_by_staff_cannot_be_cleared_here(
     owner_client: Client, workspace: Workspace, staff: User
 ) -> None:
     services.media_status_set(
-        actor=staff, workspace=workspace, is_media_customer=True, source="staff", note="n"
+        actor=Actor.staff(staff),
+        workspace=workspace,
+        is_media_customer=True,
+        source="staff",
+        note="n",
     )
     response = owner_client.post(PAGE, {"is_media_customer": "no"}, **HTMX)
     assert response.status_code == 200 and "HX-Trigger" not in response
@@ -213,10 +218,12 @@ def test_request_refused_when_not_a_media_customer(
 def test_request_list_shows_status_scope_and_end(
     owner_client: Client, media: Workspace, owner: Membership, staff: User, desk: Group
 ) -> None:
-    req = services.editorial_request_create(actor=owner.user, workspace=media, **REQUEST_DATA)
+    req = services.editorial_request_create(
+        actor=Actor.member(owner), workspace=media, **REQUEST_DATA
+    )
     ends = timezone.now().date() + timedelta(days=30)
     services.editorial_request_decide(
-        actor=staff, authorization=req, approve=True, scope_group=desk, ends_on=ends
+        actor=Actor.staff(staff), authorization=req, approve=True, scope_group=desk, ends_on=ends
     )
     row = (
         owner_client.get(PAGE)
@@ -346,8 +353,10 @@ def test_decided_appeals_are_listed_with_the_decision(
     owner_client: Client, media: Workspace, owner: Membership, member: Membership, staff: User
 ) -> None:
     suspend(media, member)
-    appeal = services.appeal_file(actor=owner.user, workspace=media, statement="Please")
-    services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="Repeated use.")
+    appeal = services.appeal_file(actor=Actor.member(owner), workspace=media, statement="Please")
+    services.appeal_decide(
+        actor=Actor.staff(staff), appeal=appeal, grant=False, note="Repeated use."
+    )
     body = owner_client.get(APPEAL).content.decode()
     assert "Rejected: suspension kept" in body and "Repeated use." in body
     # Rejected: a new appeal may be filed.
@@ -404,13 +413,17 @@ def _fill(workspace: Workspace, owner: Membership, staff: User, n: int) -> None:
     groups = [GroupFactory(workspace=workspace) for _ in range(2)]
     for i in range(n):
         services.media_status_set(
-            actor=staff, workspace=workspace, is_media_customer=True, source="staff", note=f"n{i}"
+            actor=Actor.staff(staff),
+            workspace=workspace,
+            is_media_customer=True,
+            source="staff",
+            note=f"n{i}",
         )
         req = services.editorial_request_create(
-            actor=owner.user, workspace=workspace, reason=f"r{i}", requested_scope="s"
+            actor=Actor.member(owner), workspace=workspace, reason=f"r{i}", requested_scope="s"
         )
         services.editorial_request_decide(
-            actor=staff,
+            actor=Actor.staff(staff),
             authorization=req,
             approve=True,
             scope_group=groups[i % 2],
@@ -421,8 +434,10 @@ def _fill(workspace: Workspace, owner: Membership, staff: User, n: int) -> None:
             services.news_use_report(
                 workspace=workspace, membership=owner, event_id=f"e{i}", occurred_at=USED_AT
             )
-        appeal = services.appeal_file(actor=owner.user, workspace=workspace, statement=f"s{i}")
-        services.appeal_decide(actor=staff, appeal=appeal, grant=False, note="no")
+        appeal = services.appeal_file(
+            actor=Actor.member(owner), workspace=workspace, statement=f"s{i}"
+        )
+        services.appeal_decide(actor=Actor.staff(staff), appeal=appeal, grant=False, note="no")
 
 
 @pytest.mark.parametrize("path", [PAGE, APPEAL])

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.actor import Actor
 from accounts.models import Membership
 from accounts.roles import Role
 from billing.models import Plan
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def make_workspace() -> tuple[Membership, Membership]:
     ws = WorkspaceFactory(name="Acme", slug="acme")
-    subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+    subscription_start(actor=Actor.system(), workspace=ws, plan=Plan.objects.get(slug="team"))
     admin = MembershipFactory(
         workspace=ws, role=Role.ADMIN, user=UserFactory(email="ada@acme.test", name="Ada Admin")
     )

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.selectors import Exception_, MediaState
-from features import registry
+from core import registry
 from features.decisions import Code, Level, MemberFacts, WorkspaceFacts, evaluate
 
 ALL = frozenset(registry.KEYS)

@@ -12,12 +12,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, Workspace
 from billing.models import Plan
 from billing.services import subscription_start
 from compliance.models import EditorialAuthorization, MediaSource, MediaStatusChange, RequestStatus
 from compliance.selectors import MediaState
-from features import decisions, registry
+from core import registry
+from features import decisions
 from features.decisions import Code, MemberFacts, WorkspaceFacts, decide, decide_all, decide_many
 from features.models import FeatureOptOut, FeatureRule
 from tests.factories import GroupFactory, MembershipFactory, WorkspaceFactory
@@ -25,7 +27,7 @@ from tests.features.test_decisions import reference
 
 
 def on_plan(ws: Workspace, slug: str = "team") -> None:
-    subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug=slug))
+    subscription_start(actor=Actor.system(), workspace=ws, plan=Plan.objects.get(slug=slug))
 
 
 def media(ws: Workspace, value: bool = True) -> None:

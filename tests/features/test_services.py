@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.audit import Action
-from accounts.errors import DomainError
+from accounts.actor import Actor
 from accounts.models import AuditEvent, Membership, Workspace
 from billing.models import Plan
 from billing.services import subscription_start
 from compliance.models import MediaSource, MediaStatusChange
-from features import errors, registry
+from core import registry
+from core.errors import DomainError
+from features import errors
+from features.audit import Action
 from features.decisions import Code, decide
 from features.models import FeatureOptOut, FeatureRule
 from features.services import feature_rule_set, feature_switch_set
@@ -22,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _team_plan(workspace: Workspace) -> None:
-    subscription_start(actor=None, workspace=workspace, plan=Plan.objects.get(slug="team"))
+    subscription_start(
+        actor=Actor.system(), workspace=workspace, plan=Plan.objects.get(slug="team")
+    )
 
 
 def media_customer(ws: Workspace, value: bool = True) -> None:
@@ -38,7 +42,7 @@ def events(action: str) -> list[AuditEvent]:
 
 def test_workspace_rule_is_created_changed_and_removed_with_audit(workspace, owner) -> None:
     rule = feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="web_search", effect="deny"
+        actor=Actor.member(owner), workspace=workspace, feature="web_search", effect="deny"
     )
     assert (
         rule is not None
@@ -49,13 +53,13 @@ def test_workspace_rule_is_created_changed_and_removed_with_audit(workspace, own
     assert rule.updated_by == owner.user
 
     rule = feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="web_search", effect="allow"
+        actor=Actor.member(owner), workspace=workspace, feature="web_search", effect="allow"
     )
     assert rule is not None and FeatureRule.objects.get().effect == "allow"
 
     assert (
         feature_rule_set(
-            actor=owner.user, workspace=workspace, feature="web_search", effect="inherit"
+            actor=Actor.member(owner), workspace=workspace, feature="web_search", effect="inherit"
         )
         is None
     )
@@ -72,7 +76,7 @@ def test_workspace_rule_is_created_changed_and_removed_with_audit(workspace, own
 def test_group_rule_names_the_group_in_the_audit(workspace, owner) -> None:
     group = GroupFactory(workspace=workspace, name="Contractors")
     rule = feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="canvas", effect="deny", group=group
+        actor=Actor.member(owner), workspace=workspace, feature="canvas", effect="deny", group=group
     )
     assert rule is not None and rule.group == group
     event = events(Action.FEATURE_RULE_CHANGED)[0]
@@ -82,7 +86,11 @@ def test_group_rule_names_the_group_in_the_audit(workspace, owner) -> None:
 
 def test_member_rule_names_the_member_email_in_the_audit(workspace, owner, member) -> None:
     rule = feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="memory", effect="allow", membership=member
+        actor=Actor.member(owner),
+        workspace=workspace,
+        feature="memory",
+        effect="allow",
+        membership=member,
     )
     assert rule is not None and rule.membership == member
     assert decide(member, "memory").allowed
@@ -92,22 +100,38 @@ def test_member_rule_names_the_member_email_in_the_audit(workspace, owner, membe
 
 def test_rules_of_each_target_are_separate(workspace, owner, member) -> None:
     group = GroupFactory(workspace=workspace)
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
     feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="canvas", effect="allow", group=group
+        actor=Actor.member(owner), workspace=workspace, feature="canvas", effect="deny"
     )
     feature_rule_set(
-        actor=owner.user, workspace=workspace, feature="canvas", effect="deny", membership=member
+        actor=Actor.member(owner),
+        workspace=workspace,
+        feature="canvas",
+        effect="allow",
+        group=group,
+    )
+    feature_rule_set(
+        actor=Actor.member(owner),
+        workspace=workspace,
+        feature="canvas",
+        effect="deny",
+        membership=member,
     )
     assert FeatureRule.objects.count() == 3
 
 
 def test_unchanged_rule_is_a_no_op_without_audit(workspace, owner) -> None:
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
-    again = feature_rule_set(actor=owner.user, workspace=workspace, feature="canvas", effect="deny")
+    feature_rule_set(
+        actor=Actor.member(owner), workspace=workspace, feature="canvas", effect="deny"
+    )
+    again = feature_rule_set(
+        actor=Actor.member(owner), workspace=workspace, feature="canvas", effect="deny"
+    )
     assert again is not None and again.effect == "deny"
     assert (
-        feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit")
+        feature_rule_set(
+            actor=Actor.member(owner), workspace=workspace, feature="news", effect="inherit"
+        )
         is None
     )
     assert len(events(Action.FEATURE_RULE_CHANGED)) == 1
@@ -122,7 +146,7 @@ def test_unchanged_rule_is_a_no_op_without_audit(workspace, owner) -> None:
 )
 def test_unknown_feature_or_effect_is_refused(workspace, owner, kwargs, message) -> None:
     with pytest.raises(DomainError) as exc:
-        feature_rule_set(actor=owner.user, workspace=workspace, **kwargs)
+        feature_rule_set(actor=Actor.member(owner), workspace=workspace, **kwargs)
     assert exc.value.message == message
     assert not FeatureRule.objects.exists() and not events(Action.FEATURE_RULE_CHANGED)
 
@@ -134,7 +158,7 @@ def test_group_or_member_of_another_workspace_is_refused(
     foreign_group = GroupFactory(workspace=other)
     with pytest.raises(DomainError) as exc:
         feature_rule_set(
-            actor=owner.user,
+            actor=Actor.member(owner),
             workspace=workspace,
             feature="canvas",
             effect="deny",
@@ -143,7 +167,7 @@ def test_group_or_member_of_another_workspace_is_refused(
     assert exc.value.message == errors.GROUP_NOT_IN_WORKSPACE
     with pytest.raises(DomainError) as exc:
         feature_rule_set(
-            actor=owner.user,
+            actor=Actor.member(owner),
             workspace=workspace,
             feature="canvas",
             effect="deny",
@@ -157,7 +181,7 @@ def test_group_and_member_at_once_is_refused(workspace, owner, member) -> None:
     group = GroupFactory(workspace=workspace)
     with pytest.raises(DomainError) as exc:
         feature_rule_set(
-            actor=owner.user,
+            actor=Actor.member(owner),
             workspace=workspace,
             feature="canvas",
             effect="deny",
@@ -173,21 +197,29 @@ def test_news_cannot_be_allowed_for_a_media_customer_at_any_level(workspace, own
     for target in ({}, {"group": group}, {"membership": member}):
         with pytest.raises(DomainError) as exc:
             feature_rule_set(
-                actor=owner.user, workspace=workspace, feature="news", effect="allow", **target
+                actor=Actor.member(owner),
+                workspace=workspace,
+                feature="news",
+                effect="allow",
+                **target,
             )
         assert exc.value.message == errors.NEWS_MEDIA_CUSTOMER
         assert "editorial-use authorization" in exc.value.message
     assert not FeatureRule.objects.exists() and not events(Action.FEATURE_RULE_CHANGED)
     # Denying news, or allowing anything else, stays possible.
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="deny")
-    feature_rule_set(actor=owner.user, workspace=workspace, feature="web_search", effect="allow")
+    feature_rule_set(actor=Actor.member(owner), workspace=workspace, feature="news", effect="deny")
+    feature_rule_set(
+        actor=Actor.member(owner), workspace=workspace, feature="web_search", effect="allow"
+    )
     assert FeatureRule.objects.count() == 2
 
 
 def test_news_can_be_allowed_once_no_longer_a_media_customer(workspace, owner) -> None:
     media_customer(workspace)
     media_customer(workspace, False)
-    rule = feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="allow")
+    rule = feature_rule_set(
+        actor=Actor.member(owner), workspace=workspace, feature="news", effect="allow"
+    )
     assert rule is not None and rule.effect == "allow"
 
 
@@ -195,7 +227,9 @@ def test_a_leftover_news_allow_of_a_media_customer_can_be_removed(workspace, own
     FeatureRule.objects.create(workspace=workspace, feature="news", effect="allow")
     media_customer(workspace)
     assert (
-        feature_rule_set(actor=owner.user, workspace=workspace, feature="news", effect="inherit")
+        feature_rule_set(
+            actor=Actor.member(owner), workspace=workspace, feature="news", effect="inherit"
+        )
         is None
     )
     assert not FeatureRule.objects.exists()
@@ -206,7 +240,9 @@ def test_a_leftover_news_allow_of_a_media_customer_can_be_removed(workspace, own
 
 def test_user_switches_a_feature_off_and_on_with_audit(member) -> None:
     assert (
-        feature_switch_set(actor=member.user, membership=member, feature="web_search", on=False)
+        feature_switch_set(
+            actor=Actor.member(member), membership=member, feature="web_search", on=False
+        )
         is True
     )
     assert FeatureOptOut.objects.filter(membership=member, feature="web_search").exists()
@@ -214,7 +250,9 @@ def test_user_switches_a_feature_off_and_on_with_audit(member) -> None:
     assert not d.allowed and d.code == Code.USER_SWITCH
 
     assert (
-        feature_switch_set(actor=member.user, membership=member, feature="web_search", on=True)
+        feature_switch_set(
+            actor=Actor.member(member), membership=member, feature="web_search", on=True
+        )
         is True
     )
     assert not FeatureOptOut.objects.exists()
@@ -230,11 +268,14 @@ def test_user_switches_a_feature_off_and_on_with_audit(member) -> None:
 
 def test_switch_to_the_current_state_is_a_no_op(member) -> None:
     assert (
-        feature_switch_set(actor=member.user, membership=member, feature="canvas", on=True) is False
+        feature_switch_set(actor=Actor.member(member), membership=member, feature="canvas", on=True)
+        is False
     )
-    feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
+    feature_switch_set(actor=Actor.member(member), membership=member, feature="canvas", on=False)
     assert (
-        feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
+        feature_switch_set(
+            actor=Actor.member(member), membership=member, feature="canvas", on=False
+        )
         is False
     )
     assert FeatureOptOut.objects.count() == 1
@@ -244,14 +285,16 @@ def test_switch_to_the_current_state_is_a_no_op(member) -> None:
 def test_feature_users_cannot_switch_is_refused(member) -> None:
     assert not registry.get("agents").user_switchable
     with pytest.raises(DomainError) as exc:
-        feature_switch_set(actor=member.user, membership=member, feature="agents", on=False)
+        feature_switch_set(
+            actor=Actor.member(member), membership=member, feature="agents", on=False
+        )
     assert exc.value.message == errors.NOT_SWITCHABLE.format(feature="Agents")
     assert not FeatureOptOut.objects.exists()
 
 
 def test_unknown_feature_switch_is_refused(member) -> None:
     with pytest.raises(DomainError) as exc:
-        feature_switch_set(actor=member.user, membership=member, feature="nope", on=False)
+        feature_switch_set(actor=Actor.member(member), membership=member, feature="nope", on=False)
     assert exc.value.message == errors.UNKNOWN_FEATURE
 
 
@@ -275,7 +318,9 @@ def test_switch_is_refused_while_an_admin_denies_the_feature(
 ) -> None:
     setup(workspace, member)
     with pytest.raises(DomainError) as exc:
-        feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
+        feature_switch_set(
+            actor=Actor.member(member), membership=member, feature="canvas", on=False
+        )
     assert exc.value.message == errors.SWITCH_NOT_ALLOWED.format(feature="Canvas", reason=reason)
     assert not FeatureOptOut.objects.exists() and not events(Action.FEATURE_SWITCHED)
 
@@ -284,18 +329,20 @@ def test_switch_is_refused_for_a_feature_outside_the_plan(db) -> None:
     ws = WorkspaceFactory()  # on the Free plan: no image generation
     m = MembershipFactory(workspace=ws)
     with pytest.raises(DomainError) as exc:
-        feature_switch_set(actor=m.user, membership=m, feature="image_generation", on=False)
+        feature_switch_set(
+            actor=Actor.member(m), membership=m, feature="image_generation", on=False
+        )
     assert "Not included in the Free plan." in exc.value.message
 
 
 def test_switch_is_refused_for_news_of_a_media_customer(workspace, member) -> None:
     media_customer(workspace)
     with pytest.raises(DomainError) as exc:
-        feature_switch_set(actor=member.user, membership=member, feature="news", on=False)
+        feature_switch_set(actor=Actor.member(member), membership=member, feature="news", on=False)
     assert "Media Customer" in exc.value.message
 
 
 def test_switch_of_one_member_leaves_others_alone(workspace, member, owner) -> None:
-    feature_switch_set(actor=member.user, membership=member, feature="canvas", on=False)
+    feature_switch_set(actor=Actor.member(member), membership=member, feature="canvas", on=False)
     assert decide(owner, "canvas").allowed
     assert isinstance(FeatureOptOut.objects.get().membership, Membership)

@@ -13,13 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.audit import Action
+from accounts.actor import Actor
 from accounts.models import AuditEvent, Workspace
 from accounts.roles import Role
 from billing.models import Plan
 from billing.services import subscription_start
 from compliance.models import EditorialAuthorization, MediaSource, MediaStatusChange, RequestStatus
 from features import errors
+from features.audit import Action
 from features.models import FeatureOptOut, FeatureRule
 from tests.conftest import HTMX, login
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
@@ -40,7 +41,7 @@ def toast(response) -> str:
 
 
 def on_team_plan(ws: Workspace) -> None:
-    subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+    subscription_start(actor=Actor.system(), workspace=ws, plan=Plan.objects.get(slug="team"))
 
 
 def media_customer(ws: Workspace) -> None:
@@ -409,7 +410,7 @@ def test_target_of_another_workspace_is_404(owner_client, other_workspace_member
 def test_suspended_workspace_refuses_changes(owner_client, workspace, owner) -> None:
     from accounts.services import workspace_suspend  # noqa: PLC0415
 
-    workspace_suspend(actor=None, workspace=workspace, reason="Unpaid")
+    workspace_suspend(actor=Actor.system(), workspace=workspace, reason="Unpaid")
     r = rule_post(owner_client, feature="canvas", effect="deny", target="workspace")
     assert r.status_code == 403 and not FeatureRule.objects.exists()
 

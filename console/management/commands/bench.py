@@ -27,6 +27,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actor import Actor
 from accounts.audit import Action, Cursor
 from accounts.models import (
     AuditEvent,
@@ -86,7 +87,9 @@ class Command(BaseCommand):
         ws, owner, staff = self._dataset(**sizes)
         if current_subscription(ws) is None:
             # Data built before workspaces had plans: decide features on the Team plan.
-            subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+            subscription_start(
+                actor=Actor.system(), workspace=ws, plan=Plan.objects.get(slug="team")
+            )
 
         console_client = Client(raise_request_exception=False)
         console_client.force_login(owner)

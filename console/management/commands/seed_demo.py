@@ -15,6 +15,7 @@ from django.utils import timezone
 import billing.demo
 import compliance.demo
 from accounts import services
+from accounts.actor import Actor
 from accounts.models import (
     Domain,
     Group,
@@ -63,11 +64,9 @@ def demo_member(owner: Membership, group: Group, *, name: str, email: str, role:
     if m is None:
         m = Membership.objects.create(workspace=owner.workspace, user=user, role=Role.MEMBER)
         if role != Role.MEMBER:
-            services.member_role_change(
-                actor=owner.user, actor_membership=owner, membership=m, role=role
-            )
+            services.member_role_change(actor=Actor.member(owner), membership=m, role=role)
     if role == Role.MEMBER:
-        services.group_member_add(actor=owner.user, group=group, membership=m)
+        services.group_member_add(actor=Actor.member(owner), group=group, membership=m)
     return m
 
 
@@ -80,17 +79,21 @@ class Command(BaseCommand):
             demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
             ws = Workspace.objects.filter(slug="acme").first()
             if ws is None:
-                ws = services.workspace_create(actor=owner, name="Acme Research", slug="acme")
-            owner_m = Membership.objects.get(workspace=ws, user=owner)
+                ws = services.workspace_create(
+                    actor=Actor.for_user(owner), name="Acme Research", slug="acme"
+                )
+            owner_m = Membership.objects.select_related("user", "workspace").get(
+                workspace=ws, user=owner
+            )
+            acting = Actor.member(owner_m)
             group = Group.objects.filter(workspace=ws, name="Research").first()
             if group is None:
-                group = services.group_create(actor=owner, workspace=ws, name="Research")
+                group = services.group_create(actor=acting, workspace=ws, name="Research")
             for name, email, role in MEMBERS:
                 demo_member(owner_m, group, name=name, email=email, role=role)
             if not Invitation.objects.filter(workspace=ws, email="newcomer@acme.example").exists():
                 services.invitation_create_many(
-                    actor=owner,
-                    actor_membership=owner_m,
+                    actor=acting,
                     workspace=ws,
                     emails=["newcomer@acme.example"],
                     role=Role.MEMBER,
@@ -101,7 +104,7 @@ class Command(BaseCommand):
             )
             domain = Domain.objects.filter(workspace=ws, name="acme.example").first()
             if domain is None:
-                domain = services.domain_claim(actor=owner, workspace=ws, name="acme.example")
+                domain = services.domain_claim(actor=acting, workspace=ws, name="acme.example")
             if not domain.is_verified:
                 from accounts.dns import StaticResolver  # noqa: PLC0415
 
@@ -109,13 +112,13 @@ class Command(BaseCommand):
                 previous = settings.DOMAIN_RESOLVER
                 settings.DOMAIN_RESOLVER = "accounts.dns.StaticResolver"
                 try:
-                    services.domain_check(actor=owner, domain=domain)
+                    services.domain_check(actor=acting, domain=domain)
                 finally:
                     settings.DOMAIN_RESOLVER = previous
                     StaticResolver.records = {}
             if ws.join_mode != JoinMode.REQUEST:
                 services.workspace_update_join_settings(
-                    actor=owner, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER
+                    actor=acting, workspace=ws, join_mode=JoinMode.REQUEST, default_role=Role.MEMBER
                 )
         billing.demo.seed()
         compliance.demo.seed()
@@ -135,4 +138,4 @@ def _demo_service_token() -> str:
     if ServiceToken.objects.filter(name=DEMO_TOKEN_NAME).exists():
         return ""
     staff = User.objects.get(email=STAFF_EMAIL)
-    return service_token_create(actor=staff, name=DEMO_TOKEN_NAME).raw
+    return service_token_create(actor=Actor.staff(staff), name=DEMO_TOKEN_NAME).raw

@@ -1,0 +1,177 @@
+"""Resolving the workspace of a request, and the one door to each kind of workspace
+object (R-SEC-1).
+
+Every view under /w/<slug>/ goes through ``workspace_view``: a signed-out visitor is sent
+to sign in, a user who is not an active member gets 404 (never 403, which would confirm
+the workspace exists), and a member whose role lacks the permission gets 403 (they know
+the workspace; the page says why). A suspended workspace's pages can be read, but changes
+answer the suspension page.
+
+Views then fetch the objects a URL names through the ``access_<thing>`` functions, which
+scope to the actor's workspace and authorize in one call, and answer 404 whether the
+object is missing, of another workspace, or out of the actor's reach. Views never call a
+tenant model's manager themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django_htmx.middleware import HtmxDetails
+
+from .actor import Actor, ActorKind
+from .models import (
+    Domain,
+    Group,
+    Invitation,
+    JoinRequest,
+    Membership,
+    MemberStatus,
+    User,
+    Workspace,
+)
+from .roles import Perm, has_perm
+
+
+class WorkspaceRequest(HttpRequest):
+    """The request of a workspace page, as ``workspace_view`` leaves it."""
+
+    user: User  # type: ignore[assignment]
+    workspace: Workspace
+    membership: Membership
+    actor: Actor
+    htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponse]
+
+
+def get_membership(user: Any, slug: str) -> Membership:
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(workspace__slug=slug, user=user, status=MemberStatus.ACTIVE)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    return membership
+
+
+def workspace_view(
+    perm: Perm = Perm.VIEW_WORKSPACE, *, allow_when_suspended: bool = False
+) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = get_membership(request.user, slug)
+            wreq = cast(WorkspaceRequest, request)
+            wreq.workspace = membership.workspace
+            wreq.membership = membership
+            wreq.actor = Actor.member(membership)
+            if not has_perm(membership.role, perm):
+                if request.method in ("GET", "HEAD"):
+                    return TemplateResponse(
+                        request,
+                        "403.html",
+                        {"message": "Your role does not give access to this page."},
+                        status=403,
+                    )
+                raise PermissionDenied
+            ws = membership.workspace
+            if (
+                ws.is_suspended
+                and request.method not in ("GET", "HEAD")
+                and not allow_when_suspended
+            ):
+                return TemplateResponse(request, "suspended.html", {"workspace": ws}, status=403)
+            return view(wreq, *args, **kwargs)
+
+        wrapper.workspace_perm = perm  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+# --- One door per object kind ---------------------------------------------------------------
+
+
+def _workspace_id(actor: Actor, perm: Perm) -> int:
+    """The workspace the actor may reach objects of with ``perm``, or 404."""
+    m = actor.membership
+    if actor.kind is not ActorKind.MEMBER or m is None:
+        raise Http404
+    if m.status != MemberStatus.ACTIVE:
+        raise Http404
+    if not has_perm(m.role, perm):
+        raise Http404
+    return m.workspace_id
+
+
+def access_member(actor: Actor, member_id: int) -> Membership:
+    """A membership of the actor's workspace (active or not), with its user."""
+    workspace_id = _workspace_id(actor, Perm.VIEW_MEMBERS)
+    m = (
+        Membership.objects.select_related("user", "workspace")
+        .filter(pk=member_id, workspace_id=workspace_id)
+        .first()
+    )
+    if m is None:
+        raise Http404("No such member.")
+    return m
+
+
+def access_group(actor: Actor, group_id: int) -> Group:
+    workspace_id = _workspace_id(actor, Perm.VIEW_WORKSPACE)
+    group = (
+        Group.objects.select_related("workspace")
+        .filter(pk=group_id, workspace_id=workspace_id)
+        .first()
+    )
+    if group is None:
+        raise Http404("No such group.")
+    return group
+
+
+def access_invitation(actor: Actor, invitation_id: int) -> Invitation:
+    workspace_id = _workspace_id(actor, Perm.MANAGE_INVITATIONS)
+    inv = (
+        Invitation.objects.select_related("workspace")
+        .filter(pk=invitation_id, workspace_id=workspace_id)
+        .first()
+    )
+    if inv is None:
+        raise Http404("No such invitation.")
+    return inv
+
+
+def access_domain(actor: Actor, domain_id: int) -> Domain:
+    workspace_id = _workspace_id(actor, Perm.MANAGE_DOMAINS)
+    domain = (
+        Domain.objects.select_related("workspace")
+        .filter(pk=domain_id, workspace_id=workspace_id)
+        .first()
+    )
+    if domain is None:
+        raise Http404("No such domain.")
+    return domain
+
+
+def access_join_request(actor: Actor, request_id: int) -> JoinRequest:
+    workspace_id = _workspace_id(actor, Perm.MANAGE_DOMAINS)
+    jr = (
+        JoinRequest.objects.select_related("workspace", "user")
+        .filter(pk=request_id, workspace_id=workspace_id)
+        .first()
+    )
+    if jr is None:
+        raise Http404("No such request.")
+    return jr
