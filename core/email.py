@@ -57,7 +57,7 @@ def facts_of(context: Mapping[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for key, value in context.items():
         if isinstance(value, models.Model):
-            facts[f"{key}_id"] = value.pk
+            facts[f"{key}_id"] = value.pk if isinstance(value.pk, int) else str(value.pk)
         elif key.endswith("url"):
             continue
         elif value is None or isinstance(value, bool | int):
