@@ -25,6 +25,7 @@ demo: migrate
 # The web server, a Celery worker and beat, on SQLite and an embedded broker folder.
 run: demo
 	@echo "Starting the console on http://localhost:$(PORT)/ (Ctrl-C stops everything)"
+	@[ "$${DEBUG:-1}" = "0" ] || echo "Emails it sends: http://localhost:$(PORT)/dev/outbox/ (and on this terminal)"
 	@export SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; trap 'kill 0' EXIT INT TERM; \
 	  DEBUG=$${DEBUG:-1} $(BIN)/celery -A console worker --beat --pool=solo --loglevel=INFO \
 	    --schedule var/celerybeat-schedule & \

@@ -4,10 +4,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
+
+from core import email as outbox
 
 from . import crypto
 
@@ -47,11 +51,21 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.SITE_URL + path
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        context = {**context, "site_url": settings.SITE_URL}
+        """Sent at once, as allauth expects, and recorded in the outbox like every other
+        email of the console."""
+        request = allauth_context.request
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+            "site_url": settings.SITE_URL,
+        }
         for key in self.LINK_KEYS:
-            if context.get(key):
-                context[key] = self.site_url(context[key])
-        super().send_mail(template_prefix, email, context)
+            if ctx.get(key):
+                ctx[key] = self.site_url(ctx[key])
+        message = self.render_mail(template_prefix, email, ctx)
+        outbox.send_recorded(message, template=template_prefix)
 
     # --- Invitations (R-WS-3, R-UI-2) ---------------------------------------------------
     # A signed-out visitor of an invitation link may sign up, then confirm the address

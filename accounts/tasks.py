@@ -5,9 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.actor import Actor
+from core import email
 
 from . import services
-from .emails import send_templated
 from .models import Domain, Invitation, InvitationStatus
 
 
@@ -20,7 +20,8 @@ def send_invitation_email(self: object, invitation_id: int) -> bool:
     )
     if inv is None:
         return False
-    send_templated(
+    # One email per sending: a resend (send_count moves) sends again, a retry does not.
+    email.enqueue(
         "invitation",
         [inv.email],
         {
@@ -29,6 +30,7 @@ def send_invitation_email(self: object, invitation_id: int) -> bool:
             "inviter": inv.invited_by,
             "accept_url": services.invitation_url(inv),
         },
+        dedupe_key=f"invitation:{inv.pk}:{inv.send_count}",
     )
     return True
 

@@ -1,5 +1,6 @@
 """Emails of the compliance services: thin Celery tasks that take ids, load fresh rows and
-send one email per recipient, so that no recipient sees another's address."""
+queue one email per recipient in the outbox, so that no recipient sees another's address
+and a retried task sends nobody twice."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.emails import send_templated
 from accounts.models import Membership, MemberStatus, User, Workspace
 from accounts.roles import Role
+from core import email
 
 from .models import Appeal, EditorialAuthorization, NewsViolation
 from .services import violation_reason
@@ -54,10 +55,11 @@ def member_emails(workspace: Workspace, roles: tuple[int, ...]) -> list[str]:
     )
 
 
-def _send(name: str, recipients: list[str], context: dict[str, Any]) -> int:
-    for email in recipients:
-        send_templated(name, [email], context)
-    return len(recipients)
+def _send(name: str, recipients: list[str], context: dict[str, Any], about: Any) -> int:
+    """Each of these emails is sent once per object it is about (a violation, a request,
+    an appeal): the dedupe key names both."""
+    key = f"{name}:{about._meta.label_lower}:{about.pk}"
+    return len(email.enqueue(name, recipients, context, dedupe_key=key))
 
 
 @shared_task(**RETRY)
@@ -74,11 +76,13 @@ def send_news_violation_emails(self: object, violation_id: int) -> int:
         "compliance_news_violation_owner",
         member_emails(ws, (Role.OWNER,)),
         {**context, "appeal_url": appeal_url(ws)},
+        violation,
     )
     sent += _send(
         "compliance_news_violation_staff",
         staff_emails(),
         {**context, "admin_url": admin_url(violation), "workspace_admin_url": admin_url(ws)},
+        violation,
     )
     return sent
 
@@ -96,6 +100,7 @@ def send_editorial_request_to_staff(self: object, authorization_id: int) -> int:
         "compliance_editorial_request_staff",
         staff_emails(),
         {"workspace": auth.workspace, "authorization": auth, "admin_url": admin_url(auth)},
+        auth,
     )
 
 
@@ -113,6 +118,7 @@ def send_editorial_decision(self: object, authorization_id: int) -> int:
         "compliance_editorial_decision",
         member_emails(ws, (Role.ADMIN, Role.OWNER)),
         {"workspace": ws, "authorization": auth, "compliance_url": compliance_url(ws)},
+        auth,
     )
 
 
@@ -125,6 +131,7 @@ def send_appeal_filed_to_staff(self: object, appeal_id: int) -> int:
         "compliance_appeal_filed_staff",
         staff_emails(),
         {"workspace": appeal.workspace, "appeal": appeal, "admin_url": admin_url(appeal)},
+        appeal,
     )
 
 
@@ -138,4 +145,5 @@ def send_appeal_decision(self: object, appeal_id: int) -> int:
         "compliance_appeal_decision",
         member_emails(ws, (Role.OWNER,)),
         {"workspace": ws, "appeal": appeal, "appeal_url": appeal_url(ws)},
+        appeal,
     )

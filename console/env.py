@@ -32,7 +32,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def email_mailers(url: str) -> dict[str, dict[str, object]]:
     """Translate an EMAIL_URL into Django's MAILERS setting.
 
-    console://            print messages on standard output
+    console://            print messages on standard output, their text readable
     file:///path/to/dir   write each message to a file in that folder
     locmem://             keep messages in memory (tests)
     smtp://user:pass@host:587?tls=1   or smtps:// for implicit TLS
@@ -41,7 +41,7 @@ def email_mailers(url: str) -> dict[str, dict[str, object]]:
     scheme = parsed.scheme
     backends = "django.core.mail.backends."
     if scheme == "console":
-        return {"default": {"BACKEND": backends + "console.EmailBackend"}}
+        return {"default": {"BACKEND": "core.backends.ConsoleEmailBackend"}}
     if scheme == "locmem":
         return {"default": {"BACKEND": backends + "locmem.EmailBackend"}}
     if scheme == "file":

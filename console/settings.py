@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "console",
+    "core",
     "accounts",
     "billing",
     "compliance",
@@ -146,6 +147,9 @@ CACHES = {
 MAILERS = email_mailers(env_str("EMAIL_URL", "console://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Console <no-reply@console.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Sent emails carry live links (invitations, password resets): outside a developer's
+# machine the outbox keeps who got what and when, and clears the bodies once sent.
+OUTBOX_KEEP_SENT_BODIES = env_bool("OUTBOX_KEEP_SENT_BODIES", DEBUG)
 
 # --- Security --------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -22,4 +22,6 @@ urlpatterns = [
     path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("console.workspace_urls")),
     path("api/service/", include("api.urls")),
+    # The local outbox: answers 404 unless DEBUG is on.
+    path("dev/outbox/", include("core.urls")),
 ]
