@@ -5,7 +5,7 @@ acceptances) cannot be edited here at all."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,7 +13,7 @@ from django.contrib.admin import ActionLocation
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -48,7 +48,7 @@ class SafeActionsMixin:
         return actions
 
 
-class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin[Any]):
     """A record of what happened: staff may look and search, never add, change or delete."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -61,7 +61,7 @@ class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
         return False
 
 
-def _changelist_link(model: type, label: str, **filters: Any) -> str:
+def _changelist_link(model: type[Model], label: str, **filters: Any) -> str:
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     query = "&".join(f"{key}={value}" for key, value in filters.items())
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
@@ -70,7 +70,7 @@ def _changelist_link(model: type, label: str, **filters: Any) -> str:
 # --- Users ----------------------------------------------------------------------------
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(AdminUserCreationForm[User]):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email",)
@@ -83,14 +83,14 @@ class UserCreationForm(AdminUserCreationForm):
         return email
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(UserChangeForm[User]):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
-        field_classes: dict[str, Any] = {}
+        field_classes: ClassVar[dict[str, type[forms.Field]]] = {}
 
 
-class TermsAcceptanceInline(admin.TabularInline):
+class TermsAcceptanceInline(admin.TabularInline[TermsAcceptance, User]):
     model = TermsAcceptance
     extra = 0
     can_delete = False
@@ -104,7 +104,7 @@ class TermsAcceptanceInline(admin.TabularInline):
         return False
 
 
-class MembershipOfUserInline(admin.TabularInline):
+class MembershipOfUserInline(admin.TabularInline[Membership, User]):
     model = Membership
     fk_name = "user"
     extra = 0
@@ -124,7 +124,7 @@ class MembershipOfUserInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+class UserAdmin(SafeActionsMixin, DjangoUserAdmin[User]):
     """Email login, no username. The age gate's answers (R-ACC-2) and the terms
     acceptances (R-ACC-6) are shown, not edited: they are what the user declared."""
 
@@ -163,7 +163,7 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
 
     def get_inlines(
         self, request: HttpRequest, obj: User | None
-    ) -> list[type[admin.options.InlineModelAdmin]]:
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
         # A user being created has no history to show yet.
         return list(self.inlines) if obj is not None else []
 
@@ -219,7 +219,7 @@ class SuspendForm(forms.Form):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
+class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin[Workspace]):
     list_display = (
         "name",
         "slug",
@@ -293,8 +293,10 @@ class WorkspaceAdmin(SafeActionsMixin, admin.ModelAdmin):
             for ws in queryset:
                 if not ws.is_suspended:
                     services.workspace_suspend(
-                        actor=request.user, workspace=ws, reason=form.cleaned_data["reason"]
-                    )  # type: ignore[arg-type]
+                        actor=request.user,  # type: ignore[arg-type]
+                        workspace=ws,
+                        reason=form.cleaned_data["reason"],
+                    )
                     done += 1
             self.message_user(request, f"Suspended {done} workspace(s).", messages.SUCCESS)
             return None
@@ -337,7 +339,7 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
+class GroupAdmin(SafeActionsMixin, admin.ModelAdmin[Group]):
     list_display = ("name", "workspace", "member_total", "created_at")
     list_select_related = ("workspace",)
     list_filter = (("created_at", admin.DateFieldListFilter),)
@@ -354,7 +356,7 @@ class GroupAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin):
+class InvitationAdmin(SafeActionsMixin, admin.ModelAdmin[Invitation]):
     list_display = (
         "email",
         "workspace",
@@ -395,7 +397,7 @@ VerifiedFilter = null_filter("verification", "verified", "verified_at", "Verifie
 
 
 @admin.register(Domain)
-class DomainAdmin(SafeActionsMixin, admin.ModelAdmin):
+class DomainAdmin(SafeActionsMixin, admin.ModelAdmin[Domain]):
     list_display = ("name", "workspace", "verified_at", "last_checked_at", "last_error")
     list_select_related = ("workspace",)
     list_filter = (VerifiedFilter,)
@@ -406,7 +408,7 @@ class DomainAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin):
+class JoinRequestAdmin(SafeActionsMixin, admin.ModelAdmin[JoinRequest]):
     list_display = (
         "user",
         "workspace",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -341,7 +341,7 @@ def parse_email_list(text: str) -> list[str]:
     return list(seen)
 
 
-def _invitation_expiry() -> timezone.datetime:
+def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
 
 
@@ -498,7 +498,10 @@ def invitation_from_token(token: str) -> Invitation:
 def user_has_verified_email(user: User, email: str) -> bool:
     from allauth.account.models import EmailAddress  # noqa: PLC0415
 
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    found: bool = EmailAddress.objects.filter(
+        user=user, email__iexact=email, verified=True
+    ).exists()
+    return found
 
 
 @transaction.atomic
@@ -537,7 +540,7 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     return membership
 
 
-def invitations_expire(*, now: timezone.datetime | None = None) -> int:
+def invitations_expire(*, now: datetime | None = None) -> int:
     """Mark pending invitations past their date as expired (run by Celery beat)."""
     now = now or timezone.now()
     count = 0

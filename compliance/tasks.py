@@ -3,7 +3,7 @@ send one email per recipient, so that no recipient sees another's address."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from celery import shared_task
 from django.conf import settings
@@ -16,7 +16,15 @@ from accounts.roles import Role
 from .models import Appeal, EditorialAuthorization, NewsViolation
 from .services import violation_reason
 
-RETRY = {"bind": True, "autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
+
+class _Retry(TypedDict):
+    bind: Literal[True]
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: bool
+    max_retries: int
+
+
+RETRY: _Retry = {"bind": True, "autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
 
 def absolute(path: str) -> str:

@@ -65,8 +65,10 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 def _appeals(request: HttpRequest) -> tuple[list[Appeal], bool]:
     return _latest(
-        Appeal.objects.filter(workspace=request.workspace).select_related("filed_by", "decided_by")
-    )  # type: ignore[attr-defined]
+        Appeal.objects.filter(workspace=request.workspace).select_related(  # type: ignore[attr-defined]
+            "filed_by", "decided_by"
+        )
+    )
 
 
 def _index_context(
@@ -142,9 +144,9 @@ def index(request: HttpRequest) -> HttpResponse:
     value = form.cleaned_data["is_media_customer"]
     try:
         change = services.media_status_set(
-            actor=request.user,
-            workspace=request.workspace,
-            is_media_customer=value,  # type: ignore[arg-type, attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            is_media_customer=value,
             source=MediaSource.SELF,
             note="Declared in the console",
         )
@@ -168,9 +170,9 @@ def editorial_request(request: HttpRequest) -> HttpResponse:
         return _media_answer(request, request_form=form)
     try:
         services.editorial_request_create(
-            actor=request.user,
-            workspace=request.workspace,
-            **form.cleaned_data,  # type: ignore[arg-type, attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            **form.cleaned_data,
         )
     except DomainError as exc:
         _form_error(form, exc)
@@ -208,8 +210,10 @@ def appeal(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.appeal_file(
-                actor=request.user, workspace=request.workspace, **form.cleaned_data
-            )  # type: ignore[arg-type, attr-defined]
+                actor=request.user,  # type: ignore[arg-type]
+                workspace=request.workspace,  # type: ignore[attr-defined]
+                **form.cleaned_data,
+            )
             done = True
         except DomainError as exc:
             _form_error(form, exc)

@@ -12,14 +12,15 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from accounts.models import Membership, MemberStatus, Workspace
 from accounts.roles import Perm, has_perm
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def get_membership(user: Any, slug: str) -> Membership:
@@ -41,7 +42,7 @@ def workspace_view(
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = get_membership(request.user, slug)
             request.workspace = membership.workspace  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
@@ -69,7 +70,7 @@ def workspace_view(
     return decorator
 
 
-def scoped(model: type, request: HttpRequest, **lookup: Any) -> Any:
+def scoped(model: type[Model] | QuerySet[Any], request: HttpRequest, **lookup: Any) -> Any:
     """Fetch an object of the request's workspace, or 404 whether missing or foreign."""
     return get_object_or_404(model, workspace=request.workspace, **lookup)  # type: ignore[attr-defined]
 

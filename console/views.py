@@ -21,7 +21,7 @@ from compliance.models import MEDIA_CUSTOMER_DEFINITION, MediaSource
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(
-        Membership.objects.filter(user=request.user, status=MemberStatus.ACTIVE)
+        Membership.objects.filter(user=request.user, status=MemberStatus.ACTIVE)  # type: ignore[misc]
         .select_related("workspace")
         .order_by("workspace__name")
     )
@@ -33,7 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if len(memberships) == 1:
             return redirect("ws:overview", memberships[0].workspace.slug)
     pending = JoinRequest.objects.filter(
-        user=request.user, status=JoinRequestStatus.PENDING
+        user=request.user,  # type: ignore[misc]
+        status=JoinRequestStatus.PENDING,
     ).select_related("workspace")
     return TemplateResponse(
         request,
@@ -53,26 +54,28 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
             # exist together or not at all.
             with transaction.atomic():
                 ws = services.workspace_create(
-                    actor=request.user, name=data["name"], slug=data["slug"]
-                )  # type: ignore[arg-type]
+                    actor=request.user,  # type: ignore[arg-type]
+                    name=data["name"],
+                    slug=data["slug"],
+                )
                 billing_services.subscription_start(actor=request.user, workspace=ws)  # type: ignore[arg-type]
                 compliance_services.media_status_set(
-                    actor=request.user,
+                    actor=request.user,  # type: ignore[arg-type]
                     workspace=ws,
-                    is_media_customer=data["is_media_customer"],  # type: ignore[arg-type]
+                    is_media_customer=data["is_media_customer"],
                     source=MediaSource.SELF,
                     note="Declared at creation",
                 )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            target = ws and f"/w/{ws.slug}/"
+            target = f"/w/{ws.slug}/"
             if request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     template = (
-        "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"
-    )  # type: ignore[attr-defined]
+        "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"  # type: ignore[attr-defined]
+    )
     return TemplateResponse(
         request,
         template,

@@ -228,15 +228,15 @@ def rule(request: HttpRequest) -> HttpResponse:
     elif target == MEMBER and target_id:
         membership = scoped(
             Membership.objects.select_related("user", "workspace"), request, pk=target_id
-        )  # type: ignore[arg-type]
+        )
     error = "" if valid else _first_error(form)
     if valid:
         try:
             services.feature_rule_set(
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]
                 workspace=ws,
-                feature=feature,
-                effect=data["effect"],  # type: ignore[arg-type]
+                feature=data["feature"],
+                effect=data["effect"],
                 group=group,
                 membership=membership,
             )
@@ -290,7 +290,7 @@ def why(request: HttpRequest, member_id: int, feature: str) -> HttpResponse:
         raise Http404("No such feature.")
     membership: Membership = scoped(
         Membership.objects.select_related("user", "workspace"), request, pk=member_id
-    )  # type: ignore[arg-type]
+    )
     context = {
         "page_title": "Why this decision",
         "nav": "features",
@@ -334,8 +334,11 @@ def switch(request: HttpRequest) -> HttpResponse:
         feature, on = form.cleaned_data["feature"], form.cleaned_data["on"]
         try:
             services.feature_switch_set(
-                actor=request.user, membership=membership, feature=feature, on=on
-            )  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
+                membership=membership,
+                feature=feature,
+                on=on,
+            )
             ok = f"{registry.get(feature).label} switched {'on' if on else 'off'}."
         except DomainError as exc:
             error = exc.message

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.audit import AuditEvent, audit_changes, audit_events, audit_page
+from accounts.audit import audit_changes, audit_events, audit_page
 from accounts.audit_forms import PAGE_SIZE, AuditFilterForm, AuditPageForm
+from accounts.models import AuditEvent
 from accounts.roles import Perm
 from console.access import workspace_view
 
@@ -62,7 +63,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_AUDIT)
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return TemplateResponse(

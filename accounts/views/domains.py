@@ -104,8 +104,10 @@ def claim(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             domain = services.domain_claim(
-                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
+                workspace=ws,
+                name=form.cleaned_data["name"],
+            )
         except DomainError as exc:
             form.add_error(exc.field or "name", exc.message)
     if not request.htmx:  # type: ignore[attr-defined]

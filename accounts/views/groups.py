@@ -44,9 +44,9 @@ def _partial(request: HttpRequest) -> bool:
 
 
 def _index_context(request: HttpRequest, form: GroupNameForm | None = None) -> dict[str, Any]:
-    page = Paginator(selectors.group_list(request.workspace), PAGE_SIZE).get_page(
+    page = Paginator(selectors.group_list(request.workspace), PAGE_SIZE).get_page(  # type: ignore[attr-defined]
         request.GET.get("page")
-    )  # type: ignore[attr-defined]
+    )
     return {
         "page_title": "Groups",
         "nav": "groups",
@@ -72,8 +72,10 @@ def create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             group = services.group_create(
-                actor=request.user, workspace=ws, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
+                workspace=ws,
+                name=form.cleaned_data["name"],
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     if group is not None and not request.htmx:  # type: ignore[attr-defined]
@@ -128,8 +130,10 @@ def rename(request: HttpRequest, group_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             group = services.group_rename(
-                actor=request.user, group=group, name=form.cleaned_data["name"]
-            )  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
+                group=group,
+                name=form.cleaned_data["name"],
+            )
             done = True
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -208,6 +212,6 @@ def member_remove(request: HttpRequest, group_id: int, member_id: int) -> HttpRe
     group = _group(request, group_id)
     membership: Membership = scoped(
         Membership.objects.select_related("user"), request, pk=member_id
-    )  # type: ignore[arg-type]
+    )
     services.group_member_remove(actor=request.user, group=group, membership=membership)  # type: ignore[arg-type]
     return _members_answer(request, group, ok=f"{membership.user.email} removed from {group.name}.")

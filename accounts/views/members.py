@@ -154,7 +154,7 @@ def _finish(
 
 def _target(request: HttpRequest, member_id: int) -> Membership:
     # scoped() accepts a queryset too: the user comes in the same query.
-    m: Membership = scoped(Membership.objects.select_related("user"), request, pk=member_id)  # type: ignore[arg-type]
+    m: Membership = scoped(Membership.objects.select_related("user"), request, pk=member_id)
     return m
 
 
@@ -177,7 +177,7 @@ def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
         return _reauthenticate(request)
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
-        return _finish(request, target, error=" ".join(form.errors["role"]))
+        return _finish(request, target, error=" ".join(str(e) for e in form.errors["role"]))
     try:
         m = services.member_role_change(
             actor=request.user,  # type: ignore[arg-type]
@@ -246,5 +246,7 @@ def remove(request: HttpRequest, member_id: int) -> HttpResponse:
     except DomainError as exc:
         return _finish(request, target, error=exc.message)
     return _finish(
-        request, target, ok=f"{target.user.email} was removed from {request.workspace.name}."
-    )  # type: ignore[attr-defined]
+        request,
+        target,
+        ok=f"{target.user.email} was removed from {request.workspace.name}.",  # type: ignore[attr-defined]
+    )

@@ -74,8 +74,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.workspace_update_join_settings(
-                actor=request.user, workspace=ws, **form.cleaned_data
-            )  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
+                workspace=ws,
+                **form.cleaned_data,
+            )
             saved = True
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
