@@ -113,14 +113,18 @@ class TermsAcceptanceFactory(factory.django.DjangoModelFactory):
 
 
 class JoinRequestFactory(factory.django.DjangoModelFactory):
-    """A pending request to join by domain."""
+    """A pending request to join, made by a user of a domain the workspace has verified."""
 
     class Meta:
         model = JoinRequest
 
     workspace = factory.SubFactory(WorkspaceFactory)
     user = factory.SubFactory(UserFactory)
-    domain = None
+    domain = factory.SubFactory(
+        DomainFactory,
+        workspace=factory.SelfAttribute("..workspace"),
+        verified_at=factory.LazyFunction(timezone.now),
+    )
 
 
 class AuditEventFactory(factory.django.DjangoModelFactory):
