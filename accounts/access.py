@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django_htmx.middleware import HtmxDetails
 
@@ -42,14 +42,14 @@ from .roles import Perm, has_perm
 class WorkspaceRequest(HttpRequest):
     """The request of a workspace page, as ``workspace_view`` leaves it."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     workspace: Workspace
     membership: Membership
     actor: Actor
     htmx: HtmxDetails
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def get_membership(user: Any, slug: str) -> Membership:
@@ -71,7 +71,7 @@ def workspace_view(
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = get_membership(request.user, slug)
             wreq = cast(WorkspaceRequest, request)
             wreq.workspace = membership.workspace

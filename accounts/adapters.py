@@ -20,7 +20,7 @@ EMAIL_TOO_LONG = "An email address has at most 254 characters."
 EMAIL_NOT_ASCII = "Use the address with plain Latin letters: lookalike letters from other scripts are not accepted."
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth ships no types
     """The console's account rules; the sign-up form itself is accounts.forms.SignupForm."""
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
@@ -111,7 +111,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return url or super().get_email_verification_redirect_url(email_address)
 
 
-class MFAAdapter(DefaultMFAAdapter):
+class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]  # allauth ships no types
     """TOTP seeds are stored encrypted: allauth's default keeps them in clear."""
 
     def encrypt(self, text: str) -> str:

@@ -5,7 +5,7 @@ acceptances) cannot be edited here at all."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,6 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -52,7 +53,7 @@ class SafeActionsMixin:
         return actions
 
 
-class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin[Any]):
     """A record of what happened: staff may look and search, never add, change or delete."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -65,7 +66,10 @@ class ReadOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
         return False
 
 
-class ServiceOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ServiceOnlyAdmin(SafeActionsMixin, admin.ModelAdmin[_M]):
     """Workspace data that only services change: staff see every field read-only and act
     through the admin actions, which call the same services as the pages (so the rules
     hold and every change is audited). Nothing is added or deleted here directly."""
@@ -110,7 +114,7 @@ class ServiceOnlyAdmin(SafeActionsMixin, admin.ModelAdmin):
         self.message_user(request, done.format(count=count), messages.SUCCESS)
 
 
-def _changelist_link(model: type, label: str, **filters: Any) -> str:
+def _changelist_link(model: type[models.Model], label: str, **filters: Any) -> str:
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     query = "&".join(f"{key}={value}" for key, value in filters.items())
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
@@ -119,7 +123,7 @@ def _changelist_link(model: type, label: str, **filters: Any) -> str:
 # --- Users ----------------------------------------------------------------------------
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(AdminUserCreationForm[User]):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email",)
@@ -132,14 +136,14 @@ class UserCreationForm(AdminUserCreationForm):
         return email
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(UserChangeForm[User]):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
-        field_classes: dict[str, Any] = {}
+        field_classes: ClassVar[dict[str, type[forms.Field]]] = {}
 
 
-class TermsAcceptanceInline(admin.TabularInline):
+class TermsAcceptanceInline(admin.TabularInline[TermsAcceptance, User]):
     model = TermsAcceptance
     extra = 0
     can_delete = False
@@ -153,7 +157,7 @@ class TermsAcceptanceInline(admin.TabularInline):
         return False
 
 
-class MembershipOfUserInline(admin.TabularInline):
+class MembershipOfUserInline(admin.TabularInline[Membership, User]):
     model = Membership
     fk_name = "user"
     extra = 0
@@ -173,7 +177,7 @@ class MembershipOfUserInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+class UserAdmin(SafeActionsMixin, DjangoUserAdmin[User]):
     """Email login, no username. The age gate's answers (R-ACC-2) and the terms
     acceptances (R-ACC-6) are shown, not edited: they are what the user declared."""
 
@@ -212,7 +216,7 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
 
     def get_inlines(
         self, request: HttpRequest, obj: User | None
-    ) -> list[type[admin.options.InlineModelAdmin]]:
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
         # A user being created has no history to show yet.
         return list(self.inlines) if obj is not None else []
 
@@ -268,7 +272,7 @@ class SuspendForm(forms.Form):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ServiceOnlyAdmin):
+class WorkspaceAdmin(ServiceOnlyAdmin[Workspace]):
     list_display = (
         "name",
         "slug",
@@ -342,10 +346,10 @@ class WorkspaceAdmin(ServiceOnlyAdmin):
             for ws in queryset:
                 if not ws.is_suspended:
                     services.workspace_suspend(
-                        actor=Actor.staff(request.user),
+                        actor=Actor.staff(request.user),  # type: ignore[arg-type]
                         workspace=ws,
                         reason=form.cleaned_data["reason"],
-                    )  # type: ignore[arg-type]
+                    )
                     done += 1
             self.message_user(request, f"Suspended {done} workspace(s).", messages.SUCCESS)
             return None
@@ -388,7 +392,7 @@ class MembershipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(ServiceOnlyAdmin):
+class GroupAdmin(ServiceOnlyAdmin[Group]):
     list_display = ("name", "workspace", "member_total", "created_at")
     list_select_related = ("workspace",)
     list_filter = (("created_at", admin.DateFieldListFilter),)
@@ -414,7 +418,7 @@ class GroupAdmin(ServiceOnlyAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ServiceOnlyAdmin):
+class InvitationAdmin(ServiceOnlyAdmin[Invitation]):
     list_display = (
         "email",
         "workspace",
@@ -460,7 +464,7 @@ VerifiedFilter = null_filter("verification", "verified", "verified_at", "Verifie
 
 
 @admin.register(Domain)
-class DomainAdmin(ServiceOnlyAdmin):
+class DomainAdmin(ServiceOnlyAdmin[Domain]):
     list_display = ("name", "workspace", "verified_at", "last_checked_at", "last_error")
     list_select_related = ("workspace",)
     list_filter = (VerifiedFilter,)
@@ -489,7 +493,7 @@ class DomainAdmin(ServiceOnlyAdmin):
 
 
 @admin.register(JoinRequest)
-class JoinRequestAdmin(ServiceOnlyAdmin):
+class JoinRequestAdmin(ServiceOnlyAdmin[JoinRequest]):
     list_display = (
         "user",
         "workspace",

@@ -4,7 +4,7 @@ narrow what is shown or exported, and a bad value is a field error, never a 500.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -50,7 +50,10 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "All actions"), *((a, a) for a in all_actions())]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", "All actions"),
+            *((a, a) for a in all_actions()),
+        ]
 
     def clean_actor(self) -> str:
         value: str = self.cleaned_data.get("actor", "")

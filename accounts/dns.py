@@ -47,4 +47,5 @@ class StaticResolver:
 
 
 def get_resolver() -> Resolver:
-    return import_string(settings.DOMAIN_RESOLVER)()
+    resolver: Resolver = import_string(settings.DOMAIN_RESOLVER)()
+    return resolver

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
@@ -28,7 +28,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(AllauthSignupForm):  # type: ignore[misc]  # allauth ships no types
     """Sign-up with the age gate (R-ACC-2) and acceptance of the terms (R-ACC-6)."""
 
     name = forms.CharField(label="Full name", max_length=150, required=False)
@@ -85,7 +85,7 @@ class SignupForm(AllauthSignupForm):
         return True
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()
         birth = cleaned.get("birth_date")
         if (
             birth
@@ -138,7 +138,7 @@ class WorkspaceCreateForm(forms.Form):
     def clean_slug(self) -> str:
         from .models import SLUG_VALIDATOR  # noqa: PLC0415
 
-        slug = self.cleaned_data["slug"]
+        slug: str = self.cleaned_data["slug"]
         SLUG_VALIDATOR(slug)
         if slug in RESERVED_SLUGS:
             raise forms.ValidationError("This address is reserved; choose another.")
@@ -163,5 +163,7 @@ class JoinSettingsForm(forms.Form):
         from .roles import Role  # noqa: PLC0415
 
         super().__init__(*args, **kwargs)
-        self.fields["join_mode"].choices = JoinMode.choices
-        self.fields["default_role"].choices = [(r.value, r.label) for r in Role if r != Role.OWNER]
+        cast(forms.ChoiceField, self.fields["join_mode"]).choices = JoinMode.choices
+        cast(forms.ChoiceField, self.fields["default_role"]).choices = [
+            (r.value, r.label) for r in Role if r != Role.OWNER
+        ]

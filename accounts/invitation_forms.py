@@ -4,7 +4,7 @@ stay in the services, which answer with a DomainError naming the field."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -60,7 +60,7 @@ class InviteForm(forms.Form):
         kwargs.setdefault("initial", {"role": Role.MEMBER})
         super().__init__(*args, **kwargs)
         # Only the roles this member may grant: an admin never sees "Owner".
-        self.fields["role"].choices = [
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
             (r.value, r.label) for r in Role if can_assign_role(actor_role, None, r)
         ]
         self.fields["groups"].queryset = Group.objects.filter(workspace=workspace).order_by("name")  # type: ignore[attr-defined]

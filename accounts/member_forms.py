@@ -10,7 +10,7 @@ classic lookalike: a Cyrillic "а" inside "Admins")."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -86,10 +86,13 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [("", "Any role"), *Role.choices]
-        self.fields["status"].choices = [("", "Any status"), *MemberStatus.choices]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [("", "Any role"), *Role.choices]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            ("", "Any status"),
+            *MemberStatus.choices,
+        ]
         # Scoped to the workspace: another workspace's group id is "not a valid choice".
-        self.fields["group"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["group"]).choices = [
             ("", "Any group"),
             *group_choices(workspace).values_list("id", "name"),
         ]

@@ -510,7 +510,10 @@ def invitation_from_token(token: str) -> Invitation:
 def user_has_verified_email(user: User, email: str) -> bool:
     from allauth.account.models import EmailAddress  # noqa: PLC0415
 
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    found: bool = EmailAddress.objects.filter(
+        user=user, email__iexact=email, verified=True
+    ).exists()
+    return found
 
 
 @transaction.atomic

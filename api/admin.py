@@ -3,7 +3,7 @@ and the feature-use events the gateway reported (read-only)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -16,6 +16,9 @@ from accounts.admin import ReadOnlyAdmin, SafeActionsMixin, null_filter
 from . import services
 from .models import FeatureUseEvent, ServiceToken
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
 RevokedFilter = null_filter("revocation", "revoked", "revoked_at", "Revoked", "In use")
 
 SHOWN_ONCE = (
@@ -25,7 +28,7 @@ SHOWN_ONCE = (
 
 
 @admin.register(ServiceToken)
-class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
+class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin[ServiceToken]):
     """Adding asks only for a name: the secret is generated on save and shown once in the
     message that follows. Only its hash is stored, so it can never be shown again; a lost
     token is revoked and replaced."""
@@ -49,7 +52,7 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
     def prefix_shown(self, obj: ServiceToken) -> str:
         return f"{obj.prefix}…"
 
-    def get_fields(self, request: HttpRequest, obj: ServiceToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ServiceToken | None = None) -> _FieldGroups:
         # The rest does not exist yet on the add form.
         return ["name"] if obj is None else list(self.fields)
 
@@ -58,7 +61,7 @@ class ServiceTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
         return False
 
     def save_model(
-        self, request: HttpRequest, obj: ServiceToken, form: ModelForm, change: bool
+        self, request: HttpRequest, obj: ServiceToken, form: ModelForm[ServiceToken], change: bool
     ) -> None:
         if change:
             obj.save(update_fields=["name"])

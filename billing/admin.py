@@ -4,7 +4,7 @@ Subscriptions are a record: they change through ``billing.services`` (audited), 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -22,7 +22,7 @@ FEATURE_CHOICES = [(key, label) for key, label in registry.CHOICES if key != reg
 ONE_DEFAULT = "{plan} is already the default plan: untick it there first."
 
 
-class PlanAdminForm(forms.ModelForm):
+class PlanAdminForm(forms.ModelForm[Plan]):
     features = forms.MultipleChoiceField(
         choices=FEATURE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
@@ -59,7 +59,8 @@ class PlanAdminForm(forms.ModelForm):
         return [key for key in registry.KEYS if key in chosen]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        # Django's clean() answers the cleaned data; the stubs allow an override's None.
+        data = cast(dict[str, Any], super().clean())
         if data.get("is_default"):
             other = Plan.objects.filter(is_default=True).exclude(pk=self.instance.pk).first()
             if other is not None:
@@ -83,7 +84,7 @@ class CurrentSubscriptionsFilter(admin.SimpleListFilter):
 
 
 @admin.register(Plan)
-class PlanAdmin(SafeActionsMixin, admin.ModelAdmin):
+class PlanAdmin(SafeActionsMixin, admin.ModelAdmin[Plan]):
     form = PlanAdminForm
     list_display = (
         "name",

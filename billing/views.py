@@ -145,8 +145,8 @@ def plans(request: WorkspaceRequest) -> HttpResponse:
     )
     base = reverse("ws:plans", args=[ws.slug])
     for p in catalogue:
-        p.is_current = p.pk == current_id
-        p.change_url = f"{base}{p.slug}/change/"
+        p.is_current = p.pk == current_id  # type: ignore[attr-defined]
+        p.change_url = f"{base}{p.slug}/change/"  # type: ignore[attr-defined]
     terms, features = compare_rows(catalogue)
     legacy = (
         subscription.plan if subscription is not None and not subscription.plan.is_active else None

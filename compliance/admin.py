@@ -10,7 +10,7 @@ Every decision goes through ``compliance.services`` so that it is audited and em
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +34,9 @@ from .models import (
     RequestStatus,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+
 APPROVE, DECLINE = "approve", "decline"
 GRANT, REJECT = "grant", "reject"
 
@@ -45,7 +48,7 @@ def _short(text: str, limit: int = 80) -> str:
 # --- Media Customer status ----------------------------------------------------------------
 
 
-class MediaStatusAddForm(forms.ModelForm):
+class MediaStatusAddForm(forms.ModelForm[MediaStatusChange]):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Why staff set or clear the status; the workspace sees it in its history.",
@@ -64,7 +67,7 @@ class MediaStatusAddForm(forms.ModelForm):
 
 
 @admin.register(MediaStatusChange)
-class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin):
+class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin[MediaStatusChange]):
     """The history of the status; staff add a row to set or clear it (with a note).
     Rows are never edited or deleted: the latest is the current status."""
 
@@ -103,7 +106,7 @@ class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin):
         row = services.media_status_set(
             actor=Actor.staff(request.user),  # type: ignore[arg-type]
             workspace=obj.workspace,
-            is_media_customer=obj.is_media_customer,  # type: ignore[arg-type]
+            is_media_customer=obj.is_media_customer,
             source=MediaSource.STAFF,
             note=form.cleaned_data["note"],
         )
@@ -120,7 +123,7 @@ class MediaStatusChangeAdmin(SafeActionsMixin, admin.ModelAdmin):
 # --- Editorial-use authorizations ---------------------------------------------------------
 
 
-class EditorialDecisionForm(forms.ModelForm):
+class EditorialDecisionForm(forms.ModelForm[EditorialAuthorization]):
     decision = forms.ChoiceField(
         choices=[(APPROVE, "Approve: grant the exception below"), (DECLINE, "Decline")],
         widget=forms.RadioSelect,
@@ -138,12 +141,14 @@ class EditorialDecisionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "scope_group" in self.fields:
-            self.fields["scope_group"].queryset = Group.objects.filter(
-                workspace_id=self.instance.workspace_id
-            ).order_by("name")
+            field = cast(forms.ModelChoiceField[Group], self.fields["scope_group"])
+            field.queryset = Group.objects.filter(workspace_id=self.instance.workspace_id).order_by(
+                "name"
+            )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Django's clean() answers the cleaned data; the stubs allow an override's None.
+        cleaned = cast(dict[str, Any], super().clean())
         if cleaned.get("decision") == APPROVE:
             ends_on = cleaned.get("ends_on")
             if ends_on is None:
@@ -159,7 +164,7 @@ class EditorialDecisionForm(forms.ModelForm):
 
 
 @admin.register(EditorialAuthorization)
-class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
+class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin[EditorialAuthorization]):
     form = EditorialDecisionForm
     list_display = ("workspace", "status", "scope", "ends_on", "created_at", "requested_by")
     list_select_related = ("workspace", "scope_group", "requested_by")
@@ -213,9 +218,7 @@ class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Any = None
-    ) -> list[tuple[str | None, dict[str, Any]]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> _FieldsetSpec:
         if (
             obj is not None
             and obj.status == RequestStatus.PENDING
@@ -259,7 +262,7 @@ class EditorialAuthorizationAdmin(SafeActionsMixin, admin.ModelAdmin):
             services.editorial_request_decide(
                 actor=Actor.staff(request.user),  # type: ignore[arg-type]
                 authorization=obj,
-                approve=approve,  # type: ignore[arg-type]
+                approve=approve,
                 scope_group=data.get("scope_group") if approve else None,
                 ends_on=data.get("ends_on") if approve else None,
                 scope_note=data.get("scope_note", ""),
@@ -295,7 +298,7 @@ class NewsViolationAdmin(ReadOnlyAdmin):
 # --- Appeals ------------------------------------------------------------------------------
 
 
-class AppealDecisionForm(forms.ModelForm):
+class AppealDecisionForm(forms.ModelForm[Appeal]):
     decision = forms.ChoiceField(
         choices=[(GRANT, "Grant: lift the suspension"), (REJECT, "Reject: keep the suspension")],
         widget=forms.RadioSelect,
@@ -308,7 +311,8 @@ class AppealDecisionForm(forms.ModelForm):
         help_texts = {"decision_note": "Emailed to the workspace's owners; required to reject."}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Django's clean() answers the cleaned data; the stubs allow an override's None.
+        cleaned = cast(dict[str, Any], super().clean())
         if cleaned.get("decision") == REJECT and not (cleaned.get("decision_note") or "").strip():
             self.add_error("decision_note", services.NOTE_REQUIRED_TO_REJECT)
         return cleaned
@@ -319,7 +323,7 @@ class AppealDecisionForm(forms.ModelForm):
 
 
 @admin.register(Appeal)
-class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
+class AppealAdmin(SafeActionsMixin, admin.ModelAdmin[Appeal]):
     form = AppealDecisionForm
     list_display = ("workspace", "status", "filed_by", "created_at", "decided_by", "decided_at")
     list_select_related = ("workspace", "filed_by", "decided_by")
@@ -364,9 +368,7 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
             and self.has_change_permission(request, obj)
         )
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Any = None
-    ) -> list[tuple[str | None, dict[str, Any]]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> _FieldsetSpec:
         if self._deciding(request, obj):
             return [
                 ("Appeal", {"fields": self.appeal_fields}),
@@ -388,7 +390,7 @@ class AppealAdmin(SafeActionsMixin, admin.ModelAdmin):
             services.appeal_decide(
                 actor=Actor.staff(request.user),  # type: ignore[arg-type]
                 appeal=obj,
-                grant=data["decision"] == GRANT,  # type: ignore[arg-type]
+                grant=data["decision"] == GRANT,
                 note=data.get("decision_note", ""),
             )
         except DomainError as exc:

@@ -49,7 +49,10 @@ def active_exceptions(workspace: Workspace, today: date | None = None) -> tuple[
     rows = EditorialAuthorization.objects.filter(
         workspace=workspace, status=RequestStatus.APPROVED, ends_on__gte=today
     ).values_list("id", "scope_group_id", "ends_on")
-    return tuple(Exception_(pk, group_id, ends_on) for pk, group_id, ends_on in rows)
+    # The filter on ends_on already leaves out requests without an end date.
+    return tuple(
+        Exception_(pk, group_id, ends_on) for pk, group_id, ends_on in rows if ends_on is not None
+    )
 
 
 def media_state(workspace: Workspace, today: date | None = None) -> MediaState:

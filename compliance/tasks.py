@@ -4,7 +4,7 @@ and a retried task sends nobody twice."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from celery import shared_task
 from django.conf import settings
@@ -17,7 +17,15 @@ from core import email
 from .models import Appeal, EditorialAuthorization, NewsViolation
 from .services import violation_reason
 
-RETRY = {"bind": True, "autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
+
+class _Retry(TypedDict):
+    bind: Literal[True]
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: bool
+    max_retries: int
+
+
+RETRY: _Retry = {"bind": True, "autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
 
 def absolute(path: str) -> str:

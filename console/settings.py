@@ -7,10 +7,14 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from console.env import email_mailers, env_bool, env_int, env_list, env_str
+
+# Lets the code write the stubs' generic classes (``admin.ModelAdmin[Plan]``) at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -203,7 +207,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Console] "
 # Security notices by email: password, email address and MFA changes (R-ACC-4).
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

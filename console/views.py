@@ -19,7 +19,7 @@ from core.errors import DomainError
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(
-        Membership.objects.filter(user=request.user, status=MemberStatus.ACTIVE)
+        Membership.objects.filter(user=request.user, status=MemberStatus.ACTIVE)  # type: ignore[misc]
         .select_related("workspace")
         .order_by("workspace__name")
     )
@@ -31,7 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if len(memberships) == 1:
             return redirect("ws:overview", memberships[0].workspace.slug)
     pending = JoinRequest.objects.filter(
-        user=request.user, status=JoinRequestStatus.PENDING
+        user=request.user,  # type: ignore[misc]
+        status=JoinRequestStatus.PENDING,
     ).select_related("workspace")
     return TemplateResponse(
         request,
@@ -61,8 +62,8 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     template = (
-        "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"
-    )  # type: ignore[attr-defined]
+        "console/workspace_create.html#form" if request.htmx else "console/workspace_create.html"  # type: ignore[attr-defined]
+    )
     return TemplateResponse(
         request,
         template,

@@ -16,7 +16,8 @@ def client_ip(request: HttpRequest) -> str | None:
     from allauth.account.adapter import get_adapter  # noqa: PLC0415
 
     try:
-        return str(get_adapter(request).get_client_ip(request))
+        ip: str | None = get_adapter(request).get_client_ip(request)
+        return ip
     except Exception:  # a malformed forwarded header must not break the page
         return request.META.get("REMOTE_ADDR")
 

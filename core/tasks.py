@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from . import email
 
 
-class OutboxTask(Task):
+class OutboxTask(Task):  # type: ignore[type-arg]
     """Records on the row that its last try failed."""
 
     def on_failure(
@@ -30,5 +30,5 @@ class OutboxTask(Task):
     retry_jitter=True,
     max_retries=6,
 )
-def send_outbox_email(self: Task, row_id: int) -> bool:
+def send_outbox_email(self: Task, row_id: int) -> bool:  # type: ignore[type-arg]
     return email.deliver(row_id)

@@ -254,11 +254,11 @@ def load_workspace_facts(
     for rule in rules:
         if rule.membership_id is not None:
             continue
-        if rule.group_id is None:
+        if rule.group is None:
             workspace_rules[rule.feature] = rule.effect
         else:
-            group_rules[(rule.group_id, rule.feature)] = rule.effect
-            group_names[rule.group_id] = rule.group.name
+            group_rules[(rule.group.pk, rule.feature)] = rule.effect
+            group_names[rule.group.pk] = rule.group.name
     return WorkspaceFacts(
         plan_name=ent.plan.name,
         plan_features=ent.features,

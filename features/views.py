@@ -234,7 +234,7 @@ def rule(request: WorkspaceRequest) -> HttpResponse:
             services.feature_rule_set(
                 actor=request.actor,
                 workspace=ws,
-                feature=feature,
+                feature=data["feature"],
                 effect=data["effect"],
                 group=group,
                 membership=membership,

@@ -107,3 +107,21 @@ def member_client(client: Client, member: Membership, owner: Membership) -> Clie
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+STAFF_EMAIL = "staff@console.test"
+STAFF_PASSWORD = "pw-staff-long-enough-1"
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    """Platform staff, with every permission of the admin; also the recipient of the emails
+    sent to staff."""
+    return User.objects.create_superuser(STAFF_EMAIL, STAFF_PASSWORD)
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    # Its own client, so a test can act as staff and as a workspace member side by side.
+    client = Client()
+    client.force_login(staff)
+    return client

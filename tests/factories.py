@@ -1,15 +1,44 @@
-"""Factories for tests: one place for every model's test data."""
+"""Factories for tests: one place for every model's test data.
+
+A row that belongs to a workspace through another row (a rule of a group, a switch of a
+member) takes that row's workspace unless told otherwise. Audit events are written through
+``accounts.audit.record``, as the services write them; plans are the catalogue's when a
+factory is given the slug of one."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Domain, Group, Invitation, Membership, User, Workspace
+from accounts.audit import Action, record
+from accounts.models import (
+    AuditEvent,
+    Domain,
+    Group,
+    Invitation,
+    JoinRequest,
+    Membership,
+    TermsAcceptance,
+    User,
+    Workspace,
+)
 from accounts.roles import Role
+from api.models import SHOWN_CHARS, FeatureUseEvent, ServiceToken, hash_token, new_raw_token
+from billing.models import Plan, PlanKind, PriceBasis, Subscription
+from compliance.models import (
+    Appeal,
+    EditorialAuthorization,
+    MediaSource,
+    MediaStatusChange,
+    NewsViolation,
+)
+from features.models import FeatureOptOut, FeatureRule
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -73,3 +102,203 @@ class DomainFactory(factory.django.DjangoModelFactory):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     name = factory.Sequence(lambda n: f"corp{n}.test")
+
+
+class TermsAcceptanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TermsAcceptance
+
+    user = factory.SubFactory(UserFactory)
+    version = factory.LazyFunction(lambda: str(settings.TERMS_VERSION))
+
+
+class JoinRequestFactory(factory.django.DjangoModelFactory):
+    """A pending request to join, made by a user of a domain the workspace has verified."""
+
+    class Meta:
+        model = JoinRequest
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    user = factory.SubFactory(UserFactory)
+    domain = factory.SubFactory(
+        DomainFactory,
+        workspace=factory.SelfAttribute("..workspace"),
+        verified_at=factory.LazyFunction(timezone.now),
+    )
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    """An audit event written by ``record``, so it is the row a service would write."""
+
+    class Meta:
+        model = AuditEvent
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    actor = None
+    action = Action.WORKSPACE_UPDATED
+    target = None
+    target_repr = ""
+    before = None
+    after = None
+
+    @classmethod
+    def _create(cls, model_class: type[AuditEvent], *args: Any, **kwargs: Any) -> AuditEvent:
+        return record(**kwargs)
+
+
+# --- billing ------------------------------------------------------------------------------
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A new plan; ``PlanFactory(slug="team")`` answers the catalogue's plan of that slug."""
+
+    class Meta:
+        model = Plan
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    kind = PlanKind.CHAT_TEAM
+    price_basis = PriceBasis.PER_SEAT
+    monthly_price = Decimal("9.50")
+    features = factory.LazyFunction(lambda: ["web_search"])
+    sort_order = 100
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A current subscription, on the catalogue's free plan unless told otherwise. The
+    console starts subscriptions with ``billing.services.subscription_start``; this row is
+    for tests that need one without its audit event."""
+
+    class Meta:
+        model = Subscription
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    plan = factory.SubFactory(PlanFactory, slug="free")
+    current_period_end = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+# --- compliance ---------------------------------------------------------------------------
+
+
+class MediaStatusChangeFactory(factory.django.DjangoModelFactory):
+    """The workspace declares itself a Media Customer (``is_media_customer=False`` clears it)."""
+
+    class Meta:
+        model = MediaStatusChange
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    is_media_customer = True
+    source = MediaSource.SELF
+
+
+class EditorialAuthorizationFactory(factory.django.DjangoModelFactory):
+    """A pending request for editorial use; ``approved=True`` makes it an exception in force
+    until ``ends_on`` (a month from now unless given), for ``scope_group`` or everyone."""
+
+    class Meta:
+        model = EditorialAuthorization
+
+    class Params:
+        approved = factory.Trait(
+            status="approved",
+            ends_on=factory.LazyFunction(lambda: timezone.now().date() + timedelta(days=30)),
+            decided_at=factory.LazyFunction(timezone.now),
+        )
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    reason = "Fact-checking of the news we publish"
+    requested_scope = "The news desk"
+
+
+class NewsViolationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NewsViolation
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    membership = None
+    user_email = factory.Sequence(lambda n: f"reporter{n}@acme.test")
+    event_id = factory.Sequence(lambda n: f"evt-news-{n}")
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class AppealFactory(factory.django.DjangoModelFactory):
+    """A pending appeal of the workspace's suspension."""
+
+    class Meta:
+        model = Appeal
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    suspension_reason = factory.LazyAttribute(lambda o: o.workspace.suspension_reason)
+    statement = "We do not use verified news for editorial purposes."
+
+
+# --- features -----------------------------------------------------------------------------
+
+
+def _workspace_of_target(rule: Any) -> Workspace:
+    """The workspace of the rule's group or member; a new workspace for a workspace rule."""
+    if rule.group is not None:
+        return rule.group.workspace
+    if rule.membership is not None:
+        return rule.membership.workspace
+    return WorkspaceFactory()
+
+
+class FeatureRuleFactory(factory.django.DjangoModelFactory):
+    """An admin's rule: for the whole workspace, or for ``group`` or ``membership``."""
+
+    class Meta:
+        model = FeatureRule
+
+    group = None
+    membership = None
+    workspace = factory.LazyAttribute(_workspace_of_target)
+    feature = "web_search"
+    effect = "deny"
+
+
+class FeatureOptOutFactory(factory.django.DjangoModelFactory):
+    """A member switched a feature off for themselves."""
+
+    class Meta:
+        model = FeatureOptOut
+
+    membership = factory.SubFactory(MembershipFactory)
+    workspace = factory.SelfAttribute("membership.workspace")
+    feature = "web_search"
+
+
+# --- api ----------------------------------------------------------------------------------
+
+
+class ServiceTokenFactory(factory.django.DjangoModelFactory):
+    """A service token stored as the admin stores it: prefix and hash of ``raw``. Pass
+    ``raw=new_raw_token()`` to keep the secret a test sends."""
+
+    class Meta:
+        model = ServiceToken
+
+    class Params:
+        raw = factory.LazyFunction(new_raw_token)
+
+    name = factory.Sequence(lambda n: f"Gateway {n}")
+    prefix = factory.LazyAttribute(lambda o: o.raw[:SHOWN_CHARS])
+    token_hash = factory.LazyAttribute(lambda o: hash_token(o.raw))
+
+
+class FeatureUseEventFactory(factory.django.DjangoModelFactory):
+    """The gateway's report of a feature used by ``membership``, allowed at the time."""
+
+    class Meta:
+        model = FeatureUseEvent
+
+    membership = factory.SubFactory(MembershipFactory)
+    workspace = factory.SelfAttribute("membership.workspace")
+    user_email = factory.SelfAttribute("membership.user.email")
+    feature = "web_search"
+    outcome = "used"
+    event_id = factory.Sequence(lambda n: f"evt-use-{n}")
+    occurred_at = factory.LazyFunction(timezone.now)
+    allowed = True
+    code = "allowed"

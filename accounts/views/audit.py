@@ -10,14 +10,15 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import WorkspaceRequest, workspace_view
-from accounts.audit import AuditEvent, audit_changes, audit_events, audit_page
+from accounts.audit import audit_changes, audit_events, audit_page
 from accounts.audit_forms import PAGE_SIZE, AuditFilterForm, AuditPageForm
+from accounts.models import AuditEvent
 from accounts.roles import Perm
 
 TEMPLATE = "accounts/audit/index.html"
@@ -62,7 +63,7 @@ def index(request: WorkspaceRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_AUDIT)
-def export(request: WorkspaceRequest) -> HttpResponse:
+def export(request: WorkspaceRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return TemplateResponse(

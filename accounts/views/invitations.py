@@ -26,7 +26,7 @@ from accounts.invitation_forms import InviteForm
 from accounts.models import Invitation, InvitationStatus, Workspace
 from accounts.roles import Perm
 from core.errors import DomainError
-from core.htmx import toast
+from core.htmx import is_htmx, toast
 
 PAGE_SIZE = 25
 RESULTS_SESSION_KEY = "invite_results"
@@ -89,12 +89,13 @@ def index(request: WorkspaceRequest) -> HttpResponse:
         if request.htmx:
             # Tabs, pagination and the refresh after an invite only ask for the list.
             return TemplateResponse(request, f"{PAGE}#list", _list_context(request))
-        results = request.session.pop(RESULTS_SESSION_KEY, None)
+        # What the last post sent, kept in the session across its redirect.
+        stashed = request.session.pop(RESULTS_SESSION_KEY, None)
         context = {
             "page_title": "Invitations",
             "nav": "invitations",
             "form": _new_form(request),
-            "results": results or [],
+            "results": stashed or [],
             "ttl_days": settings.INVITATION_TTL_DAYS,
             **_list_context(request),
         }
@@ -207,7 +208,7 @@ def _accept_state(request: HttpRequest, invitation: Invitation) -> str:
         return "anonymous"
     if services.user_has_verified_email(user, invitation.email):
         return "ready"
-    if user.emailaddress_set.filter(email__iexact=invitation.email).exists():
+    if user.emailaddress_set.filter(email__iexact=invitation.email).exists():  # type: ignore[attr-defined]
         return "unverified"
     return "wrong_user"
 
@@ -226,7 +227,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         try:
             membership = services.invitation_accept(
                 actor=Actor.for_user(request.user),
-                invitation=invitation,  # type: ignore[arg-type]
+                invitation=invitation,
             )
         except DomainError as exc:
             if _accept_state(request, invitation) == "ready":
@@ -238,7 +239,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             request.session["current_workspace"] = ws.slug
             messages.success(request, f"Welcome to {ws.name}.")
             target = reverse("ws:overview", args=[ws.slug])
-            if request.htmx:
+            if is_htmx(request):
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     state = _accept_state(request, invitation)

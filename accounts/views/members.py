@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -47,14 +47,14 @@ def _decorate(rows: Iterable[Membership], viewer: Membership) -> None:
     can_manage = has_perm(viewer.role, Perm.MANAGE_MEMBERS)
     base = reverse("ws:members", args=[viewer.workspace.slug])
     for m in rows:
-        m.url = f"{base}{m.pk}/"
-        m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")
-        m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")
+        m.url = f"{base}{m.pk}/"  # type: ignore[attr-defined]
+        m.role_badge = ROLE_BADGES.get(Role(m.role), "neutral")  # type: ignore[attr-defined]
+        m.status_badge = STATUS_BADGES.get(MemberStatus(m.status), "neutral")  # type: ignore[attr-defined]
         manageable = (
             can_manage and m.pk != viewer.pk and can_assign_role(viewer.role, m.role, m.role)
         )
-        m.manageable = manageable
-        m.role_options_html = (
+        m.manageable = manageable  # type: ignore[attr-defined]
+        m.role_options_html = (  # type: ignore[attr-defined]
             format_html_join(
                 "",
                 '<option value="{}"{}>{}</option>',
@@ -164,7 +164,7 @@ def change_role(request: WorkspaceRequest, member_id: int) -> HttpResponse:
     target = _target(request, member_id)
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
-        return _finish(request, target, error=" ".join(form.errors["role"]))
+        return _finish(request, target, error=" ".join(str(e) for e in form.errors["role"]))
     try:
         m = services.member_role_change(
             actor=request.actor,
@@ -178,7 +178,7 @@ def change_role(request: WorkspaceRequest, member_id: int) -> HttpResponse:
 
 def _simple_action(
     service: Callable[..., Any], done: str
-) -> Callable[[HttpRequest, int], HttpResponse]:
+) -> Callable[[WorkspaceRequest, int], HttpResponse]:
     def view(request: WorkspaceRequest, member_id: int) -> HttpResponse:
         target = _target(request, member_id)
         try:

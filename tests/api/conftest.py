@@ -10,16 +10,15 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership
-from api.models import ServiceToken, hash_token, new_raw_token
+from api.models import new_raw_token
+from tests.factories import ServiceTokenFactory
 
 
 @pytest.fixture
 def raw_token(db: None) -> str:
     raw = new_raw_token()
     # Used a moment ago: calls in the tests do not write last_used_at, so query counts hold.
-    ServiceToken.objects.create(
-        name="Gateway", prefix=raw[:12], token_hash=hash_token(raw), last_used_at=timezone.now()
-    )
+    ServiceTokenFactory(name="Gateway", raw=raw, last_used_at=timezone.now())
     return raw
 
 

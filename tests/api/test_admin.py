@@ -18,7 +18,7 @@ from accounts.models import AuditEvent, User
 from api.audit import Action
 from api.models import FeatureUseEvent, ServiceToken, hash_token, new_raw_token
 from tests.api.conftest import features_url
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, ServiceTokenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +26,6 @@ TOKENS = reverse("admin:api_servicetoken_changelist")
 ADD = reverse("admin:api_servicetoken_add")
 EVENTS = reverse("admin:api_featureuseevent_changelist")
 RAW_RE = re.compile(r"svc_[A-Za-z0-9_-]{43}")
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1")
-
-
-@pytest.fixture
-def staff_client(client: Client, staff: User) -> Client:
-    client.force_login(staff)
-    return client
 
 
 def test_add_form_asks_only_the_name(staff_client) -> None:
@@ -85,7 +74,7 @@ def test_new_token_is_shown_once_and_stored_hashed(staff_client, staff, member, 
 
 def test_renaming_keeps_the_secret(staff_client) -> None:
     raw = new_raw_token()
-    token = ServiceToken.objects.create(name="Old", prefix=raw[:12], token_hash=hash_token(raw))
+    token = ServiceTokenFactory(name="Old", raw=raw)
     response = staff_client.post(
         reverse("admin:api_servicetoken_change", args=[token.pk]), {"name": "New"}
     )
@@ -96,11 +85,9 @@ def test_renaming_keeps_the_secret(staff_client) -> None:
 
 def test_revoke_action(staff_client, staff, member, owner) -> None:
     raw = new_raw_token()
-    token = ServiceToken.objects.create(name="Gateway", prefix=raw[:12], token_hash=hash_token(raw))
+    token = ServiceTokenFactory(name="Gateway", raw=raw)
     earlier = timezone.now() - timedelta(days=1)
-    already = ServiceToken.objects.create(
-        name="Old", prefix="svc_old", token_hash="0" * 64, revoked_at=earlier
-    )
+    already = ServiceTokenFactory(name="Old", revoked_at=earlier)
 
     response = staff_client.post(
         TOKENS, {"action": "revoke", ACTION_CHECKBOX_NAME: [token.pk, already.pk]}, follow=True
@@ -123,7 +110,7 @@ def test_revoke_action(staff_client, staff, member, owner) -> None:
 
 
 def test_tokens_are_not_deleted_and_there_is_no_bulk_delete(staff_client) -> None:
-    token = ServiceToken.objects.create(name="Gateway", prefix="svc_abc", token_hash="1" * 64)
+    token = ServiceTokenFactory(name="Gateway")
     assert (
         staff_client.get(reverse("admin:api_servicetoken_delete", args=[token.pk])).status_code
         == 403
@@ -146,12 +133,7 @@ def _queries(client: Client, url: str) -> int:
 
 def _tokens(n: int, creator: User) -> None:
     for i in range(n):
-        ServiceToken.objects.create(
-            name=f"T{n}-{i}",
-            prefix=f"svc_{n}_{i}",
-            token_hash=f"{n:032d}{i:032d}",
-            created_by=creator,
-        )
+        ServiceTokenFactory(name=f"T{n}-{i}", created_by=creator)
 
 
 def test_token_list_query_count_is_constant(staff_client, staff) -> None:

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import errors
-from api.models import FeatureUseEvent, ServiceToken, hash_token, new_raw_token
+from api.models import FeatureUseEvent, ServiceToken, new_raw_token
 from tests.api.conftest import features_url, report, use_body
+from tests.factories import ServiceTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +64,7 @@ def test_scheme_is_case_insensitive(member, owner, raw_token) -> None:
 
 def test_revoked_token_is_401_and_its_valid_sibling_still_works(member, owner, raw_token) -> None:
     revoked_raw = new_raw_token()
-    ServiceToken.objects.create(
-        name="Old",
-        prefix=revoked_raw[:12],
-        token_hash=hash_token(revoked_raw),
-        revoked_at=timezone.now(),
-    )
+    ServiceTokenFactory(name="Old", raw=revoked_raw, revoked_at=timezone.now())
     response = Client(HTTP_AUTHORIZATION=f"Bearer {revoked_raw}").get(
         features_url("acme", member.user_id)
     )
@@ -103,7 +99,7 @@ def test_a_signed_in_browser_session_is_not_a_credential(client, member, owner) 
 
 def test_last_used_is_written_at_most_once_a_minute(member, owner) -> None:
     raw = new_raw_token()
-    token = ServiceToken.objects.create(name="Fresh", prefix=raw[:12], token_hash=hash_token(raw))
+    token = ServiceTokenFactory(name="Fresh", raw=raw)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get(features_url("acme", member.user_id)).status_code == 200
     token.refresh_from_db()

@@ -12,14 +12,13 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.audit import Action as AccountAction
-from accounts.models import AuditEvent, MemberStatus, User, Workspace
+from accounts.models import AuditEvent, MemberStatus, Workspace
 from api import errors, services
 from api import forms as api_forms
 from api.models import FeatureUseEvent
 from compliance.models import EditorialAuthorization, MediaStatusChange, NewsViolation
-from features.models import FeatureOptOut
 from tests.api.conftest import report, use_body
-from tests.factories import GroupFactory
+from tests.factories import FeatureOptOutFactory, GroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +76,7 @@ def test_a_denied_feature_is_recorded_as_denied(api, member, owner) -> None:
 def test_replay_returns_the_stored_result_and_records_nothing_more(api, member, owner) -> None:
     first = report(api, "acme", use_body(member))
     # The member switches the feature off afterwards: the replay still answers what was decided.
-    FeatureOptOut.objects.create(
-        workspace=member.workspace, membership=member, feature="web_search"
-    )
+    FeatureOptOutFactory(workspace=member.workspace, membership=member, feature="web_search")
     again = report(api, "acme", use_body(member, member=member.user_id))  # the same member, by id
 
     assert again.status_code == 200
@@ -270,11 +267,6 @@ def test_other_methods_are_405_json(api, member, owner, method: str) -> None:
 
 
 # --- Verified news and Media Customers (R-MEDIA-3) ---------------------------------------
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return User.objects.create_user("staff@console.test", "pw-staff-long-enough-1", is_staff=True)
 
 
 def media_customer(workspace: Workspace) -> None:

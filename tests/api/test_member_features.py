@@ -16,9 +16,15 @@ from billing.services import subscription_start
 from compliance.models import MediaStatusChange
 from core import registry
 from features.decisions import decide_all
-from features.models import Effect, FeatureOptOut, FeatureRule
+from features.models import Effect, FeatureRule
 from tests.api.conftest import features_url
-from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    FeatureOptOutFactory,
+    FeatureRuleFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,10 +64,10 @@ def test_by_email_without_regard_to_case(api, member, owner) -> None:
 def test_features_are_the_decisions_of_decide_all(api, workspace, member, owner) -> None:
     group = GroupFactory(workspace=workspace, name="Interns")
     group.members.add(member)
-    FeatureRule.objects.create(
+    FeatureRuleFactory(
         workspace=workspace, feature=registry.WEB_SEARCH, group=group, effect=Effect.DENY
     )
-    FeatureOptOut.objects.create(workspace=workspace, membership=member, feature=registry.CANVAS)
+    FeatureOptOutFactory(workspace=workspace, membership=member, feature=registry.CANVAS)
 
     body = api.get(features_url("acme", member.user_id)).json()
 
@@ -195,7 +201,7 @@ def _populate(workspace: Workspace, member, n: int) -> None:  # type: ignore[no-
     for i in range(n):
         group = GroupFactory(workspace=workspace, name=f"Team {n}-{i}")
         group.members.add(member)
-        FeatureRule.objects.create(
+        FeatureRuleFactory(
             workspace=workspace,
             feature=registry.KEYS[i % len(registry.KEYS)],
             group=group,
@@ -204,13 +210,11 @@ def _populate(workspace: Workspace, member, n: int) -> None:  # type: ignore[no-
         other = MembershipFactory(
             workspace=workspace, user=UserFactory(email=f"other{n}-{i}@acme.test")
         )
-        FeatureRule.objects.create(
+        FeatureRuleFactory(
             workspace=workspace, feature=registry.CANVAS, membership=other, effect=Effect.DENY
         )
-        FeatureOptOut.objects.create(
-            workspace=workspace, membership=other, feature=registry.WEB_SEARCH
-        )
-    FeatureRule.objects.create(
+        FeatureOptOutFactory(workspace=workspace, membership=other, feature=registry.WEB_SEARCH)
+    FeatureRuleFactory(
         workspace=workspace,
         feature=registry.KEYS[n % len(registry.KEYS)],
         membership=member,

@@ -18,12 +18,13 @@ from jsonschema import Draft202012Validator
 from accounts.models import Membership, MemberStatus, Workspace
 from accounts.roles import Role
 from api import errors
-from api.models import Outcome, ServiceToken, hash_token, new_raw_token
+from api.models import Outcome, new_raw_token
 from api.views import OPENAPI_PATH
 from compliance.models import MediaStatusChange
 from core import registry
 from features.decisions import Code, Level
 from tests.api.conftest import features_url, report, use_body, use_url
+from tests.factories import ServiceTokenFactory
 
 DOC: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
 PREFIX = "api/service/"
@@ -165,9 +166,7 @@ def world(
     db: None, api: Client, workspace: Workspace, member: Membership, owner: Membership
 ) -> dict[str, Any]:
     revoked = new_raw_token()
-    ServiceToken.objects.create(
-        name="Old", prefix=revoked[:12], token_hash=hash_token(revoked), revoked_at=timezone.now()
-    )
+    ServiceTokenFactory(name="Old", raw=revoked, revoked_at=timezone.now())
     return {"api": api, "member": member, "workspace": workspace, "revoked": revoked}
 
 

@@ -13,7 +13,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User
 from billing.admin import ONE_DEFAULT
 from billing.models import Plan
 from core import registry
@@ -21,14 +20,6 @@ from tests.billing.conftest import plan, subscribe
 from tests.factories import WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client: Client, db: None) -> Client:
-    client.force_login(
-        User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1")
-    )
-    return client
 
 
 def plan_form(p: Plan, **changes: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from accounts.models import Membership, User, Workspace
 from compliance import services
 from compliance.models import EditorialAuthorization, RequestStatus
 from features.decisions import Code, decide
-from features.models import FeatureRule
+from tests.factories import FeatureRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_a_media_customer_member_is_denied_news_with_the_reason(
 def test_an_admin_allow_rule_does_not_lift_the_block(
     media: Workspace, member: Membership, owner: Membership
 ) -> None:
-    FeatureRule.objects.create(workspace=media, feature=NEWS, effect="allow", updated_by=owner.user)
+    FeatureRuleFactory(workspace=media, feature=NEWS, effect="allow", updated_by=owner.user)
     assert decide(member, NEWS).code == Code.MEDIA_CUSTOMER
 
 

@@ -215,16 +215,23 @@ def confirm_email_from_link(page: Page, link: str) -> None:
     page.wait_for_load_state()
 
 
-def submit_sensitive(page: Page, submit: Callable[[], None], url_part: str, password: str) -> None:
-    """Submit a form that may first ask the user to confirm their password (allauth's
-    reauthentication, required for sensitive changes). When the answer sends the user to
-    confirm it, confirm, come back, and submit again."""
+def submit_sensitive(
+    page: Page, submit: Callable[[], None], url_part: str, password: str, *, reauth: bool
+) -> None:
+    """Submit the form of a sensitive change, which allauth's reauthentication guards.
+
+    With ``reauth``, the answer must send the user to confirm their password: confirm it,
+    come back, and submit again. Without it (the password was confirmed a few minutes ago),
+    the answer must be the change itself, with no confirmation asked."""
     with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST") as answer:
         submit()
     redirect = answer.value.headers.get("hx-redirect") or ""
     location = answer.value.headers.get("location") or ""
-    if "/reauthenticate/" not in redirect + location and "/reauthenticate/" not in page.url:
+    asked = "/reauthenticate/" in redirect + location or "/reauthenticate/" in page.url
+    if not reauth:
+        assert not asked, f"The change asked to confirm the password (answer to {url_part})"
         return
+    assert asked, f"The change did not ask to confirm the password (answer to {url_part})"
     page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
     page.get_by_label(field_label("Password")).fill(password)
     page.get_by_role("button", name="Confirm").click()

@@ -9,9 +9,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User, Workspace
+from accounts.models import Workspace
 from features.models import FeatureOptOut, FeatureRule
-from tests.factories import GroupFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import (
+    FeatureOptOutFactory,
+    FeatureRuleFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,24 +26,16 @@ RULES = reverse("admin:features_featurerule_changelist")
 OPT_OUTS = reverse("admin:features_featureoptout_changelist")
 
 
-@pytest.fixture
-def staff_client(client: Client) -> Client:
-    client.force_login(
-        User.objects.create_superuser("staff@console.test", "pw-staff-long-enough-1")
-    )
-    return client
-
-
 def fill(ws: Workspace, n: int, tag: str) -> None:
     group = GroupFactory(workspace=ws, name=f"{tag} team")
     FeatureRule.objects.get_or_create(
         workspace=ws, feature="canvas", group=None, membership=None, defaults={"effect": "deny"}
     )
-    FeatureRule.objects.create(workspace=ws, group=group, feature="web_search", effect="allow")
+    FeatureRuleFactory(workspace=ws, group=group, feature="web_search", effect="allow")
     for i in range(n):
         m = MembershipFactory(workspace=ws, user=UserFactory(email=f"{tag}{i}@acme.test"))
-        FeatureRule.objects.create(workspace=ws, membership=m, feature="memory", effect="allow")
-        FeatureOptOut.objects.create(workspace=ws, membership=m, feature="canvas")
+        FeatureRuleFactory(workspace=ws, membership=m, feature="memory", effect="allow")
+        FeatureOptOutFactory(workspace=ws, membership=m, feature="canvas")
 
 
 def body(client: Client, path: str, query: str = "") -> str:

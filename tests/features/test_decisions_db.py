@@ -21,8 +21,13 @@ from compliance.selectors import MediaState
 from core import registry
 from features import decisions
 from features.decisions import Code, MemberFacts, WorkspaceFacts, decide, decide_all, decide_many
-from features.models import FeatureOptOut, FeatureRule
-from tests.factories import GroupFactory, MembershipFactory, WorkspaceFactory
+from tests.factories import (
+    FeatureOptOutFactory,
+    FeatureRuleFactory,
+    GroupFactory,
+    MembershipFactory,
+    WorkspaceFactory,
+)
 from tests.features.test_decisions import reference
 
 
@@ -46,10 +51,10 @@ def test_rules_of_each_level_are_read(member: Membership) -> None:
     on_plan(ws)
     group = GroupFactory(workspace=ws, name="Contractors")
     group.members.add(member)
-    FeatureRule.objects.create(workspace=ws, feature="web_search", effect="deny")
-    FeatureRule.objects.create(workspace=ws, group=group, feature="canvas", effect="deny")
-    FeatureRule.objects.create(workspace=ws, membership=member, feature="memory", effect="allow")
-    FeatureOptOut.objects.create(workspace=ws, membership=member, feature="image_generation")
+    FeatureRuleFactory(workspace=ws, feature="web_search", effect="deny")
+    FeatureRuleFactory(workspace=ws, group=group, feature="canvas", effect="deny")
+    FeatureRuleFactory(workspace=ws, membership=member, feature="memory", effect="allow")
+    FeatureOptOutFactory(workspace=ws, membership=member, feature="image_generation")
     got = decide_all(member)
     assert list(got) == list(registry.KEYS)
     assert got["web_search"].code == Code.WORKSPACE_RULE
@@ -64,11 +69,11 @@ def test_rules_of_another_workspace_or_member_do_not_apply(
 ) -> None:
     on_plan(member.workspace)
     other = MembershipFactory()
-    FeatureRule.objects.create(workspace=other.workspace, feature="web_search", effect="deny")
-    FeatureRule.objects.create(
+    FeatureRuleFactory(workspace=other.workspace, feature="web_search", effect="deny")
+    FeatureRuleFactory(
         workspace=member.workspace, membership=owner, feature="web_search", effect="deny"
     )
-    FeatureOptOut.objects.create(workspace=member.workspace, membership=owner, feature="canvas")
+    FeatureOptOutFactory(workspace=member.workspace, membership=owner, feature="canvas")
     assert decide(member, "web_search").allowed
     assert decide(member, "canvas").allowed
     assert not decide(owner, "web_search").allowed
@@ -111,15 +116,11 @@ def _populate(ws: Workspace, members: int, groups: int) -> list[Membership]:
     group_rows = [GroupFactory(workspace=ws) for _ in range(groups)]
     for i, m in enumerate(rows):
         group_rows[i % groups].members.add(m)
-        FeatureRule.objects.create(
-            workspace=ws, membership=m, feature=registry.KEYS[i % 12], effect="deny"
-        )
-        FeatureOptOut.objects.create(workspace=ws, membership=m, feature="web_search")
+        FeatureRuleFactory(workspace=ws, membership=m, feature=registry.KEYS[i % 12], effect="deny")
+        FeatureOptOutFactory(workspace=ws, membership=m, feature="web_search")
     for i, g in enumerate(group_rows):
-        FeatureRule.objects.create(
-            workspace=ws, group=g, feature=registry.KEYS[i % 12], effect="allow"
-        )
-    FeatureRule.objects.create(workspace=ws, feature="canvas", effect="deny")
+        FeatureRuleFactory(workspace=ws, group=g, feature=registry.KEYS[i % 12], effect="allow")
+    FeatureRuleFactory(workspace=ws, feature="canvas", effect="deny")
     return rows
 
 
@@ -203,13 +204,13 @@ def test_random_rules_in_the_database_agree_with_the_reference(
         for i in in_groups:
             groups[i].members.add(m)
         for key, eff in ws_rules.items():
-            FeatureRule.objects.create(workspace=ws, feature=key, effect=eff)
+            FeatureRuleFactory(workspace=ws, feature=key, effect=eff)
         for (i, key), eff in group_rules.items():
-            FeatureRule.objects.create(workspace=ws, group=groups[i], feature=key, effect=eff)
+            FeatureRuleFactory(workspace=ws, group=groups[i], feature=key, effect=eff)
         for key, eff in member_rules.items():
-            FeatureRule.objects.create(workspace=ws, membership=m, feature=key, effect=eff)
+            FeatureRuleFactory(workspace=ws, membership=m, feature=key, effect=eff)
         for key in opt_outs:
-            FeatureOptOut.objects.create(workspace=ws, membership=m, feature=key)
+            FeatureOptOutFactory(workspace=ws, membership=m, feature=key)
         # The facts as generated, not as the loaders read them: the loaders are under test.
         ws_facts = WorkspaceFacts(
             plan_name=plan,

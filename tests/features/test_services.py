@@ -17,7 +17,7 @@ from features.audit import Action
 from features.decisions import Code, decide
 from features.models import FeatureOptOut, FeatureRule
 from features.services import feature_rule_set, feature_switch_set
-from tests.factories import GroupFactory, MembershipFactory, WorkspaceFactory
+from tests.factories import FeatureRuleFactory, GroupFactory, MembershipFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,7 @@ def test_news_can_be_allowed_once_no_longer_a_media_customer(workspace, owner) -
 
 
 def test_a_leftover_news_allow_of_a_media_customer_can_be_removed(workspace, owner) -> None:
-    FeatureRule.objects.create(workspace=workspace, feature="news", effect="allow")
+    FeatureRuleFactory(workspace=workspace, feature="news", effect="allow")
     media_customer(workspace)
     assert (
         feature_rule_set(
@@ -302,11 +302,11 @@ def test_unknown_feature_switch_is_refused(member) -> None:
     ("setup", "reason"),
     [
         (
-            lambda ws, m: FeatureRule.objects.create(workspace=ws, feature="canvas", effect="deny"),
+            lambda ws, m: FeatureRuleFactory(workspace=ws, feature="canvas", effect="deny"),
             "Turned off for the whole workspace by an admin.",
         ),
         (
-            lambda ws, m: FeatureRule.objects.create(
+            lambda ws, m: FeatureRuleFactory(
                 workspace=ws, membership=m, feature="canvas", effect="deny"
             ),
             "Turned off for this member by an admin.",

@@ -23,7 +23,13 @@ from features import errors
 from features.audit import Action
 from features.models import FeatureOptOut, FeatureRule
 from tests.conftest import HTMX, login
-from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    FeatureOptOutFactory,
+    FeatureRuleFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +106,7 @@ def test_navigation_links(admin_member, member) -> None:
 def test_workspace_section_lists_every_feature_with_plan_and_decision(
     owner_client, workspace
 ) -> None:
-    FeatureRule.objects.create(workspace=workspace, feature="canvas", effect="deny")
+    FeatureRuleFactory(workspace=workspace, feature="canvas", effect="deny")
     body = owner_client.get(url("features")).content.decode()
     for label in (
         "Web search",
@@ -126,12 +132,8 @@ def test_groups_and_members_show_their_rules_and_decisions(
     owner_client, workspace, member, group
 ) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(
-        workspace=workspace, group=group, feature="web_search", effect="deny"
-    )
-    FeatureRule.objects.create(
-        workspace=workspace, membership=member, feature="memory", effect="allow"
-    )
+    FeatureRuleFactory(workspace=workspace, group=group, feature="web_search", effect="deny")
+    FeatureRuleFactory(workspace=workspace, membership=member, feature="memory", effect="allow")
     body = owner_client.get(url("features")).content.decode()
     groups = between(body, 'id="groups-matrix"', "</table>")
     assert "Contractors" in groups
@@ -420,9 +422,7 @@ def test_suspended_workspace_refuses_changes(owner_client, workspace, owner) -> 
 
 def test_why_popover_shows_the_decision_chain(owner_client, workspace, member, group) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(
-        workspace=workspace, group=group, feature="web_search", effect="deny"
-    )
+    FeatureRuleFactory(workspace=workspace, group=group, feature="web_search", effect="deny")
     r = owner_client.get(url("feature_why", member.pk, "web_search"), **HTMX)
     body = r.content.decode()
     assert (
@@ -460,9 +460,7 @@ def test_my_features_lists_every_feature_with_the_decision(
     member_client, workspace, member, group
 ) -> None:
     on_team_plan(workspace)
-    FeatureRule.objects.create(
-        workspace=workspace, group=group, feature="web_search", effect="deny"
-    )
+    FeatureRuleFactory(workspace=workspace, group=group, feature="web_search", effect="deny")
     r = member_client.get(url("my_features"))
     assert r.status_code == 200
     body = r.content.decode()
@@ -511,7 +509,7 @@ def test_switch_without_javascript_redirects(member_client, member) -> None:
 
 
 def test_switch_refused_when_an_admin_denies(member_client, workspace, member) -> None:
-    FeatureRule.objects.create(workspace=workspace, feature="canvas", effect="deny")
+    FeatureRuleFactory(workspace=workspace, feature="canvas", effect="deny")
     r = member_client.post(url("my_feature_switch"), {"feature": "canvas", "on": "0"}, **HTMX)
     assert r.status_code == 200
     body = r.content.decode()
@@ -555,14 +553,10 @@ def _fill(workspace: Workspace, members: int, groups: int) -> None:
         m = MembershipFactory(workspace=workspace)
         made[i % groups].members.add(m)
         made[(i + 1) % groups].members.add(m)
-        FeatureRule.objects.create(
-            workspace=workspace, membership=m, feature="memory", effect="allow"
-        )
-        FeatureOptOut.objects.create(workspace=workspace, membership=m, feature="canvas")
+        FeatureRuleFactory(workspace=workspace, membership=m, feature="memory", effect="allow")
+        FeatureOptOutFactory(workspace=workspace, membership=m, feature="canvas")
     for g in made:
-        FeatureRule.objects.create(
-            workspace=workspace, group=g, feature="web_search", effect="deny"
-        )
+        FeatureRuleFactory(workspace=workspace, group=g, feature="web_search", effect="deny")
     FeatureRule.objects.update_or_create(
         workspace=workspace,
         feature="connectors",

@@ -178,10 +178,8 @@ class Command(BaseCommand):
     @staticmethod
     def _get(client: Client, url: str) -> int:
         response = client.get(url)
-        if response.streaming:
-            b"".join(response.streaming_content)
-        else:
-            _ = response.content
+        # The whole body, streamed or not: getvalue() joins a streamed answer's chunks.
+        response.getvalue()
         return response.status_code
 
     def _print(self, rows: list[tuple[str, Timing, Timing]], sizes: dict[str, int], n: int) -> None:
