@@ -69,6 +69,7 @@ class Action:
     JOIN_REQUESTED = "join_request.created"
     JOIN_APPROVED = "join_request.approved"
     JOIN_DECLINED = "join_request.declined"
+    JOIN_CLOSED = "join_request.closed"
     # billing
     SUBSCRIPTION_STARTED = "subscription.started"
     PLAN_CHANGED = "subscription.plan_changed"
