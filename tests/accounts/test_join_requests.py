@@ -16,7 +16,13 @@ from accounts import errors, services
 from accounts.models import JoinRequest, JoinRequestStatus, Membership
 from accounts.roles import Role
 from tests.conftest import HTMX
-from tests.factories import PASSWORD, DomainFactory, InvitationFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    DomainFactory,
+    InvitationFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
