@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from core import parsing
+
 from .audit import Action, AuditFilters, Cursor
 
 PAGE_SIZE = 50
@@ -33,13 +35,13 @@ class AuditFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "name@example.com", "autocomplete": "off"}
         ),
     )
-    date_from = forms.DateField(
+    date_from = parsing.DateField(
         required=False,
         label="From (UTC)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )
-    date_to = forms.DateField(
+    date_to = parsing.DateField(
         required=False,
         label="To (UTC)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
