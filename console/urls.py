@@ -23,3 +23,7 @@ urlpatterns = [
     path("w/<slug:slug>/", include("console.workspace_urls")),
     path("api/service/", include("api.urls")),
 ]
+
+# Under /api/ both answer the service API's JSON envelope (api.views).
+handler400 = "console.views.bad_request"
+handler404 = "console.views.page_not_found"
