@@ -108,7 +108,10 @@ class _IdChoiceMixin:
         if self.to_field_name is None:
             values = value if isinstance(value, list | tuple) else [value]
             for one in values:
-                if one not in self.empty_values and parse_id(one) is None:  # type: ignore[attr-defined]
+                # Posted values are strings; a disabled field cleans its initial rows instead.
+                if not isinstance(one, str | int) or one in self.empty_values:  # type: ignore[attr-defined]
+                    continue
+                if parse_id(one) is None:
                     raise ValidationError(
                         self.error_messages["invalid_choice"],
                         code="invalid_choice",

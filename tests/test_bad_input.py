@@ -219,6 +219,19 @@ def test_an_id_no_row_can_have_is_an_invalid_choice_before_any_query(
 
 
 @pytest.mark.django_db
+def test_a_disabled_id_field_keeps_its_initial_rows(workspace: Any) -> None:
+    group = GroupFactory(workspace=workspace, name="Research")
+
+    class Form(forms.Form):
+        one = parsing.ModelChoiceIdField(queryset=Group.objects.all(), disabled=True)
+        many = parsing.ModelMultipleChoiceIdField(queryset=Group.objects.all(), disabled=True)
+
+    form = Form({}, initial={"one": group, "many": [group]})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["one"] == group and list(form.cleaned_data["many"]) == [group]
+
+
+@pytest.mark.django_db
 def test_inviting_with_an_id_no_row_can_have_is_a_field_error(owner_client: Any) -> None:
     response = owner_client.post(
         "/w/acme/invitations/",
