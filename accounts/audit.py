@@ -49,6 +49,7 @@ class Action(Actions):
     JOIN_REQUESTED = "join_request.created"
     JOIN_APPROVED = "join_request.approved"
     JOIN_DECLINED = "join_request.declined"
+    JOIN_CLOSED = "join_request.closed"
 
 
 # --- Reading the log (selectors shared by the audit page, its export and the bench) ---

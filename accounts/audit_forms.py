@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
+from core import parsing
 from core.audit import all_actions
 
 from .audit import AuditFilters, Cursor
@@ -35,13 +36,13 @@ class AuditFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "name@example.com", "autocomplete": "off"}
         ),
     )
-    date_from = forms.DateField(
+    date_from = parsing.DateField(
         required=False,
         label="From (UTC)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )
-    date_to = forms.DateField(
+    date_to = parsing.DateField(
         required=False,
         label="To (UTC)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

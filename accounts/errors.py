@@ -7,6 +7,9 @@ LAST_OWNER = "A workspace always keeps at least one owner: make someone else own
 ROLE_NOT_ALLOWED = "Your role does not allow giving this role."
 CANNOT_CHANGE_SELF = "You cannot change your own role or status here."
 ALREADY_MEMBER = "Already a member of this workspace."
+JOIN_REQUEST_ALREADY_MEMBER = (
+    "{email} is already a member of this workspace; the request is closed."
+)
 ALREADY_INVITED = "Already invited: resend the pending invitation instead."
 INVITATION_INVALID = "This invitation link is not valid. Check that you copied all of it."
 INVITATION_EXPIRED = "This invitation has expired. Ask an admin of the workspace for a new one."

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core import parsing
 from core.context import client_ip
 
 from .models import User
@@ -32,7 +33,7 @@ class SignupForm(AllauthSignupForm):  # type: ignore[misc]  # allauth ships no t
     """Sign-up with the age gate (R-ACC-2) and acceptance of the terms (R-ACC-6)."""
 
     name = forms.CharField(label="Full name", max_length=150, required=False)
-    birth_date = forms.DateField(
+    birth_date = parsing.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="You must be 13 or older. Under 18, a parent or guardian must agree.",

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from core.errors import DomainError
+from core.parsing import ModelMultipleChoiceIdField
 
 from . import services
 from .models import Group, Workspace
@@ -49,7 +50,7 @@ class InviteForm(forms.Form):
         help_text="Paste one or many addresses, separated by commas, spaces or new lines.",
     )
     role = forms.TypedChoiceField(label="Role", coerce=int, choices=[])
-    groups = forms.ModelMultipleChoiceField(
+    groups = ModelMultipleChoiceIdField(
         label="Groups",
         queryset=Group.objects.none(),
         required=False,

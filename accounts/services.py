@@ -323,7 +323,27 @@ def _join(
             target_repr=user.email,
             after={"role": role, "via": via, "groups": [g.name for g in group_list]},
         )
+        _close_members_join_requests(workspace=workspace, user=user, via=via)
     return membership
+
+
+def _close_members_join_requests(*, workspace: Workspace, user: User, via: str) -> None:
+    """A member never has an open request to join: one left pending when they joined
+    another way (an invitation) would be counted and offered for approval to the admins."""
+    for jr in JoinRequest.objects.select_for_update().filter(
+        workspace=workspace, user=user, status=JoinRequestStatus.PENDING
+    ):
+        jr.status = JoinRequestStatus.APPROVED
+        jr.decided_at = timezone.now()
+        jr.save(update_fields=["status", "decided_at"])
+        record(
+            actor=None,
+            workspace=workspace,
+            action=Action.JOIN_CLOSED,
+            target=jr,
+            target_repr=user.email,
+            after={"status": jr.status, "reason": f"member already ({via})"},
+        )
 
 
 # --- Invitations -----------------------------------------------------------------------
@@ -806,6 +826,7 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
             continue
         with transaction.atomic():
             if Membership.objects.filter(workspace=ws, user=user).exists():
+                _close_members_join_requests(workspace=ws, user=user, via="member before")
                 continue
             if ws.join_mode == JoinMode.AUTO:
                 outcomes.append(
@@ -841,12 +862,21 @@ def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
     )
 
 
-@transaction.atomic
 def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membership:
     authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
-    jr = _lock_join_request(join_request)
-    if jr.status != JoinRequestStatus.PENDING:
-        raise DomainError("This request has already been decided.")
+    with transaction.atomic():
+        jr = _lock_join_request(join_request)
+        if jr.status != JoinRequestStatus.PENDING:
+            raise DomainError("This request has already been decided.")
+        already = Membership.objects.filter(workspace=jr.workspace, user=jr.user).exists()
+        if not already:
+            return _join_request_grant(actor=actor, jr=jr)
+        # Closed for good, and the admin told why: the user is in already.
+        _close_members_join_requests(workspace=jr.workspace, user=jr.user, via="member before")
+    raise DomainError(errors.JOIN_REQUEST_ALREADY_MEMBER.format(email=jr.user.email))
+
+
+def _join_request_grant(*, actor: Actor, jr: JoinRequest) -> Membership:
     jr.status = JoinRequestStatus.APPROVED
     jr.decided_at = timezone.now()
     jr.decided_by = actor.audit_user

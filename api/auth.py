@@ -1,12 +1,25 @@
-"""Service token authentication: ``Authorization: Bearer svc_...``. No session, no cookie."""
+"""Service token authentication: ``Authorization: Bearer svc_...``. No session, no cookie.
+
+Failed attempts are counted per client address (behind ``TRUSTED_PROXY_COUNT`` proxies, the
+address they forwarded) in the cache, in fixed windows of ``API_AUTH_FAILURE_WINDOW`` seconds:
+past ``API_AUTH_FAILURE_LIMIT`` failures, every request from that address answers 429 until
+the window ends, with a valid token too, so guessing tokens costs a window per few guesses.
+"""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import math
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+
+from core.context import client_ip, current_ip
 
 from . import errors
 from .errors import ApiError
@@ -17,6 +30,58 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 _MAX_TOKEN_LENGTH = 200
 
 REALM = 'Bearer realm="service-api"'
+
+logger = logging.getLogger(__name__)
+_FAILURES_KEY = "api:auth-failures:{ip}:{window}"
+
+
+def _clock() -> float:
+    return time.time()
+
+
+def _window(now: float) -> tuple[int, int]:
+    """The current window's number and the seconds until it ends (at least 1)."""
+    length = max(1, int(settings.API_AUTH_FAILURE_WINDOW))
+    number = int(now // length)
+    return number, max(1, math.ceil((number + 1) * length - now))
+
+
+def _failures_key(request: HttpRequest, window: int) -> str:
+    # The middleware of core.context has read the address once for the request already.
+    ip = current_ip.get() or client_ip(request) or "unknown"
+    return _FAILURES_KEY.format(ip=ip, window=window)
+
+
+def refuse_if_rate_limited(request: HttpRequest) -> None:
+    """ApiError 429 while the client's failures in this window exceed the limit. A cache
+    that is down limits nothing: the API keeps answering, as the token check does not need it."""
+    window, remaining = _window(_clock())
+    try:
+        failures = cache.get(_failures_key(request, window), 0)
+    except Exception:
+        logger.warning("Cache unavailable: service API failures are not limited", exc_info=True)
+        return
+    if failures >= settings.API_AUTH_FAILURE_LIMIT:
+        raise ApiError(
+            429,
+            errors.RATE_LIMITED,
+            errors.AUTH_RATE_LIMITED.format(seconds=remaining),
+            headers={"Retry-After": str(remaining)},
+        )
+
+
+def count_failure(request: HttpRequest) -> None:
+    """One more failed authentication for the client, in the current window."""
+    window, remaining = _window(_clock())
+    key = _failures_key(request, window)
+    try:
+        # add() starts the count (it expires with the window) and is a no-op once started.
+        cache.add(key, 0, timeout=remaining + 1)
+        cache.incr(key)
+    except ValueError:  # expired between the two calls: this failure starts a new count
+        cache.set(key, 1, timeout=remaining + 1)
+    except Exception:
+        logger.warning("Cache unavailable: service API failures are not limited", exc_info=True)
 
 
 def _unauthorized(message: str, *, with_error: bool = True) -> ApiError:

@@ -16,6 +16,8 @@ INVALID_REQUEST = "invalid_request"
 UNKNOWN_FEATURE = "unknown_feature"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 EVENT_CONFLICT = "event_conflict"
+NOT_FOUND = "not_found"
+RATE_LIMITED = "rate_limited"
 CODES = (
     INVALID_TOKEN,
     WORKSPACE_NOT_FOUND,
@@ -25,6 +27,8 @@ CODES = (
     UNKNOWN_FEATURE,
     METHOD_NOT_ALLOWED,
     EVENT_CONFLICT,
+    NOT_FOUND,
+    RATE_LIMITED,
 )
 
 # Messages, so tests name them the same way.
@@ -41,6 +45,16 @@ MEMBER_UNKNOWN = (
 JSON_MALFORMED = "The body is not valid JSON: {detail}."
 BODY_NOT_OBJECT = "The body must be a JSON object."
 BODY_TOO_LARGE = "The body is too large."
+TOO_MANY_FIELDS = "The request has too many query parameters or fields."
+REQUEST_INVALID = "The request could not be read."
+PATH_UNKNOWN = (
+    "The service API has no such path. The OpenAPI document, /api/service/openapi.json, "
+    "lists those it has."
+)
+AUTH_RATE_LIMITED = (
+    "Too many requests from this address had a missing or invalid service token: every "
+    "request from it is refused for {seconds} more seconds (see Retry-After)."
+)
 FIELDS_INVALID = "Some fields are missing or invalid: see “fields”."
 FEATURE_UNKNOWN = "Unknown feature “{key}”. Known features: {known}."
 METHOD_NOT_ALLOWED_MESSAGE = "{method} is not allowed here; use {allowed}."

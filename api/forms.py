@@ -6,23 +6,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 
 from core import registry
+from core.parsing import JsonRejected, loads_json, parse_id, to_utc
 
 from . import errors
 from .errors import ApiError
 from .models import Outcome
 
 EVENT_ID_MAX = 100
-# A user id that no database column can hold is no user's id.
-_MAX_USER_ID = 2**63 - 1
 
 MISSING = "This field is required."
 EVENT_ID_INVALID = f"Give a string of 1 to {EVENT_ID_MAX} characters."
@@ -33,6 +32,7 @@ OCCURRED_AT_INVALID = (
     "Give an ISO 8601 date and time with a time zone, e.g. “2026-11-25T09:30:00Z”."
 )
 OCCURRED_AT_NAIVE = "Give the time zone too, e.g. “2026-11-25T09:30:00Z” or “…+01:00”."
+OCCURRED_AT_OUT_OF_RANGE = "Give a time between the years 0001 and 9999 in UTC."
 
 
 def unknown_feature_message(key: str) -> str:
@@ -52,13 +52,15 @@ class MemberRef:
         if isinstance(value, bool):
             return None
         if isinstance(value, int):
-            return cls(user_id=value) if 0 < value <= _MAX_USER_ID else None
+            user_id = parse_id(value)
+            return cls(user_id=user_id) if user_id is not None else None
         if not isinstance(value, str):
             return None
         value = value.strip()
         if value.isascii() and value.isdigit():
-            number = int(value)
-            return cls(user_id=number) if 0 < number <= _MAX_USER_ID else None
+            # A user id that no database column can hold is no user's id.
+            user_id = parse_id(value)
+            return cls(user_id=user_id) if user_id is not None else None
         try:
             validate_email(value)
         except ValidationError:
@@ -77,12 +79,14 @@ class FeatureUse:
 
 
 def json_body(request: HttpRequest) -> Any:
+    """The parsed body, or ApiError 400. A body too large for DATA_UPLOAD_MAX_MEMORY_SIZE
+    raises RequestDataTooBig, which ``service_endpoint`` answers."""
+    raw = request.body
     try:
-        raw = request.body
-    except RequestDataTooBig as exc:
-        raise ApiError(400, errors.INVALID_REQUEST, errors.BODY_TOO_LARGE) from exc
-    try:
-        return json.loads(raw)
+        return loads_json(raw)
+    except JsonRejected as exc:
+        code = errors.MALFORMED_JSON if exc.malformed else errors.INVALID_REQUEST
+        raise ApiError(400, code, exc.message) from exc
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         raise ApiError(
@@ -112,7 +116,7 @@ def _occurred_at(value: object) -> datetime | str:
         return OCCURRED_AT_INVALID
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return OCCURRED_AT_NAIVE
-    return parsed.astimezone(UTC)
+    return to_utc(parsed) or OCCURRED_AT_OUT_OF_RANGE
 
 
 def parse_feature_use(data: Any) -> FeatureUse:

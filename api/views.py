@@ -13,6 +13,12 @@ from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,7 +29,7 @@ from core import registry
 from features.decisions import Decision, decide_all, load_workspace_facts
 
 from . import errors, selectors, services
-from .auth import authenticate
+from .auth import authenticate, count_failure, refuse_if_rate_limited
 from .errors import ApiError
 from .forms import MemberRef, json_body, parse_feature_use, unknown_feature_message
 
@@ -32,15 +38,32 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 View = Callable[..., HttpResponse]
 
 
+def _request_error(exc: SuspiciousOperation) -> ApiError:
+    """The envelope for what Django refuses to parse: a body past DATA_UPLOAD_MAX_MEMORY_SIZE,
+    more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS (query parameters count)."""
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(400, errors.INVALID_REQUEST, errors.BODY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return ApiError(400, errors.INVALID_REQUEST, errors.TOO_MANY_FIELDS)
+    return ApiError(400, errors.INVALID_REQUEST, errors.REQUEST_INVALID)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def service_endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
-    """Method check (405 in JSON), token check (401) unless ``public``, and ApiError turned
-    into its JSON answer. Answers are never cached: a decision may change at any moment."""
+    """Rate limit of failed authentications (429), method check (405 in JSON), token check
+    (401) unless ``public``, and ApiError or a request Django refuses to parse turned into
+    its JSON answer. Answers are never cached: a decision may change at any moment."""
 
     def wrap(view: View) -> View:
         @csrf_exempt
         @wraps(view)
         def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
+                refuse_if_rate_limited(request)
                 if request.method not in methods:
                     raise ApiError(
                         405,
@@ -51,12 +74,17 @@ def service_endpoint(*methods: str, public: bool = False) -> Callable[[View], Vi
                         headers={"Allow": ", ".join(methods)},
                     )
                 if not public:
-                    authenticate(request)
+                    try:
+                        authenticate(request)
+                    except ApiError:
+                        count_failure(request)
+                        raise
                 response = view(request, *args, **kwargs)
             except ApiError as exc:
                 response = exc.response()
-            response["Cache-Control"] = "no-store"
-            return response
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+                response = _request_error(exc).response()
+            return _no_store(response)
 
         endpoint.allowed_methods = methods  # type: ignore[attr-defined]
         return endpoint
@@ -161,6 +189,19 @@ def feature_use(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=200 if result.duplicate else 201,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 of any path under /api/ that no view serves (the project's 404 handler)."""
+    return _no_store(ApiError(404, errors.NOT_FOUND, errors.PATH_UNKNOWN).response())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 of a request under /api/ that Django refused before a view (the project's
+    400 handler)."""
+    if isinstance(exception, SuspiciousOperation):
+        return _no_store(_request_error(exception).response())
+    return _no_store(ApiError(400, errors.INVALID_REQUEST, errors.REQUEST_INVALID).response())
 
 
 @cache

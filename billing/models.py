@@ -39,7 +39,7 @@ class Plan(models.Model):
     # The monthly price of the basis (per workspace or per seat); empty for usage and custom.
     monthly_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
-    # Feature keys of ``features.registry`` the plan includes. Agent sharing follows
+    # Feature keys of ``core.registry`` the plan includes. Agent sharing follows
     # ``allows_agent_sharing`` below, not this list.
     features = models.JSONField(default=list, blank=True)
     seat_limit = models.PositiveIntegerField(

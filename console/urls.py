@@ -25,3 +25,7 @@ urlpatterns = [
     # The local outbox: answers 404 unless DEBUG is on.
     path("dev/outbox/", include("core.urls")),
 ]
+
+# Under /api/ both answer the service API's JSON envelope (api.views).
+handler400 = "console.views.bad_request"
+handler404 = "console.views.page_not_found"

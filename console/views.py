@@ -4,12 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.actor import Actor
 from accounts.forms import WorkspaceCreateForm
 from accounts.models import JoinRequest, JoinRequestStatus, Membership, MemberStatus
+from api import views as api_views
 from compliance.models import MEDIA_CUSTOMER_DEFINITION
 from console.services import workspace_open
 from core.errors import DomainError
@@ -73,3 +75,25 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
             "media_definition": MEDIA_CUSTOMER_DEFINITION,
         },
     )
+
+
+# --- Error handlers (console/urls.py) ---------------------------------------------------
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info == API_PREFIX.rstrip("/") or request.path_info.startswith(API_PREFIX)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The service API's JSON envelope under /api/, the console's page elsewhere."""
+    if _is_api(request):
+        return api_views.not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return api_views.bad_request(request, exception)
+    return defaults.bad_request(request, exception)

@@ -12,7 +12,7 @@ from .models import OutboxEmail
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(admin.ModelAdmin[OutboxEmail]):
     list_display = ("created_at", "recipient", "subject", "template", "status", "attempts")
     list_filter = ("status", "template")
     search_fields = ("recipient",)

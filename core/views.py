@@ -59,7 +59,7 @@ def framed(html: str) -> str:
 # The email's HTML is shown in a sandboxed frame (no scripts, no forms, no access to this
 # page); a srcdoc frame keeps this page's policy, and emails style with inline attributes.
 @require_http_methods(["GET", "HEAD"])
-@csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})
+@csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})  # type: ignore[dict-item]
 @debug_only
 def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_object_or_404(OutboxEmail, pk=pk)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from core import registry
+from core.parsing import IdField
 
 from . import errors
 from .services import EFFECTS
@@ -35,10 +36,8 @@ class RuleForm(forms.Form):
         choices=[(t, t) for t in TARGETS],
         error_messages={"invalid_choice": errors.UNKNOWN_TARGET, "required": errors.UNKNOWN_TARGET},
     )
-    target_id = forms.IntegerField(
+    target_id = IdField(
         required=False,
-        min_value=1,
-        max_value=2**63 - 1,
         error_messages={
             "invalid": errors.TARGET_ID_MISSING,
             "min_value": errors.TARGET_ID_MISSING,

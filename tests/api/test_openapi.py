@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -163,11 +164,22 @@ DOCUMENT = "/api/service/openapi.json"
 
 @pytest.fixture
 def world(
-    db: None, api: Client, workspace: Workspace, member: Membership, owner: Membership
+    db: None,
+    api: Client,
+    raw_token: str,
+    workspace: Workspace,
+    member: Membership,
+    owner: Membership,
 ) -> dict[str, Any]:
     revoked = new_raw_token()
     ServiceTokenFactory(name="Old", raw=revoked, revoked_at=timezone.now())
-    return {"api": api, "member": member, "workspace": workspace, "revoked": revoked}
+    return {
+        "api": api,
+        "member": member,
+        "workspace": workspace,
+        "revoked": revoked,
+        "raw_token": raw_token,
+    }
 
 
 def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
@@ -179,12 +191,22 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
         workspace=w["workspace"], is_media_customer=True, source="self"
     )
     created = report(api, "acme", use_body(m, feature="news"))
+    # Another client address, past the limit of failed authentications: refused with the
+    # valid token too.
+    limited = Client(HTTP_AUTHORIZATION=f"Bearer {w['raw_token']}", REMOTE_ADDR="203.0.113.9")
+    guesser = Client(HTTP_AUTHORIZATION="Bearer svc_guess", REMOTE_ADDR="203.0.113.9")
+    for _ in range(settings.API_AUTH_FAILURE_LIMIT):
+        assert guesser.get(features_url("acme", m.user_id)).status_code == 401
+    many_params = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     return {
         (FEATURES, "get", "200"): [
             api.get(features_url("acme", m.user_id)),
             api.get(features_url("acme", m.user.email) + "?feature=news"),
         ],
-        (FEATURES, "get", "400"): [api.get(features_url("acme", m.user_id) + "?feature=teleport")],
+        (FEATURES, "get", "400"): [
+            api.get(features_url("acme", m.user_id) + "?feature=teleport"),
+            api.get(features_url("acme", m.user_id) + "?" + many_params),
+        ],
         (FEATURES, "get", "401"): [
             anonymous.get(features_url("acme", m.user_id)),
             revoked.get(features_url("acme", m.user_id)),
@@ -192,8 +214,10 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
         (FEATURES, "get", "404"): [
             api.get(features_url("initech", m.user_id)),
             api.get(features_url("acme", "ghost@acme.test")),
+            api.get(features_url("ac%00me", m.user_id)),
         ],
         (FEATURES, "get", "405"): [api.delete(features_url("acme", m.user_id))],
+        (FEATURES, "get", "429"): [limited.get(features_url("acme", m.user_id))],
         (USE, "post", "201"): [
             created,
             report(api, "acme", use_body(m, event_id="evt-2", member=m.user_id)),
@@ -204,6 +228,9 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
             report(api, "acme", "[]"),
             report(api, "acme", {}),
             report(api, "acme", use_body(m, occurred_at="2026-11-25T09:30:00")),
+            report(api, "acme", '{"member": ' + "9" * 5000 + "}"),
+            report(api, "acme", use_body(m, event_id="evt-\u0000")),
+            report(api, "acme", '{"member": NaN}'),
         ],
         (USE, "post", "401"): [
             report(anonymous, "acme", use_body(m)),
@@ -212,13 +239,16 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
         (USE, "post", "404"): [
             report(api, "initech", use_body(m)),
             report(api, "acme", use_body(m, member="ghost@acme.test")),
+            report(api, "acme%00", use_body(m)),
         ],
         (USE, "post", "405"): [api.get(use_url("acme"))],
+        (USE, "post", "429"): [report(limited, "acme", use_body(m, event_id="evt-9"))],
         (USE, "post", "409"): [
             report(api, "acme", use_body(m, feature="news", outcome="used", event_id="evt-2"))
         ],
         (DOCUMENT, "get", "200"): [anonymous.get("/api/service/openapi.json")],
         (DOCUMENT, "get", "405"): [anonymous.post("/api/service/openapi.json")],
+        (DOCUMENT, "get", "429"): [limited.get("/api/service/openapi.json")],
     }
 
 
