@@ -36,7 +36,7 @@ def _imports(path: Path) -> set[str]:
 
 def _modules() -> list[tuple[str, Path]]:
     out = []
-    for app in LEVEL:
+    for app in sorted(LEVEL):
         base = ROOT / app
         if not base.is_dir():
             continue

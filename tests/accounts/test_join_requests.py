@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import errors, services
+from accounts.actor import Actor
 from accounts.models import JoinRequest, JoinRequestStatus, Membership
 from accounts.roles import Role
 from tests.conftest import HTMX
@@ -69,7 +70,7 @@ def test_joining_by_invitation_closes_the_pending_request(workspace, owner, doma
     assert isinstance(jr, JoinRequest) and jr.status == JoinRequestStatus.PENDING
     invitation = InvitationFactory(workspace=workspace, email=user.email, invited_by=owner.user)
 
-    services.invitation_accept(user=user, invitation=invitation)
+    services.invitation_accept(actor=Actor.for_user(user), invitation=invitation)
 
     assert Membership.objects.filter(workspace=workspace, user=user).exists()
     assert pending(workspace, user) == []
@@ -84,7 +85,7 @@ def test_the_domains_page_does_not_offer_a_members_request(owner_client, workspa
     user = UserFactory(email="dan@acme.org")
     services.domain_autojoin(user=user)
     invitation = InvitationFactory(workspace=workspace, email=user.email, invited_by=owner.user)
-    services.invitation_accept(user=user, invitation=invitation)
+    services.invitation_accept(actor=Actor.for_user(user), invitation=invitation)
 
     page = owner_client.get("/w/acme/domains/").content.decode()
     assert "dan@acme.org" not in page.split('id="join-requests"', 1)[-1]

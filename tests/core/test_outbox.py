@@ -8,7 +8,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts import services as account_services
+from accounts.actor import Actor
 from accounts.models import User
+from accounts.roles import Role
 from accounts.tasks import send_invitation_email
 from compliance.tasks import send_appeal_filed_to_staff
 from core import email
@@ -155,7 +157,10 @@ def test_a_retried_invitation_task_sends_once_and_a_resend_sends_again(
     django_capture_on_commit_callbacks,
 ) -> None:
     ws = WorkspaceFactory(name="Acme", slug="acme")
-    owner = MembershipFactory(workspace=ws, user=UserFactory(email="owner@acme.test")).user
+    owner_m = MembershipFactory(
+        workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme.test")
+    )
+    owner = owner_m.user
     invitation = InvitationFactory(workspace=ws, email="new@example.test", invited_by=owner)
     with django_capture_on_commit_callbacks(execute=True):
         send_invitation_email.delay(invitation.pk)
@@ -165,7 +170,7 @@ def test_a_retried_invitation_task_sends_once_and_a_resend_sends_again(
     assert (row.template, row.workspace_id) == ("invitation", ws.pk)
     assert row.facts["invitation_id"] == invitation.pk
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.invitation_resend(actor=owner, invitation=invitation)
+        account_services.invitation_resend(actor=Actor.member(owner_m), invitation=invitation)
     assert sent_to("new@example.test") == 2
     # The second email carries the new link; the first one's no longer works.
     invitation.refresh_from_db()
