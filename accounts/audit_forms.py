@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from .audit import Action, AuditFilters, Cursor
+from .audit_display import action_label
 
 PAGE_SIZE = 50
 
@@ -48,7 +49,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "All actions"), *((a, a) for a in Action.choices())]
+        labelled = sorted(((a, action_label(a)) for a in Action.choices()), key=lambda c: c[1])
+        self.fields["action"].choices = [("", "All actions"), *labelled]
 
     def clean_actor(self) -> str:
         value: str = self.cleaned_data.get("actor", "")

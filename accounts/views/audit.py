@@ -15,7 +15,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.audit import AuditEvent, audit_changes, audit_events, audit_page
+from accounts.audit import AuditEvent, audit_events, audit_page
+from accounts.audit_display import action_label, changes, describe
 from accounts.audit_forms import PAGE_SIZE, AuditFilterForm, AuditPageForm
 from accounts.roles import Perm
 from console.access import workspace_view
@@ -54,7 +55,15 @@ def index(request: HttpRequest) -> HttpResponse:
             qs, size=PAGE_SIZE, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
         )
         context["page"] = page
-        context["rows"] = [(event, audit_changes(event)) for event in page.events]
+        context["rows"] = [
+            {
+                "event": event,
+                "label": action_label(event.action),
+                "sentence": describe(event),
+                "changes": changes(event),
+            }
+            for event in page.events
+        ]
     template = f"{TEMPLATE}#audit" if request.htmx else TEMPLATE  # type: ignore[attr-defined]
     # Invalid filters answer 200 with the errors beside the fields: htmx drops 4xx bodies.
     return TemplateResponse(request, template, context)
