@@ -35,7 +35,7 @@ from .models import (
     User,
     Workspace,
 )
-from .roles import Role, can_assign_role
+from .roles import Perm, Role, can_assign_role, has_perm
 
 INVITATION_SALT = "accounts.invitation"
 
@@ -106,6 +106,38 @@ def workspace_update_join_settings(
         target=ws,
         before=before,
         after={"join_mode": ws.join_mode, "default_role": Role(ws.default_role).label},
+    )
+    return ws
+
+
+@transaction.atomic
+def workspace_rename(*, actor: User, workspace: Workspace, name: str) -> Workspace:
+    """Rename the workspace; only its active admins and owners may. Its address (slug)
+    stays, so links and bookmarks keep working."""
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    acting = Membership.objects.filter(workspace=ws, user=actor, status=MemberStatus.ACTIVE).first()
+    if acting is None or not has_perm(acting.role, Perm.MANAGE_SETTINGS):
+        raise DomainError(errors.WORKSPACE_RENAME_NOT_ALLOWED)
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError(errors.WORKSPACE_NAME_REQUIRED, field="name")
+    if name == ws.name:
+        return ws
+    before = {"name": ws.name}
+    ws.name = name
+    try:
+        ws.full_clean()
+    except ValidationError as exc:
+        messages = exc.message_dict.get("name") or exc.messages
+        raise DomainError(" ".join(messages), field="name") from exc
+    ws.save(update_fields=["name"])
+    record(
+        actor=actor,
+        workspace=ws,
+        action=Action.WORKSPACE_UPDATED,
+        target=ws,
+        before=before,
+        after={"name": ws.name},
     )
     return ws
 
