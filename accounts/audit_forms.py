@@ -12,6 +12,7 @@ from core import parsing
 from core.audit import all_actions
 
 from .audit import AuditFilters, Cursor
+from .audit_display import action_label
 
 PAGE_SIZE = 50
 
@@ -51,10 +52,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["action"]).choices = [
-            ("", "All actions"),
-            *((a, a) for a in all_actions()),
-        ]
+        labelled = sorted(((a, action_label(a)) for a in all_actions()), key=lambda c: c[1])
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "All actions"), *labelled]
 
     def clean_actor(self) -> str:
         value: str = self.cleaned_data.get("actor", "")

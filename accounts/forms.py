@@ -149,6 +149,16 @@ class WorkspaceCreateForm(forms.Form):
 RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "settings", "w"})
 
 
+class WorkspaceRenameForm(forms.Form):
+    name = forms.CharField(
+        label="Workspace name",
+        max_length=100,
+        help_text="Shown to members everywhere in the console. The address stays the same.",
+    )
+
+    clean_name = WorkspaceCreateForm.clean_name
+
+
 class JoinSettingsForm(forms.Form):
     join_mode = forms.ChoiceField(
         label="When someone with a verified email on your domains signs in",

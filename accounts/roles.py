@@ -37,6 +37,9 @@ class Perm(StrEnum):
     SUSPEND_WORKSPACE = "suspend_workspace"
 
 
+# What the Roles page lists, in this order. A permission appears here only once the
+# console has the page it opens: DELETE_WORKSPACE waits for workspace deletion, and
+# MANAGE_BILLING names only the plan change until payments and invoices exist.
 PERM_LABELS: dict[Perm, str] = {
     Perm.VIEW_WORKSPACE: "Use the workspace",
     Perm.VIEW_MEMBERS: "See the members list",
@@ -46,13 +49,11 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.MANAGE_DOMAINS: "Claim domains and decide join requests",
     Perm.VIEW_AUDIT: "Read and export the audit log",
     Perm.MANAGE_SETTINGS: "Change workspace settings",
-    Perm.MANAGE_BILLING: "Change plan, pay and manage invoices",
+    Perm.MANAGE_BILLING: "Change plan",
     Perm.VIEW_PLAN: "See the plan, its limits and compare plans",
     Perm.MANAGE_FEATURES: "Allow and deny features for the workspace, groups and members",
     Perm.MANAGE_COMPLIANCE: "Declare Media Customer status and request editorial-use authorization",
     Perm.FILE_APPEAL: "Appeal a suspension of the workspace",
-    Perm.DELETE_WORKSPACE: "Delete the workspace",
-    Perm.SUSPEND_WORKSPACE: "Suspend and reactivate the workspace (staff)",
 }
 
 _ALL = frozenset(Role)
@@ -103,6 +104,7 @@ def can_manage_member(actor_role: int, target_role: int) -> bool:
 
 
 def matrix() -> list[tuple[str, list[bool]]]:
-    """Rows of the permission table shown to users: label, then one cell per role."""
+    """Rows of the permission table shown to users: label, then one cell per role. Only
+    the permissions of PERM_LABELS: those of features not built yet stay off the page."""
     roles = list(Role)
-    return [(PERM_LABELS[p], [r in PERMISSIONS[p] for r in roles]) for p in Perm if PERMISSIONS[p]]
+    return [(label, [r in PERMISSIONS[p] for r in roles]) for p, label in PERM_LABELS.items()]

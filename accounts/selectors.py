@@ -72,6 +72,21 @@ def group_members(group: Group) -> QuerySet[Membership]:
     )
 
 
+def group_member_candidates(group: Group, q: str, *, limit: int) -> list[Membership]:
+    """Members of the group's workspace outside the group whose name or email contains
+    ``q``: the choices of the group page's member picker. One query."""
+    q = q.strip()[:MEMBER_SEARCH_MAX]
+    if not q:
+        return []
+    return list(
+        Membership.objects.filter(workspace_id=group.workspace_id)
+        .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
+        .exclude(groups=group)
+        .select_related("user")
+        .order_by("user__name", "user__email", "id")[:limit]
+    )
+
+
 def member_by_email(workspace: Workspace, email: str) -> Membership | None:
     return (
         Membership.objects.filter(workspace=workspace, user__email__iexact=email.strip())

@@ -115,6 +115,39 @@ def workspace_update_join_settings(
 
 
 @transaction.atomic
+def workspace_rename(*, actor: Actor, workspace: Workspace, name: str) -> Workspace:
+    """Rename the workspace; only its active admins and owners (and staff) may. Its
+    address (slug) stays, so links and bookmarks keep working."""
+    try:
+        authorize(actor, workspace.pk, Perm.MANAGE_SETTINGS)
+    except NotAllowed:
+        raise NotAllowed(errors.WORKSPACE_RENAME_NOT_ALLOWED) from None
+    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError(errors.WORKSPACE_NAME_REQUIRED, field="name")
+    if name == ws.name:
+        return ws
+    before = {"name": ws.name}
+    ws.name = name
+    try:
+        ws.full_clean()
+    except ValidationError as exc:
+        messages = exc.message_dict.get("name") or exc.messages
+        raise DomainError(" ".join(messages), field="name") from exc
+    ws.save(update_fields=["name"])
+    record(
+        actor=actor,
+        workspace=ws,
+        action=Action.WORKSPACE_UPDATED,
+        target=ws,
+        before=before,
+        after={"name": ws.name},
+    )
+    return ws
+
+
+@transaction.atomic
 def workspace_suspend(*, actor: Actor, workspace: Workspace, reason: str) -> Workspace:
     """Staff suspend a workspace; the system does for a compliance violation."""
     authorize(actor, workspace.pk, Perm.SUSPEND_WORKSPACE, system=True)

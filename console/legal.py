@@ -8,10 +8,20 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
+# What the pages say of a promise the console does not keep yet (self-deletion, the
+# scheduled purges, privacy requests, the notice of new terms): plainly, beside it.
+NOT_AVAILABLE = "Not available yet"
+
 
 def _render(request: HttpRequest, template: str, title: str) -> HttpResponse:
     return TemplateResponse(
-        request, template, {"page_title": title, "terms_version": settings.TERMS_VERSION}
+        request,
+        template,
+        {
+            "page_title": title,
+            "terms_version": settings.TERMS_VERSION,
+            "not_available": NOT_AVAILABLE,
+        },
     )
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("groups/<id:group_id>/rename/", views.rename, name="group_rename"),
     path("groups/<id:group_id>/delete/", views.delete, name="group_delete"),
     path("groups/<id:group_id>/members/add/", views.member_add, name="group_member_add"),
+    path("groups/<id:group_id>/members/search/", views.member_search, name="group_member_search"),
     path(
         "groups/<id:group_id>/members/<id:member_id>/remove/",
         views.member_remove,

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("roles/", views.roles, name="roles"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/name/", views.settings_rename, name="settings_rename"),
     path("leave/", views.leave, name="leave"),
 ]

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import WorkspaceRequest, workspace_view
-from accounts.audit import audit_changes, audit_events, audit_page
+from accounts.audit import audit_events, audit_page
+from accounts.audit_display import action_label, changes, describe
 from accounts.audit_forms import PAGE_SIZE, AuditFilterForm, AuditPageForm
 from accounts.models import AuditEvent
 from accounts.roles import Perm
@@ -55,7 +56,15 @@ def index(request: WorkspaceRequest) -> HttpResponse:
             qs, size=PAGE_SIZE, before=form.cleaned_data["before"], after=form.cleaned_data["after"]
         )
         context["page"] = page
-        context["rows"] = [(event, audit_changes(event)) for event in page.events]
+        context["rows"] = [
+            {
+                "event": event,
+                "label": action_label(event.action),
+                "sentence": describe(event),
+                "changes": changes(event),
+            }
+            for event in page.events
+        ]
     template = f"{TEMPLATE}#audit" if request.htmx else TEMPLATE
     # Invalid filters answer 200 with the errors beside the fields: htmx drops 4xx bodies.
     return TemplateResponse(request, template, context)

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -18,9 +19,10 @@ from django_htmx.http import trigger_client_event
 from accounts import services
 from accounts.access import WorkspaceRequest, access_domain, access_join_request, workspace_view
 from accounts.invitation_forms import DomainClaimForm
-from accounts.models import Domain, JoinRequest, JoinRequestStatus, Workspace
+from accounts.models import Domain, JoinMode, JoinRequest, JoinRequestStatus, Workspace
 from accounts.reauth import sensitive
 from accounts.roles import Perm
+from accounts.views import confirm
 from core.errors import DomainError
 from core.htmx import toast
 
@@ -119,11 +121,54 @@ def check(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_http_methods(["POST"])
+def _remove_confirmation(request: WorkspaceRequest, domain: Domain) -> confirm.Confirmation:
+    ws = request.workspace
+    joining = "join automatically" if ws.join_mode == JoinMode.AUTO else "ask to join"
+    pending = JoinRequest.objects.filter(domain=domain, status=JoinRequestStatus.PENDING).count()
+    losses = [
+        f"People who sign in with a verified address on {domain.name} no longer {joining} "
+        f"{ws.name}.",
+    ]
+    if domain.is_verified:
+        losses.append(
+            f"The proof that {ws.name} owns {domain.name}: claiming it again means "
+            "publishing and checking a new TXT record."
+        )
+    kept = [f"Members with an address on {domain.name} stay members."]
+    if pending:
+        kept.append(
+            f"The {pending} pending request{pluralize(pending)} to join from this domain "
+            f"stay{'s' if pending == 1 else ''} in the list, to approve or decline."
+        )
+    return confirm.Confirmation(
+        title=f"Remove the domain {domain.name}?",
+        action_url=reverse("ws:domain_remove", args=[ws.slug, domain.pk]),
+        button=f"Remove {domain.name}",
+        cancel_url=reverse("ws:domains", args=[ws.slug]) + f"#domain-{domain.pk}",
+        losses=losses,
+        kept=kept,
+        hx_target=f"#domain-{domain.pk}",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
-@sensitive
 def remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Asks first (a page, or a dialog for HTMX) naming who will no longer join; the
+    confirmed post then asks for the password if it was not confirmed lately."""
     domain = access_domain(request.actor, pk)
+    if not confirm.is_confirmed(request):
+        return confirm.ask(
+            request,
+            _remove_confirmation(request, domain),
+            page_title="Remove domain",
+            nav="domains",
+        )
+    return _remove(request, domain)
+
+
+@sensitive
+def _remove(request: WorkspaceRequest, domain: Domain) -> HttpResponse:
     name = domain.name
     services.domain_remove(actor=request.actor, domain=domain)
     message = f"{name} removed. People of this domain no longer join automatically."
@@ -162,7 +207,23 @@ def approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, approve=True)
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_DOMAINS)
 def decline(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    return _decide(request, pk, approve=False)
+    """Asks first (a page, or a dialog for HTMX): a declined person is not asked again."""
+    if confirm.is_confirmed(request):
+        return _decide(request, pk, approve=False)
+    jr = access_join_request(request.actor, pk)
+    ws = request.workspace
+    confirmation = confirm.Confirmation(
+        title=f"Decline the request of {jr.user.email} to join {ws.name}?",
+        action_url=reverse("ws:join_request_decline", args=[ws.slug, jr.pk]),
+        button="Decline the request",
+        cancel_url=reverse("ws:domains", args=[ws.slug]) + "#join-requests",
+        losses=[
+            f"{jr.user.email} does not join {ws.name}, and cannot ask again: only an "
+            "invitation can bring them in.",
+        ],
+        hx_target=f"#jr-{jr.pk}",
+    )
+    return confirm.ask(request, confirmation, page_title="Decline request", nav="domains")

@@ -24,12 +24,14 @@ from accounts.access import WorkspaceRequest, access_invitation, workspace_view
 from accounts.actor import Actor
 from accounts.invitation_forms import InviteForm
 from accounts.models import Invitation, InvitationStatus, Workspace
-from accounts.roles import Perm
+from accounts.roles import Perm, Role
+from accounts.views import confirm
 from core.errors import DomainError
 from core.htmx import is_htmx, toast
 
 PAGE_SIZE = 25
 RESULTS_SESSION_KEY = "invite_results"
+RETRY_SESSION_KEY = "invite_retry"
 STATUS_TABS: list[tuple[str, str]] = [
     ("pending", "Pending"),
     ("accepted", "Accepted"),
@@ -81,6 +83,27 @@ def _new_form(request: WorkspaceRequest, data: Any = None) -> InviteForm:
     )
 
 
+def _retry(form: InviteForm, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the form keeps after sending: the addresses that failed, with the role and
+    groups they were meant for, so the admin fixes them and sends again. None when every
+    address was sent: the form starts empty."""
+    failed = [r["email"] for r in results if not r["ok"]]
+    if not failed:
+        return None
+    return {
+        "emails": "\n".join(failed),
+        "role": form.cleaned_data["role"],
+        "groups": [g.pk for g in form.cleaned_data["groups"]],
+    }
+
+
+def _retry_form(request: WorkspaceRequest, retry: dict[str, Any] | None) -> InviteForm:
+    form = _new_form(request)
+    if retry:
+        form.initial = {**form.initial, **retry}
+    return form
+
+
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
 def index(request: WorkspaceRequest) -> HttpResponse:
@@ -89,13 +112,13 @@ def index(request: WorkspaceRequest) -> HttpResponse:
         if request.htmx:
             # Tabs, pagination and the refresh after an invite only ask for the list.
             return TemplateResponse(request, f"{PAGE}#list", _list_context(request))
-        # What the last post sent, kept in the session across its redirect.
-        stashed = request.session.pop(RESULTS_SESSION_KEY, None)
+        stored = request.session.pop(RESULTS_SESSION_KEY, None)
+        retry = request.session.pop(RETRY_SESSION_KEY, None)
         context = {
             "page_title": "Invitations",
             "nav": "invitations",
-            "form": _new_form(request),
-            "results": stashed or [],
+            "form": _retry_form(request, retry),
+            "results": stored or [],
             "ttl_days": settings.INVITATION_TTL_DAYS,
             **_list_context(request),
         }
@@ -116,12 +139,15 @@ def index(request: WorkspaceRequest) -> HttpResponse:
             form.add_error(exc.field, exc.message)
         else:
             results = [{"email": r.email, "ok": r.ok, "message": r.message} for r in outcome]
+    retry = _retry(form, results) if results else None
     if results and not request.htmx:
         # Post, redirect, get: the per-address answer waits in the session for the GET.
         request.session[RESULTS_SESSION_KEY] = results
+        if retry:
+            request.session[RETRY_SESSION_KEY] = retry
         return redirect("ws:invitations", ws.slug)
     if results:
-        form = _new_form(request)
+        form = _retry_form(request, retry)
     response = TemplateResponse(
         request,
         f"{PAGE}#invite" if request.htmx else PAGE,
@@ -177,10 +203,30 @@ def resend(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _row_action(request, pk, "resend")
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_INVITATIONS)
 def revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    return _row_action(request, pk, "revoke")
+    """Asks first (a page, or a dialog for HTMX) naming what the invitee loses; revokes
+    only on a post that carries the confirmation."""
+    if confirm.is_confirmed(request):
+        return _row_action(request, pk, "revoke")
+    inv = access_invitation(request.actor, pk)
+    ws = request.workspace
+    groups = ", ".join(g.name for g in inv.groups.all())
+    joins = Role(inv.role).label + (f", in the groups {groups}" if groups else "")
+    confirmation = confirm.Confirmation(
+        title=f"Revoke the invitation to {inv.email}?",
+        action_url=reverse("ws:invitation_revoke", args=[ws.slug, inv.pk]),
+        button="Revoke the invitation",
+        cancel_url=reverse("ws:invitations", args=[ws.slug]),
+        losses=[
+            f"The link in the email to {inv.email} stops working at once.",
+            f"They will not join {ws.name} as {joins}.",
+        ],
+        kept=["You can send them a new invitation later."],
+        hx_target=f"#inv-{inv.pk}",
+    )
+    return confirm.ask(request, confirmation, page_title="Revoke invitation", nav="invitations")
 
 
 # --- The link in the email --------------------------------------------------------------
@@ -226,8 +272,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(f"{reverse('account_login')}?{urlencode({'next': path})}")
         try:
             membership = services.invitation_accept(
-                actor=Actor.for_user(request.user),
-                invitation=invitation,
+                actor=Actor.for_user(request.user), invitation=invitation
             )
         except DomainError as exc:
             if _accept_state(request, invitation) == "ready":

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
@@ -24,8 +25,9 @@ from accounts.member_forms import MemberFilterForm, RoleChangeForm
 from accounts.models import Membership, MemberStatus
 from accounts.reauth import sensitive
 from accounts.roles import Perm, Role, can_assign_role, has_perm
+from accounts.views import confirm
 from core.errors import DomainError
-from core.htmx import back_query, template_for
+from core.htmx import back_query
 from core.htmx import toast as show_toast
 
 PAGE_SIZE = 50
@@ -78,6 +80,8 @@ def _row_context(request: WorkspaceRequest, back: str) -> dict[str, Any]:
             get_token(request),
             back,
         ),
+        # The confirmation links carry the list's filters, to come back to them.
+        "back_qs": urlencode({"back": back}) if back else "",
         "groups_url": reverse("ws:groups", args=[request.workspace.slug]),
     }
 
@@ -110,7 +114,10 @@ def index(request: WorkspaceRequest) -> HttpResponse:
         "filtered": any(form.filters().values()),
         **_row_context(request, request.GET.urlencode()),
     }
-    return TemplateResponse(request, template_for(request, TEMPLATE, "members-table"), context)
+    htmx = request.htmx
+    # A history restore asks for the whole page, whatever the request says.
+    partial = htmx and not htmx.history_restore_request
+    return TemplateResponse(request, f"{TEMPLATE}#members-table" if partial else TEMPLATE, context)
 
 
 def _row_response(
@@ -190,14 +197,6 @@ def _simple_action(
     return view
 
 
-deactivate = require_http_methods(["POST"])(
-    workspace_view(Perm.MANAGE_MEMBERS)(
-        _simple_action(
-            services.member_deactivate,
-            "{email} is deactivated and can no longer sign in to this workspace.",
-        )
-    )
-)
 reactivate = require_http_methods(["POST"])(
     workspace_view(Perm.MANAGE_MEMBERS)(
         _simple_action(services.member_reactivate, "{email} is active again.")
@@ -205,24 +204,89 @@ reactivate = require_http_methods(["POST"])(
 )
 
 
+def _person(m: Membership) -> str:
+    return m.user.name or m.user.email
+
+
+def _group_names(m: Membership) -> str:
+    names = [g.name for g in m.groups.order_by("name")]
+    return ", ".join(names) if names else "none"
+
+
+def _confirmation(
+    request: WorkspaceRequest, target: Membership, verb: str, **parts: Any
+) -> confirm.Confirmation:
+    back = _back_query(request.POST if request.method == "POST" else request.GET)
+    return confirm.Confirmation(
+        action_url=f"{_members_url(request)}{target.pk}/{verb}/",
+        cancel_url=_members_url(request, back),
+        hx_target=f"#member-{target.pk}",
+        hidden={"back": back},
+        **parts,
+    )
+
+
+_deactivate = _simple_action(
+    services.member_deactivate,
+    "{email} is deactivated and can no longer sign in to this workspace.",
+)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Perm.MANAGE_MEMBERS)
+def deactivate(request: WorkspaceRequest, member_id: int) -> HttpResponse:
+    """Asks first (a page, or a dialog for HTMX) naming what the member loses; acts only
+    on a post that carries the confirmation."""
+    if confirm.is_confirmed(request):
+        return _deactivate(request, member_id)
+    target = _target(request, member_id)
+    ws = request.workspace
+    email = target.user.email
+    confirmation = _confirmation(
+        request,
+        target,
+        "deactivate",
+        title=f"Deactivate {_person(target)} in {ws.name}?",
+        button=f"Deactivate {email}",
+        losses=[
+            f"{email} can no longer use {ws.name}, its features or its API, from now on.",
+            "They stay listed as deactivated until someone reactivates or removes them.",
+        ],
+        kept=[
+            f"Their role ({target.get_role_display()}) and groups ({_group_names(target)}) "
+            "are kept: reactivating them gives everything back.",
+        ],
+    )
+    return confirm.ask(request, confirmation, page_title="Deactivate member", nav="members")
+
+
 @require_http_methods(["GET", "POST"])
 @workspace_view(Perm.MANAGE_MEMBERS)
 def remove(request: WorkspaceRequest, member_id: int) -> HttpResponse:
-    """HTMX asked with hx-confirm already; a plain post or a GET shows a confirmation page
-    naming who loses access, whose form posts again with ``confirmed``."""
+    """Asks first (a page, or a dialog for HTMX) naming who loses access to what; acts
+    only on a post that carries the confirmation."""
     target = _target(request, member_id)
-    confirmed = request.method == "POST" and (request.htmx or request.POST.get("confirmed") == "1")
-    if not confirmed:
-        return TemplateResponse(
+    if not confirm.is_confirmed(request):
+        ws = request.workspace
+        email = target.user.email
+        confirmation = _confirmation(
             request,
-            "accounts/members/confirm_remove.html",
-            {
-                "page_title": "Remove member",
-                "nav": "members",
-                "target": target,
-                "back": _back_query(request.POST if request.method == "POST" else request.GET),
-            },
+            target,
+            "remove",
+            title=f"Remove {_person(target)} from {ws.name}?",
+            button=f"Remove {email}",
+            losses=[
+                f"{email} loses access to {ws.name} at once: its features, its API and "
+                "everything shared with the workspace.",
+                f"Their role: {target.get_role_display()}.",
+                f"Their groups: {_group_names(target)}.",
+                "The feature rules and switches set for them alone.",
+            ],
+            kept=[
+                "Their account is kept; an invitation brings them back, as a new member.",
+            ],
         )
+        return confirm.ask(request, confirmation, page_title="Remove member", nav="members")
     try:
         services.member_remove(
             actor=request.actor,

@@ -111,14 +111,14 @@ def test_page_lists_events_newest_first_with_changes(
     html = response.content.decode()
     assert "<html" in html and 'id="audit"' in html
     assert (
-        html.index("workspace.updated")
+        html.index("changed the workspace settings")
         < html.index("Group 2")
         < html.index("Group 1")
         < html.index("Group 0")
     )
     assert "spy@globex.test" not in html
-    # before -> after shown compactly
-    assert "<del>request</del>" in html and "<ins>auto</ins>" in html
+    # before -> after shown compactly, with labels
+    assert "<del>Ask an admin to approve</del>" in html and "<ins>Join automatically</ins>" in html
 
 
 def test_htmx_request_gets_the_partial(owner_client, workspace):

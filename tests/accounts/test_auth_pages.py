@@ -231,3 +231,38 @@ def test_email_values_are_escaped_in_html() -> None:
     context = {**EMAIL_CONTEXT, "user": UserFactory.build(), "email": "<b>x</b>@acme.test"}
     html = render_to_string("account/email/email_confirmation_message.html", context)
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+# Promises of the legal pages that the console does not keep yet, each said plainly.
+NOT_YET = [
+    ("/legal/terms/", "deleting your account yourself"),
+    ("/legal/terms/", "automatic deletion of account data"),
+    ("/legal/terms/", "the notice of new terms"),
+    ("/legal/privacy/", "the scheduled deletion that applies these periods"),
+    ("/legal/privacy/", "making these requests from the console"),
+    ("/legal/privacy/", "downloading a copy of your data"),
+]
+
+
+@pytest.mark.parametrize(("url", "promise"), NOT_YET)
+def test_legal_pages_say_what_is_not_available_yet(client: Client, url: str, promise: str) -> None:
+    import re  # noqa: PLC0415
+
+    from console.legal import NOT_AVAILABLE  # noqa: PLC0415
+
+    html = client.get(url).content.decode()
+    notes = re.findall(
+        rf'<p class="notice notice-warn" role="note"[^>]*><strong>{NOT_AVAILABLE}:</strong>([^<]*)</p>',
+        html,
+    )
+    assert any(promise in note for note in notes), notes
+
+
+def test_legal_pages_no_longer_promise_what_is_not_built(client: Client) -> None:
+    terms = client.get("/legal/terms/").content.decode()
+    privacy = client.get("/legal/privacy/").content.decode()
+    assert "You may delete your account at any time" not in terms
+    assert "Account data is kept one year after termination, then deleted" not in terms
+    assert "we tell you by email and in the console" not in terms
+    assert "You may ask for access to your data" not in privacy
+    assert "Account data is kept while your account exists" not in privacy

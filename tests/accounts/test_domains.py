@@ -129,10 +129,10 @@ def test_claim_taken_and_already_claimed(admin_reauthed, workspace, other_worksp
 
 def test_remove_needs_reauthentication_then_removes(admin_client_ws, workspace) -> None:
     domain = verified_domain(workspace)
-    response = admin_client_ws.post(f"{URL}{domain.pk}/remove/", **HTMX)
+    response = admin_client_ws.post(f"{URL}{domain.pk}/remove/", {"confirmed": "1"}, **HTMX)
     assert "HX-Redirect" in response.headers and Domain.objects.filter(pk=domain.pk).exists()
     reauthenticate(admin_client_ws)
-    response = admin_client_ws.post(f"{URL}{domain.pk}/remove/", **HTMX)
+    response = admin_client_ws.post(f"{URL}{domain.pk}/remove/", {"confirmed": "1"}, **HTMX)
     assert (
         response.status_code == 200
         and response.content == b""
@@ -169,13 +169,13 @@ def test_request_to_join_then_approve(admin_client_ws, workspace, client) -> Non
     response = admin_client_ws.post(f"{URL}requests/{jr.pk}/approve/", **HTMX)
     assert response.status_code == 200 and "Approved" in response.content.decode()
     assert Membership.objects.get(workspace=workspace, user=user).role == workspace.default_role
-    again = admin_client_ws.post(f"{URL}requests/{jr.pk}/decline/", **HTMX)
+    again = admin_client_ws.post(f"{URL}requests/{jr.pk}/decline/", {"confirmed": "1"}, **HTMX)
     assert "already been decided" in again.headers["HX-Trigger"]
 
 
 def test_decline_without_javascript(admin_client_ws, workspace) -> None:
     jr = join_request(workspace, verified_domain(workspace))
-    response = admin_client_ws.post(f"{URL}requests/{jr.pk}/decline/")
+    response = admin_client_ws.post(f"{URL}requests/{jr.pk}/decline/", {"confirmed": "1"})
     assert response.status_code == 302 and response["Location"] == f"{URL}#join-requests"
     jr.refresh_from_db()
     assert jr.status == JoinRequestStatus.DECLINED

@@ -229,8 +229,10 @@ def test_rename_errors_are_inline_and_change_nothing(
 def test_delete_htmx_from_the_list(owner_client, owner, group, member) -> None:
     group.members.add(member)
     body = owner_client.get(url("groups")).content.decode()
-    assert 'hx-confirm="Delete the group Research? Its 1 member keep' in body
-    r = owner_client.post(url("group_delete", group.pk), **HTMX)
+    assert f'hx-get="{url("group_delete", group.pk)}" hx-target="#dialog-host"' in body
+    dialog = owner_client.get(url("group_delete", group.pk), **HTMX).content.decode()
+    assert "Delete the group Research?" in dialog and "Its 1 member (" in dialog
+    r = owner_client.post(url("group_delete", group.pk), {"confirmed": "1"}, **HTMX)
     assert r.status_code == 200 and r.content == b""
     assert toast(r) == "Group Research deleted."
     assert not Group.objects.filter(pk=group.pk).exists()
@@ -415,3 +417,159 @@ def test_no_inline_styles_or_handlers(owner_client, group) -> None:
         body = owner_client.get(path).content.decode()
         assert "style=" not in body and "onclick" not in body and "hx-on" not in body
         assert "csrfmiddlewaretoken" in body
+
+
+# --- The group's page: title, count, member picker ----------------------------------------
+
+
+def test_group_page_is_titled_with_the_group_name(member_client, group) -> None:
+    html = member_client.get(url("group_detail", group.pk)).content.decode()
+    assert "<title>Research · Console</title>" in html
+    h1 = html.split('<div class="page-header">', 1)[1].split("</h1>", 1)[0]
+    assert ">Research</span>" in h1 and "Group" not in h1
+
+
+def test_count_and_title_refresh_on_group_changed(owner_client, group, member) -> None:
+    html = owner_client.get(url("group_detail", group.pk)).content.decode()
+    for part in ("group-summary", "group-title"):
+        tag = html.split(f'id="{part}"', 1)[1].split(">", 1)[0]
+        assert f'hx-get="{url("group_detail", group.pk)}"' in tag
+        assert 'hx-trigger="group-changed from:body"' in tag
+    assert "0 members" in html
+
+    r = owner_client.post(url("group_member_add", group.pk), {"member": member.pk}, **HTMX)
+    # Sent once the list is swapped in, so the count asks for the new figure.
+    assert "group-changed" in r["HX-Trigger-After-Settle"]
+    summary = owner_client.get(
+        url("group_detail", group.pk), HTTP_HX_TARGET="group-summary", **HTMX
+    ).content.decode()
+    assert summary.lstrip().startswith('<p id="group-summary"') and "1 member " in summary
+    assert "<title>" not in summary
+
+    r = owner_client.post(url("group_member_remove", group.pk, member.pk), **HTMX)
+    assert "group-changed" in r["HX-Trigger-After-Settle"]
+    r = owner_client.post(url("group_rename", group.pk), {"name": "R&D"}, **HTMX)
+    assert "group-changed" in r["HX-Trigger-After-Settle"]
+    title = owner_client.get(
+        url("group_detail", group.pk), HTTP_HX_TARGET="group-title", **HTMX
+    ).content.decode()
+    # A <title> at the top of the answer: htmx puts it on the browser's tab.
+    assert title.lstrip().startswith("<title>R&amp;D · Console</title>")
+    assert '<span id="group-title"' in title and ">R&amp;D</span>" in title
+
+
+def test_failed_add_sends_no_group_changed(owner_client, group) -> None:
+    r = owner_client.post(url("group_member_add", group.pk), {"email": "nobody@acme.test"}, **HTMX)
+    assert "HX-Trigger-After-Settle" not in r
+
+
+@pytest.fixture
+def people(workspace, group, member):
+    """Members to pick from: twelve "Lovelace"s, one already in the group."""
+    found = [
+        MembershipFactory(
+            workspace=workspace,
+            user=UserFactory(email=f"ada{i}@acme.test", name=f"Ada Lovelace {i:02}"),
+        )
+        for i in range(12)
+    ]
+    group.members.add(found[0])
+    return found
+
+
+def test_member_search_by_name_or_email_excludes_the_group(owner_client, group, people) -> None:
+    search = url("group_member_search", group.pk)
+    r = owner_client.get(search, {"q": "lovelace"}, **HTMX)
+    html = r.content.decode()
+    assert html.lstrip().startswith('<div id="member-picker-results"')
+    listed = [m for m in people if m.user.email + "</span>" in html]
+    assert len(listed) == 10 and people[0] not in listed
+    assert "The first 10 matches" in html
+    r = owner_client.get(search, {"q": "ADA5@"}, **HTMX)
+    html = r.content.decode()
+    assert "ada5@acme.test" in html and "ada6@acme.test" not in html
+    assert "The first" not in html
+    assert f'name="member" value="{people[5].pk}"' in html
+    assert (
+        "No member outside this group matches"
+        in owner_client.get(search, {"q": "ada0@"}, **HTMX).content.decode()
+    )
+
+
+def test_member_search_never_lists_another_workspace(
+    owner_client, group, other_workspace_member
+) -> None:
+    html = owner_client.get(
+        url("group_member_search", group.pk), {"q": "globex"}, **HTMX
+    ).content.decode()
+    assert "owner@globex.test" not in html
+
+
+@pytest.mark.parametrize("q", ["", "   ", "<script>", "%", "x" * 1000])
+def test_member_search_odd_input_is_harmless(owner_client, group, people, q) -> None:
+    r = owner_client.get(url("group_member_search", group.pk), {"q": q}, **HTMX)
+    assert r.status_code == 200 and "<script>" not in r.content.decode()
+
+
+def test_member_search_query_count_is_flat(owner_client, group, people, workspace) -> None:
+    search = url("group_member_search", group.pk)
+    owner_client.get(search, {"q": "ada"}, **HTMX)
+    with CaptureQueriesContext(connection) as small:
+        owner_client.get(search, {"q": "ada"}, **HTMX)
+    for i in range(20):
+        MembershipFactory(workspace=workspace, user=UserFactory(name=f"Ada More {i}"))
+    with CaptureQueriesContext(connection) as large:
+        owner_client.get(search, {"q": "ada"}, **HTMX)
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_picker_works_without_javascript(owner_client, group, people) -> None:
+    # The search form opens the group's page with the matches.
+    r = owner_client.get(url("group_member_search", group.pk), {"q": "ada3@"})
+    assert r.status_code == 302
+    page = owner_client.get(r["Location"]).content.decode()
+    assert "<html" in page and f'name="member" value="{people[3].pk}"' in page
+    # Adding posts the member's id; the answer comes back to the same search.
+    r = owner_client.post(url("group_member_add", group.pk), {"member": people[3].pk, "q": "ada3@"})
+    assert r.status_code == 302 and r["Location"].startswith(
+        url("group_detail", group.pk) + "?q=ada3%40"
+    )
+    assert group.members.filter(pk=people[3].pk).exists()
+    assert (
+        "No member outside this group matches" in owner_client.get(r["Location"]).content.decode()
+    )
+
+
+def test_pick_adds_by_id_and_refreshes_the_list(owner_client, owner, group, people) -> None:
+    r = owner_client.post(
+        url("group_member_add", group.pk), {"member": people[4].pk, "q": "lovelace"}, **HTMX
+    )
+    html = r.content.decode()
+    assert toast(r) == "ada4@acme.test added to Research."
+    assert group.members.filter(pk=people[4].pk).exists()
+    # The list shows the new member, and the picker keeps the search without them.
+    table = html.split("<table", 1)[1]
+    assert "ada4@acme.test" in table
+    picker = html.split('id="member-picker-results"', 1)[1].split("</div>", 1)[0]
+    assert "ada4@acme.test" not in picker and "ada5@acme.test" in picker
+
+
+@pytest.mark.parametrize("value", ["abc", "1;DROP", "-1", "99999999"])
+def test_pick_with_a_bad_id_is_404(owner_client, group, value) -> None:
+    r = owner_client.post(url("group_member_add", group.pk), {"member": value}, **HTMX)
+    assert r.status_code == 404
+    assert not group.members.exists()
+
+
+def test_pick_of_another_workspaces_member_is_404(
+    owner_client, group, other_workspace_member
+) -> None:
+    r = owner_client.post(
+        url("group_member_add", group.pk), {"member": other_workspace_member.pk}, **HTMX
+    )
+    assert r.status_code == 404
+    assert not group.members.exists()
+
+
+def test_member_search_is_for_managers_only(member_client, group) -> None:
+    assert member_client.get(url("group_member_search", group.pk), {"q": "a"}).status_code == 403

@@ -111,6 +111,50 @@ def test_bulk_invite_without_javascript_redirects_then_shows_results(owner_clien
     assert "Result for each address" not in owner_client.get(URL).content.decode()
 
 
+def _textarea(html: str) -> str:
+    return html.split('name="emails"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+
+
+def test_failed_addresses_stay_in_the_form_with_their_errors(
+    owner_client, member, workspace
+) -> None:
+    group = GroupFactory(workspace=workspace, name="Research")
+    InvitationFactory(workspace=workspace, email="pending@acme.test")
+    text = f"not-an-address, {member.user.email}\npending@acme.test"
+    response = invite(owner_client, text, role=Role.BILLING, groups=[group.pk])
+    html = response.content.decode()
+    assert "0 of 3 invitations sent." in response.headers["HX-Trigger"]
+    assert "not-an-address</span>: Not a valid email address." in html
+    assert f"{member.user.email}</span>: {errors.ALREADY_MEMBER}" in html
+    # Nothing was sent: every address is still there to fix, for the same role and group.
+    assert _textarea(html).split() == ["not-an-address", member.user.email, "pending@acme.test"]
+    assert f'<option value="{Role.BILLING.value}" selected>' in html
+    assert f'value="{group.pk}" id="id_groups_0" checked' in html
+
+
+def test_only_the_sent_addresses_leave_the_form(owner_client) -> None:
+    response = invite(owner_client, "ada@acme.test, bad, grace@acme.test")
+    html = response.content.decode()
+    assert "2 of 3 invitations sent." in response.headers["HX-Trigger"]
+    assert _textarea(html).split() == ["bad"]
+
+
+def test_all_sent_empties_the_form(owner_client) -> None:
+    html = invite(owner_client, "ada@acme.test").content.decode()
+    assert _textarea(html).strip() == ""
+
+
+def test_failed_addresses_stay_in_the_form_without_javascript(owner_client) -> None:
+    response = invite(owner_client, "ada@acme.test, bad", role=Role.BILLING, htmx=False)
+    assert response.status_code == 302
+    html = owner_client.get(URL).content.decode()
+    assert "bad</span>: Not a valid email address." in html
+    assert _textarea(html).split() == ["bad"]
+    assert f'<option value="{Role.BILLING.value}" selected>' in html
+    # Kept once, like the results.
+    assert _textarea(owner_client.get(URL).content.decode()).strip() == ""
+
+
 def test_admin_cannot_invite_an_owner(admin_client_ws) -> None:
     response = invite(admin_client_ws, "boss@acme.test", role=Role.OWNER)
     assert response.status_code == 200
@@ -242,7 +286,7 @@ def test_resend_changes_the_link_and_kills_the_old_one(
 def test_revoke_kills_the_link(owner_client, workspace) -> None:
     inv = InvitationFactory(workspace=workspace)
     link = invitation_link(inv)
-    response = owner_client.post(f"{URL}{inv.pk}/revoke/", **HTMX)
+    response = owner_client.post(f"{URL}{inv.pk}/revoke/", {"confirmed": "1"}, **HTMX)
     assert response.status_code == 200 and "Revoked" in response.content.decode()
     inv.refresh_from_db()
     assert inv.status == InvitationStatus.REVOKED
@@ -250,13 +294,13 @@ def test_revoke_kills_the_link(owner_client, workspace) -> None:
     page = Client().get(link)
     assert page.status_code == 410 and errors.INVITATION_REVOKED in page.content.decode()
     # Revoking again says why it cannot, without a 500.
-    again = owner_client.post(f"{URL}{inv.pk}/revoke/", **HTMX)
+    again = owner_client.post(f"{URL}{inv.pk}/revoke/", {"confirmed": "1"}, **HTMX)
     assert again.status_code == 200 and errors.INVITATION_NOT_PENDING in again.headers["HX-Trigger"]
 
 
 def test_resend_and_revoke_without_javascript(owner_client, workspace) -> None:
     inv = InvitationFactory(workspace=workspace)
-    response = owner_client.post(f"{URL}{inv.pk}/revoke/")
+    response = owner_client.post(f"{URL}{inv.pk}/revoke/", {"confirmed": "1"})
     assert response.status_code == 302 and response["Location"] == URL
     assert "revoked" in owner_client.get(URL).content.decode()
 

@@ -43,6 +43,10 @@ def reauth(client: Client, user) -> None:
     session.save()
 
 
+# The field a destructive action's confirmation posts (accounts.views.confirm).
+CONFIRMED = {"confirmed": "1"}
+
+
 def toast(response) -> str:
     return json.loads(response["HX-Trigger"])["toast"]["message"]
 
@@ -422,7 +426,7 @@ def test_owner_demotes_co_owner_then_admin_cannot_touch_the_owner(client, worksp
     assert toast(r) == "owner@acme.test is now Admin."
     # The former owner, now admin, cannot deactivate the remaining owner.
     client.force_login(owner.user)
-    r = client.post(url("member_deactivate", other.pk), **HTMX)
+    r = client.post(url("member_deactivate", other.pk), CONFIRMED, **HTMX)
     assert r.status_code == 200
     assert errors.ROLE_NOT_ALLOWED in r.content.decode()
     other.refresh_from_db()
@@ -492,7 +496,7 @@ def test_bad_role_values_answer_with_an_inline_error(owner_client, owner, member
 
 
 def test_deactivate_and_reactivate_htmx(owner_client, owner, member) -> None:
-    r = owner_client.post(url("member_deactivate", member.pk), **HTMX)
+    r = owner_client.post(url("member_deactivate", member.pk), CONFIRMED, **HTMX)
     assert ">Deactivated<" in r.content.decode() and "Reactivate" in r.content.decode()
     assert "deactivated" in toast(r)
     member.refresh_from_db()
@@ -509,20 +513,20 @@ def test_deactivate_and_reactivate_htmx(owner_client, owner, member) -> None:
 
 
 def test_deactivate_plain_redirects_with_message(owner_client, member) -> None:
-    r = owner_client.post(url("member_deactivate", member.pk))
+    r = owner_client.post(url("member_deactivate", member.pk), CONFIRMED)
     assert r.status_code == 302 and r["Location"] == url("members")
     assert "can no longer sign in" in owner_client.get(r["Location"]).content.decode()
 
 
 def test_deactivated_member_loses_access(owner_client, client, member) -> None:
-    owner_client.post(url("member_deactivate", member.pk), **HTMX)
+    owner_client.post(url("member_deactivate", member.pk), CONFIRMED, **HTMX)
     other = Client()
     other.force_login(member.user)
     assert other.get(url("members")).status_code == 404
 
 
 def test_deactivate_self_is_refused_inline(owner_client, owner) -> None:
-    r = owner_client.post(url("member_deactivate", owner.pk), **HTMX)
+    r = owner_client.post(url("member_deactivate", owner.pk), CONFIRMED, **HTMX)
     assert errors.CANNOT_CHANGE_SELF in r.content.decode()
     owner.refresh_from_db()
     assert owner.status == MemberStatus.ACTIVE
@@ -530,7 +534,7 @@ def test_deactivate_self_is_refused_inline(owner_client, owner) -> None:
 
 def test_admin_cannot_deactivate_or_remove_owner(admin_client_ws, owner) -> None:
     for name in ["member_deactivate", "member_remove"]:
-        r = admin_client_ws.post(url(name, owner.pk), **HTMX)
+        r = admin_client_ws.post(url(name, owner.pk), CONFIRMED, **HTMX)
         assert errors.ROLE_NOT_ALLOWED in r.content.decode()
     owner.refresh_from_db()
     assert owner.status == MemberStatus.ACTIVE
@@ -543,15 +547,15 @@ def test_last_owner_cannot_be_removed_by_deactivated_co_owner_path(
     # admin is refused (role), and by themself is refused (self): the workspace keeps one.
     second = MembershipFactory(workspace=workspace, role=Role.OWNER)
     client.force_login(second.user)
-    r = client.post(url("member_remove", owner.pk), **HTMX)
+    r = client.post(url("member_remove", owner.pk), CONFIRMED, **HTMX)
     assert r.content == b"" and "removed" in toast(r)
-    r = client.post(url("member_remove", second.pk), **HTMX)
+    r = client.post(url("member_remove", second.pk), CONFIRMED, **HTMX)
     assert errors.CANNOT_CHANGE_SELF in r.content.decode()
     assert Membership.objects.filter(workspace=workspace, role=Role.OWNER).count() == 1
 
 
 def test_remove_htmx_empties_the_row_and_audits(owner_client, owner, member) -> None:
-    r = owner_client.post(url("member_remove", member.pk), **HTMX)
+    r = owner_client.post(url("member_remove", member.pk), CONFIRMED, **HTMX)
     assert r.status_code == 200 and r.content == b""
     assert toast(r) == "member@acme.test was removed from Acme."
     assert not Membership.objects.filter(pk=member.pk).exists()
@@ -559,16 +563,20 @@ def test_remove_htmx_empties_the_row_and_audits(owner_client, owner, member) -> 
     assert event.target_repr == "member@acme.test" and event.actor == owner.user
 
 
-def test_remove_button_names_who_loses_access(owner_client, member) -> None:
+def test_remove_opens_a_confirmation_naming_who_loses_access(owner_client, member) -> None:
     body = owner_client.get(url("members")).content.decode()
-    assert 'hx-confirm="Remove member@acme.test from Acme? They lose access' in body
+    row = body.split(f'<tr id="member-{member.pk}">', 1)[1].split("</tr>", 1)[0]
+    link = url("member_remove", member.pk)
+    assert f'href="{link}?" hx-get="{link}?" hx-target="#dialog-host"' in row
+    dialog = owner_client.get(link, **HTMX).content.decode()
+    assert f"Remove {member.user.name} from Acme?" in dialog and "loses access" in dialog
 
 
 def test_remove_without_javascript_asks_for_confirmation_first(owner_client, member) -> None:
     r = owner_client.post(url("member_remove", member.pk), {"back": "q=mem"})
     assert r.status_code == 200
     body = r.content.decode()
-    assert "Remove member@acme.test from Acme?" in body and 'name="confirmed"' in body
+    assert f"Remove {member.user.name} from Acme?" in body and 'name="confirmed"' in body
     assert Membership.objects.filter(pk=member.pk).exists()
     r = owner_client.post(url("member_remove", member.pk), {"confirmed": "1", "back": "q=mem"})
     assert r.status_code == 302 and r["Location"] == url("members") + "?q=mem"

@@ -139,3 +139,51 @@ def test_domain_claim_verify_and_autojoin(owner) -> None:
     [m] = services.domain_autojoin(user=user)
     assert isinstance(m, Membership) and m.role == Role.BILLING
     assert services.domain_autojoin(user=user) == []
+
+
+# --- Renaming a workspace ------------------------------------------------------------------
+
+
+def test_workspace_rename_audits_before_and_after(owner) -> None:
+    ws = services.workspace_rename(actor=owner.user, workspace=owner.workspace, name=" New  name ")
+    assert ws.name == "New name"
+    ws.refresh_from_db()
+    assert ws.name == "New name"
+    event = AuditEvent.objects.get(action="workspace.updated")
+    assert (event.before, event.after, event.actor) == (
+        {"name": "Acme"},
+        {"name": "New name"},
+        owner.user,
+    )
+
+
+def test_workspace_rename_to_the_same_name_does_nothing(owner) -> None:
+    services.workspace_rename(actor=owner.user, workspace=owner.workspace, name="Acme")
+    assert not AuditEvent.objects.filter(action="workspace.updated").exists()
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.BILLING])
+def test_workspace_rename_refuses_roles_below_admin(workspace, owner, role) -> None:
+    m = MembershipFactory(workspace=workspace, role=role)
+    with pytest.raises(DomainError, match=errors.WORKSPACE_RENAME_NOT_ALLOWED):
+        services.workspace_rename(actor=m.user, workspace=workspace, name="Taken over")
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme"
+
+
+def test_workspace_rename_refuses_outsiders_and_deactivated_admins(workspace, owner) -> None:
+    stranger = MembershipFactory(workspace=WorkspaceFactory(), role=Role.OWNER)
+    gone = MembershipFactory(workspace=workspace, role=Role.ADMIN, status="deactivated")
+    for actor in (stranger.user, gone.user, UserFactory()):
+        with pytest.raises(DomainError, match=errors.WORKSPACE_RENAME_NOT_ALLOWED):
+            services.workspace_rename(actor=actor, workspace=workspace, name="Taken over")
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme"
+
+
+def test_workspace_rename_validates_the_name(owner) -> None:
+    with pytest.raises(DomainError) as exc:
+        services.workspace_rename(actor=owner.user, workspace=owner.workspace, name="x" * 101)
+    assert exc.value.field == "name"
+    with pytest.raises(DomainError, match=errors.WORKSPACE_NAME_REQUIRED):
+        services.workspace_rename(actor=owner.user, workspace=owner.workspace, name=" \t ")

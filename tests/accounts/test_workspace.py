@@ -175,14 +175,14 @@ def test_settings_forbidden_to_members(member_client: Client, workspace: Workspa
 
 
 def test_leave_workspace(member_client: Client, member: Membership) -> None:
-    response = member_client.post("/w/acme/leave/")
+    response = member_client.post("/w/acme/leave/", {"confirmed": "1"})
     assert response.status_code == 302 and response["Location"] == reverse("home")
     assert not Membership.objects.filter(pk=member.pk).exists()
     assert AuditEvent.objects.filter(action="member.left").exists()
 
 
 def test_last_owner_cannot_leave(owner_client: Client, owner: Membership) -> None:
-    response = owner_client.post("/w/acme/leave/", follow=True)
+    response = owner_client.post("/w/acme/leave/", {"confirmed": "1"}, follow=True)
     assert "at least one owner" in response.content.decode()
     assert Membership.objects.filter(pk=owner.pk).exists()
 
@@ -214,11 +214,113 @@ def test_overview_recent_activity_for_admins_only(
 
     services.group_create(actor=Actor.member(owner), workspace=owner.workspace, name="Research")
     body = login(client, owner.user).get("/w/acme/").content.decode()
-    assert "Recent activity" in body and "group.created" in body
+    assert "Recent activity" in body and "owner@acme.test created the group Research." in body
+    assert "group.created" not in body
     body = login(client, member.user).get("/w/acme/").content.decode()
-    assert "Recent activity" not in body and "group.created" not in body
+    assert "Recent activity" not in body and "created the group" not in body
 
 
 def test_settings_lead_to_the_media_customer_declaration(owner_client: Client) -> None:
     body = owner_client.get(SETTINGS).content.decode()
     assert "Media Customer status" in body and 'href="/w/acme/compliance/"' in body
+
+
+# --- The navigation shell --------------------------------------------------------------
+
+
+def _nav_sections(html: str) -> dict[str, list[str]]:
+    """The sidebar's headings, each with the links under it."""
+    import re  # noqa: PLC0415
+
+    nav = html.split('<nav class="sidenav" aria-label="Workspace">', 1)[1].split("</nav>", 1)[0]
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for heading, link in re.findall(
+        r'<p class="nav-group">([^<]+)</p>|<a href="[^"]*"[^>]*>([^<]+)</a>', nav
+    ):
+        if heading:
+            current = heading
+            sections[current] = []
+        else:
+            sections.setdefault(current, []).append(link)
+    return sections
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_sidebar_heading_has_a_link_under_it(
+    client: Client, workspace: Workspace, owner: Membership, role: Role
+) -> None:
+    m = owner if role == Role.OWNER else MembershipFactory(workspace=workspace, role=role)
+    sections = _nav_sections(login(client, m.user).get("/w/acme/").content.decode())
+    assert sections and all(sections.values()), sections
+    assert ("Trust" in sections) is (role != Role.MEMBER and role != Role.BILLING)
+
+
+def test_member_sidebar_has_no_trust_heading(member_client: Client) -> None:
+    html = member_client.get("/w/acme/").content.decode()
+    assert ">Trust</p>" not in html
+    assert "Trust" not in _nav_sections(html)
+
+
+# --- Renaming the workspace --------------------------------------------------------------
+
+RENAME = "/w/acme/settings/name/"
+
+
+def test_settings_page_offers_the_rename_form(owner_client: Client) -> None:
+    html = owner_client.get(SETTINGS).content.decode()
+    assert 'id="rename-form"' in html and 'hx-post="/w/acme/settings/name/"' in html
+    assert 'value="Acme"' in html
+
+
+def test_rename_htmx_redirects_to_the_settings_with_the_new_name(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    response = owner_client.post(RENAME, {"name": "  Acme   Labs "}, **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == SETTINGS
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme Labs" and workspace.slug == "acme"
+    page = owner_client.get(SETTINGS).content.decode()
+    assert "The workspace is now called Acme Labs." in page
+    assert '<span class="switcher-name">Acme Labs</span>' in page
+    event = AuditEvent.objects.get(action="workspace.updated")
+    assert (event.before, event.after) == ({"name": "Acme"}, {"name": "Acme Labs"})
+
+
+def test_rename_plain_post_redirects(admin_client_ws: Client, workspace: Workspace) -> None:
+    response = admin_client_ws.post(RENAME, {"name": "Acme Corp"})
+    assert response.status_code == 302 and response["Location"] == SETTINGS
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme Corp"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("<b>x</b>", "cannot contain < or >"),
+        ("x" * 101, "at most 100"),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_rename_errors_beside_the_field(
+    owner_client: Client, workspace: Workspace, name: str, message: str, headers: dict[str, str]
+) -> None:
+    response = owner_client.post(RENAME, {"name": name}, **headers)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_name_error"' in html and message in html.replace("&lt;", "<").replace(
+        "&gt;", ">"
+    )
+    if headers:
+        assert html.lstrip().startswith('<form id="rename-form"')
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme"
+    assert not AuditEvent.objects.filter(action="workspace.updated").exists()
+
+
+def test_rename_is_refused_to_members(member_client: Client, workspace: Workspace) -> None:
+    assert member_client.post(RENAME, {"name": "Mine"}).status_code == 403
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme"

@@ -440,3 +440,29 @@ def test_change_page_query_count_does_not_grow_with_members(owner_client, worksp
     small = _count_queries(owner_client, url("plan_change", "team"))
     add_members(workspace, 27)
     assert _count_queries(owner_client, url("plan_change", "team")) == small
+
+
+# --- Promises of features not built yet ---------------------------------------------------
+
+
+def test_plan_pages_say_that_the_training_opt_out_is_not_available_yet(
+    owner_client, workspace
+) -> None:
+    body = text(owner_client.get(url("plan")))
+    assert (
+        "Used for training unless the workspace opts out (opting out is not available yet)" in body
+    )
+    assert "opting a workspace out of training is not available yet" in text(
+        owner_client.get(url("plans"))
+    )
+
+
+def test_change_page_does_not_promise_to_unshare_agents_that_do_not_exist(
+    owner_client, workspace
+) -> None:
+    subscribe(workspace, "team")
+    body = text(owner_client.get(url("plan_change", "pro")))
+    assert "Agent sharing is not part of Pro." in body
+    assert "shared agents are no longer shared" not in body
+    assert "Agents themselves are not available yet in the console" in body
+    assert "Opting the workspace out of training is not available yet." in body

@@ -84,6 +84,10 @@ def test_invitee_signs_up_from_the_email_and_admin_changes_their_role(
     def save_role(label: str) -> Callable[[], None]:
         def save() -> None:
             row = page.get_by_role("row").filter(has_text=INVITEE)
+            # The row's actions are in its menu.
+            menu = row.locator("details.row-menu")
+            if not menu.evaluate("details => details.open"):
+                menu.locator("summary").click()
             row.get_by_label(f"Role of {INVITEE}").select_option(label=label)
             row.get_by_role("button", name="Save role").click()
 
@@ -104,6 +108,6 @@ def test_invitee_signs_up_from_the_email_and_admin_changes_their_role(
     # Both events are in the audit log.
     page.goto("/w/acme/audit/")
     log = page.get_by_role("table")
-    expect(log).to_contain_text("invitation.accepted")
-    expect(log).to_contain_text("member.joined")
-    expect(log).to_contain_text("member.role_changed")
+    expect(log).to_contain_text(f"{INVITEE} accepted their invitation.")
+    expect(log).to_contain_text(f"{INVITEE} joined as Member by invitation")
+    expect(log).to_contain_text(f"changed the role of {INVITEE} from Member to Admin.")
