@@ -16,11 +16,15 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
+# The local targets run with DEBUG on unless told otherwise: with DEBUG off the console
+# refuses to start without its own SECRET_KEY and FIELD_ENCRYPTION_KEY.
+LOCAL_ENV := DEBUG=$${DEBUG:-1}
+
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
 
 # The web server, a Celery worker and beat, on SQLite and an embedded broker folder.
 run: demo
@@ -43,8 +47,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The bench measures with DEBUG off, as in production, on throwaway keys of its own.
+KEYGEN := $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))'
 bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python manage.py bench $(BENCH_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} \
+	  SECRET_KEY=$${SECRET_KEY:-$$($(KEYGEN))} FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(KEYGEN))} \
+	  $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -10,15 +10,25 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
-from console.env import email_mailers, env_bool, env_int, env_list, env_str
+from console.env import (
+    LOCAL_SECRET_KEY,
+    email_mailers,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# The local default key is only good for a developer's machine; production sets SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "local-only-insecure-key-change-me-" + "x" * 32)
+# The local default key is only good for a developer's machine (DEBUG=1, as `make run`
+# sets); with DEBUG off the console refuses to start without its own key. The test run
+# sets test keys (tests/envdefaults.py).
+SECRET_KEY = env_secret("SECRET_KEY", local_default=LOCAL_SECRET_KEY, debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -219,8 +229,11 @@ MFA_TOTP_ISSUER = "Console"
 # Recording every request on the session row costs a write per page; sessions are still
 # listed (recorded at sign-in) without it.
 USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
-# Key for secrets stored encrypted (TOTP seeds); derived from SECRET_KEY unless given.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+# Key for secrets stored encrypted (TOTP seeds). Production gives its own, so that
+# rotating SECRET_KEY does not make the seeds unreadable; a deployment that ran without it
+# keeps its seeds readable with FIELD_ENCRYPTION_KEY set to its current SECRET_KEY. On a
+# developer's machine it is derived from SECRET_KEY when empty (accounts.crypto).
+FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", local_default="", debug=DEBUG)
 
 # --- Console ---------------------------------------------------------------------------
 TERMS_VERSION = env_str("TERMS_VERSION", "2026-09-01")
