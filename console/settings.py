@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
+    "pgtrigger",
     "allauth",
     "allauth.account",
     "allauth.mfa",
