@@ -199,6 +199,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up, sign-in by code and password reset answer a known address as an unknown one
+# (an email tells the owner instead); sign-up also takes as long (accounts.forms).
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
