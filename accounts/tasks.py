@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
-from .emails import send_templated
+from .emails import send_templated_once
 from .models import Domain, Invitation, InvitationStatus
 
 
@@ -18,7 +18,8 @@ def send_invitation_email(self: object, invitation_id: int) -> bool:
     )
     if inv is None:
         return False
-    send_templated(
+    send_templated_once(
+        self.request.id,  # type: ignore[attr-defined]
         "invitation",
         [inv.email],
         {

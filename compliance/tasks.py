@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.emails import send_templated
+from accounts.emails import send_templated_once
 from accounts.models import Membership, MemberStatus, User, Workspace
 from accounts.roles import Role
 
@@ -54,9 +54,11 @@ def member_emails(workspace: Workspace, roles: tuple[int, ...]) -> list[str]:
     )
 
 
-def _send(name: str, recipients: list[str], context: dict[str, Any]) -> int:
+def _send(task: Any, name: str, recipients: list[str], context: dict[str, Any]) -> int:
+    """One email per recipient, each once per task run: a retry after the third of five
+    recipients failed does not mail the first two again."""
     for email in recipients:
-        send_templated(name, [email], context)
+        send_templated_once(task.request.id, name, [email], context)
     return len(recipients)
 
 
@@ -71,11 +73,13 @@ def send_news_violation_emails(self: object, violation_id: int) -> int:
     reason = violation_reason(violation.user_email, violation.occurred_at)
     context = {"workspace": ws, "violation": violation, "reason": reason}
     sent = _send(
+        self,
         "compliance_news_violation_owner",
         member_emails(ws, (Role.OWNER,)),
         {**context, "appeal_url": appeal_url(ws)},
     )
     sent += _send(
+        self,
         "compliance_news_violation_staff",
         staff_emails(),
         {**context, "admin_url": admin_url(violation), "workspace_admin_url": admin_url(ws)},
@@ -93,6 +97,7 @@ def send_editorial_request_to_staff(self: object, authorization_id: int) -> int:
     if auth is None:
         return 0
     return _send(
+        self,
         "compliance_editorial_request_staff",
         staff_emails(),
         {"workspace": auth.workspace, "authorization": auth, "admin_url": admin_url(auth)},
@@ -110,6 +115,7 @@ def send_editorial_decision(self: object, authorization_id: int) -> int:
         return 0
     ws = auth.workspace
     return _send(
+        self,
         "compliance_editorial_decision",
         member_emails(ws, (Role.ADMIN, Role.OWNER)),
         {"workspace": ws, "authorization": auth, "compliance_url": compliance_url(ws)},
@@ -122,6 +128,7 @@ def send_appeal_filed_to_staff(self: object, appeal_id: int) -> int:
     if appeal is None:
         return 0
     return _send(
+        self,
         "compliance_appeal_filed_staff",
         staff_emails(),
         {"workspace": appeal.workspace, "appeal": appeal, "admin_url": admin_url(appeal)},
@@ -135,6 +142,7 @@ def send_appeal_decision(self: object, appeal_id: int) -> int:
         return 0
     ws = appeal.workspace
     return _send(
+        self,
         "compliance_appeal_decision",
         member_emails(ws, (Role.OWNER,)),
         {"workspace": ws, "appeal": appeal, "appeal_url": appeal_url(ws)},

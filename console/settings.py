@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from console.env import (
@@ -262,10 +263,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts, so a worker that dies midway
+# (killed, out of memory, a lost machine) leaves it to another; every task is idempotent,
+# safe to run twice. A pool process that dies midway puts its task back in the queue
+# instead of acknowledging it as failed.
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Tasks whose broker connection is lost are stopped: their message will be delivered again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# One message reserved at a time: a worker that dies holds no others back.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 270)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # Redis delivers again a message that no worker acknowledged within this time (its
+    # default is an hour). It must exceed the hard time limit, or a task still running
+    # would be delivered to a second worker.
+    CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+    if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must be longer than "
+            f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
