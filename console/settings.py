@@ -299,10 +299,43 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# JSON lines in production (one object a line, for the log collector); plain text on a
+# developer's machine. Every handler redacts the secrets of links (invitation tokens,
+# email confirmation and password reset keys, ?key=/?token=/?code= values): they would
+# otherwise reach the access lines of runserver, and warnings such as "Not Found: ...".
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+_log_formatter = {"formatter": "json"} if LOG_FORMAT == "json" else {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "console.logging.RedactSecrets"}},
+    "formatters": {
+        "json": {"()": "console.logging.JsonFormatter"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            **_log_formatter,
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            "formatter": "django.server",
+            **_log_formatter,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's default handlers for "django" print without the filter: replaced by
+        # the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
