@@ -7,7 +7,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/console_bench
 
-.PHONY: install run test lint bench browser migrate demo clean
+.PHONY: install run serve test lint bench browser migrate demo clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ run: demo
 	  DEBUG=$${DEBUG:-1} $(BIN)/celery -A console worker --beat --pool=solo --loglevel=INFO \
 	    --schedule var/celerybeat-schedule & \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+# Production: static files, migrations, then gunicorn (gunicorn.conf.py) on $(PORT). It
+# needs the production environment (README, "Production"); the worker and beat run apart.
+serve: install
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py migrate --noinput
+	PORT=$(PORT) $(BIN)/gunicorn
 
 # Debian's Chromium for the end-to-end tests (never a downloaded browser build).
 browser:

@@ -18,3 +18,5 @@ os.environ.setdefault(
 # fresh ones, which the worker processes of the worker tests inherit.
 os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(50))
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-" + secrets.token_urlsafe(32))
+# No collectstatic in the test run: plain static names, read from the source folders.
+os.environ.setdefault("STATIC_MANIFEST", "0")

@@ -102,3 +102,25 @@ def test_a_developer_machine_keeps_the_local_keys(monkeypatch: pytest.MonkeyPatc
     assert env_secret("SECRET_KEY", local_default=LOCAL_SECRET_KEY, debug=False) == (
         "a-key-of-its-own"
     )
+
+
+def test_a_visibility_timeout_shorter_than_the_time_limit_is_refused() -> None:
+    """Redis would deliver a task still running to a second worker."""
+    result = run_check(
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        CELERY_VISIBILITY_TIMEOUT="60",
+        CELERY_TASK_TIME_LIMIT="120",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "CELERY_VISIBILITY_TIMEOUT (60 s) must be longer than" in output, output
+
+
+def test_the_local_make_targets_run_with_debug_on() -> None:
+    """`make run` loads the demo data on a fresh machine, without production keys."""
+    dry_run = subprocess.run(
+        ["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    commands = [line for line in dry_run.stdout.splitlines() if "manage.py" in line]
+    assert [c.split("manage.py ")[1].split()[0] for c in commands] == ["migrate", "seed_demo"]
+    assert all(c.startswith("DEBUG=${DEBUG:-1} ") for c in commands), commands
