@@ -26,6 +26,9 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
+# JSON lines in production (one object a line, for the log collector), plain text on a
+# developer's machine: see LOGGING.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 # The local default key is only good for a developer's machine (DEBUG=1, as `make run`
 # sets); with DEBUG off the console refuses to start without its own key. The test run
 # sets test keys (tests/envdefaults.py).
@@ -305,6 +308,9 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
             f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)."
         )
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# In production the worker logs as the web processes do (LOGGING: JSON lines, secrets
+# redacted); on a developer's machine Celery keeps its own, more readable lines.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -318,11 +324,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# JSON lines in production (one object a line, for the log collector); plain text on a
-# developer's machine. Every handler redacts the secrets of links (invitation tokens,
+# Every handler redacts the secrets of links (invitation tokens,
 # email confirmation and password reset keys, ?key=/?token=/?code= values): they would
 # otherwise reach the access lines of runserver, and warnings such as "Not Found: ...".
-LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 _log_formatter = {"formatter": "json"} if LOG_FORMAT == "json" else {}
 LOGGING = {
     "version": 1,

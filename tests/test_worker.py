@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import re
 import signal
@@ -218,7 +219,9 @@ def _wait_for_message(folder: Path, to: str, timeout: float = EMAIL_TIMEOUT) -> 
     pytest.fail(f"No email to {to} was written to {folder} within {timeout:.0f}s")
 
 
-def test_worker_sends_the_invitation_email(celery_sends_through: None, worker: Path) -> None:
+def test_worker_sends_the_invitation_email(
+    celery_sends_through: None, worker: Path, tmp_path: Path
+) -> None:
     """R-WS-3, R-UI-2: the invitation email is sent by the worker, through the broker,
     with the invitation's absolute link in its text and HTML parts."""
     ws = WorkspaceFactory(name="Acme", slug="acme")
@@ -239,6 +242,12 @@ def test_worker_sends_the_invitation_email(celery_sends_through: None, worker: P
     assert links, f"No invitation link in the email's text:\n{text.get_content()}"
     assert services.invitation_from_token(links[0]).pk == invitation.pk
     assert prefix + links[0] + "/" in html.get_content()
+    # With DEBUG off the worker logs JSON lines through the console's LOGGING, like the
+    # web processes, and its token stays out of them.
+    log = (tmp_path / "worker.log").read_text()
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(e["logger"].startswith("celery") and "ready." in e["message"] for e in entries)
+    assert links[0] not in log
 
 
 def test_beat_schedule_names_registered_tasks() -> None:
