@@ -335,11 +335,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 class AuditEvent(models.Model):
     """R-WS-8: one line of the append-only audit log. Nothing updates or deletes it: the
-    ORM refuses, and on PostgreSQL the database refuses too (the triggers below).
+    ORM refuses, and on PostgreSQL the database refuses too (the trigger below).
 
     The workspace and the actor are kept by id without a database constraint, plus a text
     copy: deleting a workspace or a user leaves its events as they were, with the old id
-    (SET_NULL would be an UPDATE of the log, which the triggers refuse)."""
+    (SET_NULL would be an UPDATE of the log, which the trigger refuses)."""
 
     workspace = models.ForeignKey(
         Workspace,
@@ -377,7 +377,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["workspace", "action", "-created_at"], name="audit_ws_action"),
             models.Index(fields=["workspace", "actor", "-created_at"], name="audit_ws_actor"),
         ]
-        # Row-level triggers: TRUNCATE (the test runner's flush) fires neither.
+        # A row-level trigger: TRUNCATE (the test runner's flush) does not fire it.
         triggers = [
             pgtrigger.Protect(
                 name="audit_append_only",

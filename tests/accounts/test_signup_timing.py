@@ -30,10 +30,13 @@ def production_hasher(settings) -> None:
 
 
 def _signup(email: str) -> tuple[float, int, str]:
+    """The processor time of one sign-up, its status and where it leads. Processor time,
+    not wall-clock: the difference to find is the password hash, processor work, and a
+    shared CI machine makes the wall-clock of a request swing by more than that."""
     client = Client()
-    started = time.perf_counter()
+    started = time.process_time()
     response = client.post(SIGNUP, signup_data(email=email))
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     return elapsed, response.status_code, response.get("Location", "")
 
 
@@ -44,6 +47,9 @@ def test_signup_takes_as_long_for_a_known_address_as_for_a_new_one(
     known: list[float] = []
     new: list[float] = []
     answers: set[tuple[int, str]] = set()
+    # Unmeasured: the first requests load templates and code that later ones reuse.
+    _signup("known@acme.test")
+    _signup("warm-up@acme.test")
     for i in range(ROUNDS):
         # Interleaved, so a slower moment of the machine weighs on both paths alike.
         elapsed, status, location = _signup("known@acme.test")
@@ -56,8 +62,8 @@ def test_signup_takes_as_long_for_a_known_address_as_for_a_new_one(
     assert answers == {(302, "/accounts/confirm-email/")}
     fast, slow = statistics.median(known), statistics.median(new)
     assert fast >= MIN_RATIO * slow, (
-        f"Sign-up answers a known address in {fast * 1000:.0f} ms and a new one in "
-        f"{slow * 1000:.0f} ms"
+        f"Sign-up answers a known address in {fast * 1000:.0f} ms of processor time and a "
+        f"new one in {slow * 1000:.0f} ms"
     )
     assert User.objects.filter(email="known@acme.test").count() == 1
     assert User.objects.filter(email__startswith="new").count() == ROUNDS
