@@ -7,7 +7,7 @@ PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/console_bench
 
-.PHONY: install run test lint bench browser migrate demo clean
+.PHONY: install run serve test lint bench browser migrate demo clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,15 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
+# The local targets run with DEBUG on unless told otherwise: with DEBUG off the console
+# refuses to start without its own SECRET_KEY and FIELD_ENCRYPTION_KEY.
+LOCAL_ENV := DEBUG=$${DEBUG:-1}
+
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
 
 # The web server, a Celery worker and beat, on SQLite and an embedded broker folder.
 run: demo
@@ -30,6 +34,13 @@ run: demo
 	  DEBUG=$${DEBUG:-1} $(BIN)/celery -A console worker --beat --pool=solo --loglevel=INFO \
 	    --schedule var/celerybeat-schedule & \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+# Production: static files, migrations, then gunicorn (gunicorn.conf.py) on $(PORT). It
+# needs the production environment (README, "Production"); the worker and beat run apart.
+serve: install
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py migrate --noinput
+	PORT=$(PORT) $(BIN)/gunicorn
 
 # Debian's Chromium for the end-to-end tests (never a downloaded browser build).
 browser:
@@ -43,10 +54,14 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	DEBUG=1 $(BIN)/mypy
 
+# The bench measures with DEBUG off, as in production, on throwaway keys of its own.
+KEYGEN := $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))'
 bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python manage.py bench $(BENCH_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} \
+	  SECRET_KEY=$${SECRET_KEY:-$$($(KEYGEN))} FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(KEYGEN))} \
+	  $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -7,6 +7,7 @@ from typing import Any, cast
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -95,6 +96,15 @@ class SignupForm(AllauthSignupForm):  # type: ignore[misc]  # allauth ships no t
         ):
             self.add_error("guardian_consent", NEEDS_GUARDIAN)
         return cleaned
+
+    def try_save(self, request: HttpRequest) -> tuple[User | None, Any]:
+        if self.account_already_exists:
+            # allauth answers a known address as a new one (ACCOUNT_PREVENT_ENUMERATION),
+            # but without creating the account it would skip the password hash, most of
+            # the time a sign-up takes: the speed of the answer would tell that the
+            # address has an account. The same hash is made, and thrown away.
+            make_password(self.cleaned_data.get("password1"))
+        return super().try_save(request)  # type: ignore[no-any-return]
 
     def save(self, request: HttpRequest) -> User:
         from .services import terms_accept  # noqa: PLC0415

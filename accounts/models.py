@@ -4,6 +4,7 @@ import secrets
 from datetime import date
 from typing import Any, ClassVar
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -333,15 +334,29 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """R-WS-8: one line of the append-only audit log. Nothing updates or deletes it;
-    workspaces and users it names are kept by reference with SET_NULL plus a text copy."""
+    """R-WS-8: one line of the append-only audit log. Nothing updates or deletes it: the
+    ORM refuses, and on PostgreSQL the database refuses too (the trigger below).
+
+    The workspace and the actor are kept by id without a database constraint, plus a text
+    copy: deleting a workspace or a user leaves its events as they were, with the old id
+    (SET_NULL would be an UPDATE of the log, which the trigger refuses)."""
 
     workspace = models.ForeignKey(
-        Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="audit_events",
     )
     workspace_name = models.CharField(max_length=100, blank=True)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_email = models.CharField(max_length=254, blank=True, help_text="Empty for the system.")
     action = models.CharField(max_length=64)
@@ -361,6 +376,13 @@ class AuditEvent(models.Model):
             models.Index(fields=["workspace", "-created_at", "-id"], name="audit_ws_time"),
             models.Index(fields=["workspace", "action", "-created_at"], name="audit_ws_action"),
             models.Index(fields=["workspace", "actor", "-created_at"], name="audit_ws_actor"),
+        ]
+        # A row-level trigger: TRUNCATE (the test runner's flush) does not fire it.
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs, unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
+# Good for a developer's machine only: production refuses it (see env_secret).
+LOCAL_SECRET_KEY = "local-only-insecure-key-change-me-" + "x" * 32
+
 
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -27,6 +32,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str, *, local_default: str, debug: bool) -> str:
+    """A key that production must set itself. With DEBUG off, a missing, empty or local
+    default value stops the process: a key from the repository signs nothing real."""
+    value = os.environ.get(name, "")
+    if value and value != local_default:
+        return value
+    if debug:
+        return local_default
+    raise ImproperlyConfigured(
+        f"{name} is {'the local default' if value else 'not set'} and DEBUG is off. "
+        f"Set {name} in the environment to a long random value of its own (python -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 on a developer's "
+        "machine."
+    )
 
 
 def email_mailers(url: str) -> dict[str, dict[str, object]]:

@@ -9,9 +9,18 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from console.env import email_mailers, env_bool, env_int, env_list, env_str
+from console.env import (
+    LOCAL_SECRET_KEY,
+    email_mailers,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
 
 # Lets the code write the stubs' generic classes (``admin.ModelAdmin[Plan]``) at run time.
 django_stubs_ext.monkeypatch()
@@ -21,8 +30,13 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-# The local default key is only good for a developer's machine; production sets SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "local-only-insecure-key-change-me-" + "x" * 32)
+# JSON lines in production (one object a line, for the log collector), plain text on a
+# developer's machine: see LOGGING.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+# The local default key is only good for a developer's machine (DEBUG=1, as `make run`
+# sets); with DEBUG off the console refuses to start without its own key. The test run
+# sets test keys (tests/envdefaults.py).
+SECRET_KEY = env_secret("SECRET_KEY", local_default=LOCAL_SECRET_KEY, debug=DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -37,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
+    "pgtrigger",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -52,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the HTTPS redirect and HSTS, before sessions and CSP.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.unstorable_path_not_found",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,6 +149,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Production serves the files `collectstatic` gathered in STATIC_ROOT, under hashed names
+# (cached for a year) and compressed, through WhiteNoise. Without collected files (a
+# developer's machine with DEBUG, the tests) names stay plain and WhiteNoise reads the
+# source folders.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -161,6 +193,8 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
 )
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and SITE_URL.startswith("https"))
+# Health checks of the load balancer or orchestrator often come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https")
 CSRF_COOKIE_SECURE = SITE_URL.startswith("https")
 SECURE_HSTS_SECONDS = env_int(
@@ -201,6 +235,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up, sign-in by code and password reset answer a known address as an unknown one
+# (an email tells the owner instead); sign-up also takes as long (accounts.forms).
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
@@ -236,8 +273,11 @@ MFA_TOTP_ISSUER = "Console"
 # Recording every request on the session row costs a write per page; sessions are still
 # listed (recorded at sign-in) without it.
 USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
-# Key for secrets stored encrypted (TOTP seeds); derived from SECRET_KEY unless given.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+# Key for secrets stored encrypted (TOTP seeds). Production gives its own, so that
+# rotating SECRET_KEY does not make the seeds unreadable; a deployment that ran without it
+# keeps its seeds readable with FIELD_ENCRYPTION_KEY set to its current SECRET_KEY. On a
+# developer's machine it is derived from SECRET_KEY when empty (accounts.crypto).
+FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", local_default="", debug=DEBUG)
 
 # --- Console ---------------------------------------------------------------------------
 TERMS_VERSION = env_str("TERMS_VERSION", "2026-09-01")
@@ -262,10 +302,32 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts, so a worker that dies midway
+# (killed, out of memory, a lost machine) leaves it to another; every task is idempotent,
+# safe to run twice. A pool process that dies midway puts its task back in the queue
+# instead of acknowledging it as failed.
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Tasks whose broker connection is lost are stopped: their message will be delivered again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# One message reserved at a time: a worker that dies holds no others back.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 270)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # Redis delivers again a message that no worker acknowledged within this time (its
+    # default is an hour). It must exceed the hard time limit, or a task still running
+    # would be delivered to a second worker.
+    CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+    if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must be longer than "
+            f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s)."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# In production the worker logs as the web processes do (LOGGING: JSON lines, secrets
+# redacted); on a developer's machine Celery keeps its own, more readable lines.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -279,10 +341,41 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Every handler redacts the secrets of links (invitation tokens,
+# email confirmation and password reset keys, ?key=/?token=/?code= values): they would
+# otherwise reach the access lines of runserver, and warnings such as "Not Found: ...".
+_log_formatter = {"formatter": "json"} if LOG_FORMAT == "json" else {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "console.logging.RedactSecrets"}},
+    "formatters": {
+        "json": {"()": "console.logging.JsonFormatter"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            **_log_formatter,
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            "formatter": "django.server",
+            **_log_formatter,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's default handlers for "django" print without the filter: replaced by
+        # the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import invitations as invitation_views
-from console import legal, views
+from console import health, legal, views
 
 # The admin's login goes through allauth: its rate limits and MFA apply to staff too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -14,6 +14,8 @@ admin.site.site_title = "Console staff"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("legal/terms/", legal.terms, name="legal_terms"),
