@@ -25,3 +25,11 @@ SLUG_TAKEN = "This address is already taken; choose another."
 NOT_A_MEMBER_OF_GROUP_WORKSPACE = "This member does not belong to the group's workspace."
 OWNER_REQUIRED = "Choose the user who will own the new workspace."
 JOIN_SUSPENDED = "This workspace is suspended: nobody can join it until the suspension is lifted."
+
+
+def no_seat_left(limit: int) -> str:
+    """The refusal of a join (or a reactivation) when every seat of the plan is taken."""
+    return (
+        f"This workspace has no seat left: its plan allows {limit} member"
+        f"{'s' if limit != 1 else ''}. An owner or billing member can change the plan."
+    )
