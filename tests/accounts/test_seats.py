@@ -4,6 +4,7 @@ joining: invitation, domain auto-join, join-request approval and reactivation.""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from accounts import errors, services
 from accounts.actor import Actor
@@ -20,6 +21,7 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from accounts.selectors import Seats
 from core.errors import DomainError
 from tests.factories import (
     DomainFactory,
@@ -178,3 +180,28 @@ def test_accepting_an_invitation_the_domain_already_used_lands_in_the_workspace(
     with pytest.raises(DomainError) as exc:
         services.invitation_accept(actor=Actor.for_user(stranger), invitation=inv)
     assert exc.value.message == errors.INVITATION_USED
+
+
+def test_seats_read_as_used_of_limit_and_left() -> None:
+    assert _seats_text(3, 5) == "3 of 5 seats used, 2 left"
+    assert _seats_text(5, 5) == "5 of 5 seats used, none left"
+    assert _seats_text(1, 1) == "1 of 1 seat used, none left"
+    assert _seats_text(7, 5) == "7 of 5 seats used, 2 over the limit"
+    assert _seats_text(1, None) == "1 seat used; the plan has no seat limit"
+
+
+def _seats_text(used: int, limit: int | None) -> str:
+    return Seats(used=used, limit=limit).text
+
+
+def test_members_page_says_how_many_seats_are_left(owner_client, owner, member) -> None:
+    ws = owner.workspace
+    MembershipFactory(workspace=ws, status=MemberStatus.DEACTIVATED)
+    _limit(ws, 5)
+    html = owner_client.get(reverse("ws:members", args=[ws.slug])).content.decode()
+    assert "2 of 5 seats used, 3 left." in html and "Nobody can join" not in html
+
+    _limit(ws, 2)
+    html = owner_client.get(reverse("ws:members", args=[ws.slug])).content.decode()
+    assert "2 of 2 seats used, none left." in html
+    assert "an owner or billing member can change the plan" in html

@@ -8,6 +8,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.urls import reverse
 
 from accounts import errors as account_errors
 from accounts import services as account_services
@@ -89,3 +90,10 @@ def test_editing_a_plan_limit_reaches_the_workspaces_on_it(workspace) -> None:
     assert services.plan_seat_limit_apply(team) == 1
 
     assert (_limit(workspace), _limit(other)) == (20, 5)
+
+
+def test_plan_page_says_how_many_seats_are_left(owner_client, workspace, owner) -> None:
+    subscribe(workspace, "free")
+    add_members(workspace, 2)
+    html = owner_client.get(reverse("ws:plan", args=[workspace.slug])).content.decode()
+    assert "3 of 5 seats used, 2 left." in html
