@@ -40,6 +40,9 @@ def run_concurrently(fn: Callable[[int], Any], n: int, *, timeout: float = 60) -
 
     def worker(i: int) -> None:
         try:
+            # Connect before the barrier: opening a connection takes longer than most
+            # services, and would spread the threads out again.
+            connection.ensure_connection()
             barrier.wait(timeout=timeout)
             result = fn(i)
         except BaseException as exc:  # noqa: BLE001  (reported to the test, which decides)

@@ -244,30 +244,32 @@ def test_the_recheck_task_survives_competing_verifications() -> None:
 
 def test_adding_one_member_to_a_group_at_once_adds_and_audits_once() -> None:
     ws, owner = _workspace(members=1, seat_limit=None)
-    group = GroupFactory(workspace=ws)
-    member = MembershipFactory(workspace=ws)
+    for _ in range(3):
+        group = GroupFactory(workspace=ws)
+        member = MembershipFactory(workspace=ws)
+        events = AuditEvent.objects.filter(target_id=str(group.pk))
 
-    out = run_concurrently(
-        lambda i: services.group_member_add(
-            actor=Actor.member(owner), group=group, membership=member
-        ),
-        10,
-    )
+        out = run_concurrently(
+            lambda i, group=group, member=member: services.group_member_add(
+                actor=Actor.member(owner), group=group, membership=member
+            ),
+            10,
+        )
 
-    assert out.errors == {}
-    assert list(group.members.all()) == [member]
-    assert AuditEvent.objects.filter(action=Action.GROUP_MEMBER_ADDED).count() == 1
+        assert out.errors == {}
+        assert list(group.members.all()) == [member]
+        assert events.filter(action=Action.GROUP_MEMBER_ADDED).count() == 1
 
-    out = run_concurrently(
-        lambda i: services.group_member_remove(
-            actor=Actor.member(owner), group=group, membership=member
-        ),
-        10,
-    )
+        out = run_concurrently(
+            lambda i, group=group, member=member: services.group_member_remove(
+                actor=Actor.member(owner), group=group, membership=member
+            ),
+            10,
+        )
 
-    assert out.errors == {}
-    assert not group.members.exists()
-    assert AuditEvent.objects.filter(action=Action.GROUP_MEMBER_REMOVED).count() == 1
+        assert out.errors == {}
+        assert not group.members.exists()
+        assert events.filter(action=Action.GROUP_MEMBER_REMOVED).count() == 1
 
 
 def test_renaming_two_groups_to_one_name_at_once_answers_the_clear_error() -> None:
