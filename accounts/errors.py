@@ -30,3 +30,11 @@ OWNER_REQUIRED = "Choose the user who will own the new workspace."
 JOIN_SUSPENDED = "This workspace is suspended: nobody can join it until the suspension is lifted."
 WORKSPACE_RENAME_NOT_ALLOWED = "Only admins and owners of this workspace can rename it."
 WORKSPACE_NAME_REQUIRED = "Enter a name."
+
+
+def no_seat_left(limit: int) -> str:
+    """The refusal of a join (or a reactivation) when every seat of the plan is taken."""
+    return (
+        f"This workspace has no seat left: its plan allows {limit} member"
+        f"{'s' if limit != 1 else ''}. An owner or billing member can change the plan."
+    )

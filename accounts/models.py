@@ -126,6 +126,12 @@ class Workspace(models.Model):
     # A suspended workspace's members see a notice and cannot act.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.TextField(blank=True)
+    # The active members the current plan allows (empty: no limit). Billing keeps it in the
+    # transaction that changes the plan, so that every way of joining checks the seat
+    # under the workspace's row lock without reading the plans.
+    seat_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Active members the plan allows; empty means no limit."
+    )
 
     class Meta:
         ordering = ["name"]

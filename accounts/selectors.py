@@ -4,9 +4,11 @@ members as at 10,000."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Group, Membership, Workspace
+from .models import Group, Membership, MemberStatus, Workspace
 
 # Newest first, with the id as tie-breaker so pages never overlap or skip rows. The
 # (workspace, joined_at) index serves this order without sorting the whole workspace.
@@ -93,3 +95,38 @@ def member_by_email(workspace: Workspace, email: str) -> Membership | None:
         .select_related("user")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Seats:
+    """The seats of a workspace: active members against the plan's limit (None: none)."""
+
+    used: int
+    limit: int | None
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+    @property
+    def text(self) -> str:
+        """E.g. "3 of 5 seats used, 2 left"."""
+        if self.limit is None:
+            return (
+                f"{self.used} seat{'s' if self.used != 1 else ''} used; the plan has no seat limit"
+            )
+        used = f"{self.used} of {self.limit} seat{'s' if self.limit != 1 else ''} used"
+        over = self.used - self.limit
+        if over > 0:
+            return f"{used}, {over} over the limit"
+        return f"{used}, {self.left or 'none'} left"
+
+
+def seats(workspace: Workspace) -> Seats:
+    """The seats the join paths check: the workspace's limit, kept from its plan."""
+    used = Membership.objects.filter(workspace=workspace, status=MemberStatus.ACTIVE).count()
+    return Seats(used=used, limit=workspace.seat_limit)

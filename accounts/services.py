@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.audit import record
@@ -184,9 +185,35 @@ def workspace_reactivate(*, actor: Actor, workspace: Workspace) -> Workspace:
 # --- Members ---------------------------------------------------------------------------
 
 
+# Locks are taken in one order everywhere, so that two services never wait on each other:
+# the workspace row first (``_lock_workspace``), then the invitation or join request, then
+# memberships. Each lock names its own rows (``of=("self",)``): the rows joined for reading
+# (the workspace, the user) stay unlocked.
+
+
+def _lock_workspace(workspace_id: int) -> Workspace:
+    """The workspace row, locked by every way of joining and by billing's plan change: the
+    seat count and the membership it allows are decided by one holder at a time. NO KEY
+    UPDATE lets rows that only point at the workspace (audit events) be written meanwhile."""
+    return Workspace.objects.select_for_update(no_key=True).get(pk=workspace_id)
+
+
+def _seat_left(ws: Workspace) -> bool:
+    """Whether the plan allows one more active member; ``ws`` is locked by the caller."""
+    if ws.seat_limit is None:
+        return True
+    active = Membership.objects.filter(workspace_id=ws.pk, status=MemberStatus.ACTIVE).count()
+    return active < ws.seat_limit
+
+
+def _ensure_seat_left(ws: Workspace) -> None:
+    if not _seat_left(ws):
+        raise DomainError(errors.no_seat_left(ws.seat_limit or 0))
+
+
 def _lock_member(membership: Membership) -> Membership:
     return (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user", "workspace")
         .get(pk=membership.pk)
     )
@@ -209,7 +236,11 @@ def _ensure_not_last_owner(membership: Membership) -> None:
 
 def _lock_owners(workspace_id: int) -> None:
     # Serialize changes that could leave a workspace without an owner.
-    list(Membership.objects.select_for_update().filter(workspace_id=workspace_id, role=Role.OWNER))
+    list(
+        Membership.objects.select_for_update(of=("self",))
+        .filter(workspace_id=workspace_id, role=Role.OWNER)
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -274,11 +305,15 @@ def member_deactivate(*, actor: Actor, membership: Membership) -> Membership:
 
 @transaction.atomic
 def member_reactivate(*, actor: Actor, membership: Membership) -> Membership:
+    """An active member again, when the plan has a seat left: reactivating takes a seat
+    like joining does, under the same lock."""
     actor_role = authorize(actor, membership.workspace_id, Perm.MANAGE_MEMBERS)
+    ws = _lock_workspace(membership.workspace_id)
     m = _lock_member(membership)
     if m.status == MemberStatus.ACTIVE:
         return m
     _check_can_manage(actor, actor_role, m)
+    _ensure_seat_left(ws)
     m.status = MemberStatus.ACTIVE
     m.save(update_fields=["status"])
     record(
@@ -336,15 +371,27 @@ def _join(
     role: int,
     via: str,
     groups: Iterable[Group] = (),
+    invitation: Invitation | None = None,
 ) -> Membership:
-    """Make ``user`` a member. Callers have checked the actor's right; joining is a change,
-    so a suspended workspace gains nobody."""
-    if Workspace.objects.filter(pk=workspace.pk, suspended_at__isnull=False).exists():
-        raise DomainError(errors.JOIN_SUSPENDED)
-    membership, created = Membership.objects.get_or_create(
-        workspace=workspace, user=user, defaults={"role": role}
+    """Make ``user`` a member. Callers have checked the actor's right and locked the
+    workspace row (``_lock_workspace``) before anything else. Joining is a change, so a
+    suspended workspace gains nobody, and it takes a seat: a full workspace refuses.
+
+    A user who is a member by one path has no use for the others: their pending
+    invitations to the workspace (but ``invitation``, which its caller settles) are marked
+    accepted and their pending join request approved, each audited."""
+    invitations = _pending_invitations(workspace, user, exclude=invitation)
+    requests = list(
+        JoinRequest.objects.select_for_update(of=("self",)).filter(
+            workspace_id=workspace.pk, user=user, status=JoinRequestStatus.PENDING
+        )
     )
-    if created:
+    membership = Membership.objects.filter(workspace_id=workspace.pk, user=user).first()
+    if membership is None:
+        if workspace.is_suspended:
+            raise DomainError(errors.JOIN_SUSPENDED)
+        _ensure_seat_left(workspace)
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
         group_list = list(groups)
         if group_list:
             membership.groups.add(*group_list)
@@ -356,7 +403,33 @@ def _join(
             target_repr=user.email,
             after={"role": role, "via": via, "groups": [g.name for g in group_list]},
         )
-        _close_members_join_requests(workspace=workspace, user=user, via=via)
+    now = timezone.now()
+    for inv in invitations:
+        inv.status = InvitationStatus.ACCEPTED
+        inv.accepted_at = now
+        inv.accepted_by = user
+        inv.save(update_fields=["status", "accepted_at", "accepted_by"])
+        record(
+            actor=actor.audit_user or user,
+            workspace=workspace,
+            action=Action.INVITATION_ACCEPTED,
+            target=inv,
+            target_repr=inv.email,
+            after={"via": via},
+        )
+    for jr in requests:
+        jr.status = JoinRequestStatus.APPROVED
+        jr.decided_at = now
+        jr.decided_by = actor.audit_user
+        jr.save(update_fields=["status", "decided_at", "decided_by"])
+        record(
+            actor=actor,
+            workspace=workspace,
+            action=Action.JOIN_APPROVED,
+            target=jr,
+            target_repr=user.email,
+            after={"via": via},
+        )
     return membership
 
 
@@ -377,6 +450,32 @@ def _close_members_join_requests(*, workspace: Workspace, user: User, via: str) 
             target_repr=user.email,
             after={"status": jr.status, "reason": f"member already ({via})"},
         )
+
+
+def _pending_invitations(
+    workspace: Workspace, user: User, *, exclude: Invitation | None
+) -> list[Invitation]:
+    """The pending invitations of ``workspace`` to an address ``user`` has verified,
+    locked."""
+    from allauth.account.models import EmailAddress  # noqa: PLC0415
+
+    emails = {
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+    if not emails:
+        return []
+    qs = (
+        Invitation.objects.select_for_update(of=("self",))
+        .annotate(email_lower=Lower("email"))
+        .filter(workspace_id=workspace.pk, status=InvitationStatus.PENDING, email_lower__in=emails)
+        .order_by("pk")
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs)
 
 
 # --- Invitations -----------------------------------------------------------------------
@@ -488,7 +587,11 @@ def invitation_create_many(
 
 
 def _lock_invitation(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    return (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("workspace")
+        .get(pk=invitation.pk)
+    )
 
 
 @transaction.atomic
@@ -571,10 +674,19 @@ def user_has_verified_email(user: User, email: str) -> bool:
 
 @transaction.atomic
 def invitation_accept(*, actor: Actor, invitation: Invitation) -> Membership:
+    """Join the workspace by ``invitation`` (when not a member already; either way the
+    invitation is used). Refused when the workspace has no seat left."""
     user = require_person(actor)
+    ws = _lock_workspace(invitation.workspace_id)
     inv = _lock_invitation(invitation)
     # Re-check under the lock: a concurrent accept or revoke wins once.
     if inv.status == InvitationStatus.ACCEPTED:
+        if inv.accepted_by_id == user.pk:
+            # The same person again (a double submit, or joined by their domain meanwhile,
+            # which used the invitation): they are where the link leads.
+            membership = Membership.objects.filter(workspace_id=ws.pk, user=user).first()
+            if membership is not None:
+                return membership
         raise DomainError(errors.INVITATION_USED)
     if inv.status == InvitationStatus.REVOKED:
         raise DomainError(errors.INVITATION_REVOKED)
@@ -582,16 +694,15 @@ def invitation_accept(*, actor: Actor, invitation: Invitation) -> Membership:
         raise DomainError(errors.INVITATION_EXPIRED)
     if not user_has_verified_email(user, inv.email):
         raise DomainError(errors.INVITATION_WRONG_USER.format(email=inv.email))
-    membership = Membership.objects.filter(workspace=inv.workspace, user=user).first()
-    if membership is None:
-        membership = _join(
-            actor=actor,
-            workspace=inv.workspace,
-            user=user,
-            role=inv.role,
-            via="invitation",
-            groups=inv.groups.all(),
-        )
+    membership = _join(
+        actor=actor,
+        workspace=ws,
+        user=user,
+        role=inv.role,
+        via="invitation",
+        groups=inv.groups.all(),
+        invitation=inv,
+    )
     inv.status = InvitationStatus.ACCEPTED
     inv.accepted_at = timezone.now()
     inv.accepted_by = user
@@ -656,10 +767,16 @@ def group_create(*, actor: Actor, workspace: Workspace, name: str) -> Group:
     return group
 
 
+def _lock_group(group: Group) -> Group:
+    return (
+        Group.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=group.pk)
+    )
+
+
 @transaction.atomic
 def group_rename(*, actor: Actor, group: Group, name: str) -> Group:
     authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
-    g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
+    g = _lock_group(group)
     name = name.strip()
     if g.name == name:
         return g
@@ -672,7 +789,12 @@ def group_rename(*, actor: Actor, group: Group, name: str) -> Group:
     before = {"name": g.name}
     g.name = name
     g.full_clean(validate_constraints=False)
-    g.save(update_fields=["name"])
+    try:
+        with transaction.atomic():
+            g.save(update_fields=["name"])
+    except IntegrityError as exc:
+        # Another group took the name since the check.
+        raise DomainError(errors.GROUP_EXISTS, field="name") from exc
     record(
         actor=actor,
         workspace=g.workspace,
@@ -687,7 +809,7 @@ def group_rename(*, actor: Actor, group: Group, name: str) -> Group:
 @transaction.atomic
 def group_delete(*, actor: Actor, group: Group) -> None:
     authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
-    g = Group.objects.select_for_update().select_related("workspace").get(pk=group.pk)
+    g = _lock_group(group)
     record(
         actor=actor,
         workspace=g.workspace,
@@ -700,15 +822,19 @@ def group_delete(*, actor: Actor, group: Group) -> None:
 
 @transaction.atomic
 def group_member_add(*, actor: Actor, group: Group, membership: Membership) -> None:
+    """Add ``membership`` to ``group``; adding a member already in it changes nothing and
+    writes nothing. The group's row lock makes the check and the write one step, so two
+    requests at once add (and audit) once."""
     authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
     if membership.workspace_id != group.workspace_id:
         raise DomainError(errors.NOT_A_MEMBER_OF_GROUP_WORKSPACE)
-    if group.members.filter(pk=membership.pk).exists():
+    g = _lock_group(group)
+    if g.members.filter(pk=membership.pk).exists():
         return
-    group.members.add(membership)
+    g.members.add(membership)
     record(
         actor=actor,
-        workspace=group.workspace,
+        workspace=g.workspace,
         action=Action.GROUP_MEMBER_ADDED,
         target=group,
         after={"member": membership.user.email},
@@ -717,13 +843,15 @@ def group_member_add(*, actor: Actor, group: Group, membership: Membership) -> N
 
 @transaction.atomic
 def group_member_remove(*, actor: Actor, group: Group, membership: Membership) -> None:
+    """Take ``membership`` out of ``group``, once: under the group's row lock, like adding."""
     authorize(actor, group.workspace_id, Perm.MANAGE_GROUPS)
-    if not group.members.filter(pk=membership.pk).exists():
+    g = _lock_group(group)
+    if not g.members.filter(pk=membership.pk).exists():
         return
-    group.members.remove(membership)
+    g.members.remove(membership)
     record(
         actor=actor,
-        workspace=group.workspace,
+        workspace=g.workspace,
         action=Action.GROUP_MEMBER_REMOVED,
         target=group,
         before={"member": membership.user.email},
@@ -762,9 +890,14 @@ def domain_claim(*, actor: Actor, workspace: Workspace, name: str) -> Domain:
         raise DomainError(errors.DOMAIN_TAKEN, field="name")
     if Domain.objects.filter(workspace=workspace, name__iexact=domain_name).exists():
         raise DomainError(errors.DOMAIN_ALREADY_CLAIMED, field="name")
-    domain = Domain.objects.create(
-        workspace=workspace, name=domain_name, created_by=actor.audit_user
-    )
+    try:
+        with transaction.atomic():
+            domain = Domain.objects.create(
+                workspace=workspace, name=domain_name, created_by=actor.audit_user
+            )
+    except IntegrityError as exc:
+        # The same claim submitted twice at once: the second meets the constraint.
+        raise DomainError(errors.DOMAIN_ALREADY_CLAIMED, field="name") from exc
     record(
         actor=actor,
         workspace=workspace,
@@ -773,6 +906,12 @@ def domain_claim(*, actor: Actor, workspace: Workspace, name: str) -> Domain:
         after={"name": domain_name},
     )
     return domain
+
+
+def _lock_domain(domain: Domain) -> Domain:
+    return (
+        Domain.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=domain.pk)
+    )
 
 
 def domain_check(*, actor: Actor, domain: Domain) -> Domain:
@@ -790,7 +929,7 @@ def domain_check(*, actor: Actor, domain: Domain) -> Domain:
     except ResolverError as exc:
         found, error = False, str(exc)
     with transaction.atomic():
-        d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
+        d = _lock_domain(domain)
         if d.is_verified:
             return d
         d.last_checked_at = timezone.now()
@@ -805,7 +944,15 @@ def domain_check(*, actor: Actor, domain: Domain) -> Domain:
                 return d
             d.verified_at = d.last_checked_at
             d.last_error = ""
-            d.save(update_fields=["verified_at", "last_checked_at", "last_error"])
+            try:
+                with transaction.atomic():
+                    d.save(update_fields=["verified_at", "last_checked_at", "last_error"])
+            except IntegrityError:
+                # Another workspace verified the same name at the same moment and won.
+                d.verified_at = None
+                d.last_error = errors.DOMAIN_TAKEN
+                d.save(update_fields=["last_checked_at", "last_error"])
+                return d
             record(
                 actor=actor,
                 workspace=d.workspace,
@@ -822,7 +969,7 @@ def domain_check(*, actor: Actor, domain: Domain) -> Domain:
 @transaction.atomic
 def domain_remove(*, actor: Actor, domain: Domain) -> None:
     authorize(actor, domain.workspace_id, Perm.MANAGE_DOMAINS)
-    d = Domain.objects.select_for_update().select_related("workspace").get(pk=domain.pk)
+    d = _lock_domain(domain)
     record(
         actor=actor,
         workspace=d.workspace,
@@ -837,7 +984,12 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
     """Join (or ask to join) every workspace that verified the domain of one of the
     user's verified email addresses (R-WS-4). Safe to call again: nothing happens twice.
     The console acts here (on the user's confirmed address), so the actor is the system;
-    a suspended workspace gains nobody."""
+    a suspended workspace gains nobody.
+
+    A workspace that joins automatically but has no seat left is not skipped silently:
+    the user gets a pending join request instead, which its admins see and can approve
+    once a seat is free (approving checks the seat again). Like any join request, a user
+    once declined is not asked again. Signing in never fails because a workspace is full."""
     from allauth.account.models import EmailAddress  # noqa: PLC0415
 
     domains = {
@@ -850,18 +1002,19 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
     if not domains:
         return []
     outcomes: list[Membership | JoinRequest] = []
-    matches = Domain.objects.filter(name__in=domains, verified_at__isnull=False).select_related(
-        "workspace"
+    matches = Domain.objects.filter(name__in=domains, verified_at__isnull=False).order_by(
+        "workspace_id"
     )
     for domain in matches:
-        ws = domain.workspace
-        if ws.is_suspended:
-            continue
         with transaction.atomic():
+            ws = _lock_workspace(domain.workspace_id)
+            if ws.is_suspended:
+                continue
             if Membership.objects.filter(workspace=ws, user=user).exists():
                 _close_members_join_requests(workspace=ws, user=user, via="member before")
                 continue
-            if ws.join_mode == JoinMode.AUTO:
+            full = not _seat_left(ws)
+            if ws.join_mode == JoinMode.AUTO and not full:
                 outcomes.append(
                     _join(
                         actor=Actor.system(),
@@ -871,45 +1024,49 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
                         via=f"domain {domain.name}",
                     )
                 )
-            else:
-                if JoinRequest.objects.filter(workspace=ws, user=user).exists():
-                    # Pending, or already decided: a declined user is not asked again.
-                    continue
-                jr = JoinRequest.objects.create(workspace=ws, user=user, domain=domain)
-                record(
-                    actor=user,
-                    workspace=ws,
-                    action=Action.JOIN_REQUESTED,
-                    target=jr,
-                    target_repr=user.email,
-                )
-                outcomes.append(jr)
+                continue
+            if JoinRequest.objects.filter(workspace=ws, user=user).exists():
+                # Pending, or already decided: a declined user is not asked again.
+                continue
+            jr = JoinRequest.objects.create(workspace=ws, user=user, domain=domain)
+            record(
+                actor=user,
+                workspace=ws,
+                action=Action.JOIN_REQUESTED,
+                target=jr,
+                target_repr=user.email,
+                after={"reason": "no seat left"} if ws.join_mode == JoinMode.AUTO else {},
+            )
+            outcomes.append(jr)
     return outcomes
 
 
 def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
     return (
-        JoinRequest.objects.select_for_update()
+        JoinRequest.objects.select_for_update(of=("self",))
         .select_related("workspace", "user")
         .get(pk=join_request.pk)
     )
 
 
 def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membership:
+    """Let the user in; refused when the workspace has no seat left (the request stays
+    pending, to approve once a seat is free)."""
     authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
     with transaction.atomic():
+        ws = _lock_workspace(join_request.workspace_id)
         jr = _lock_join_request(join_request)
         if jr.status != JoinRequestStatus.PENDING:
             raise DomainError("This request has already been decided.")
-        already = Membership.objects.filter(workspace=jr.workspace, user=jr.user).exists()
+        already = Membership.objects.filter(workspace_id=ws.pk, user=jr.user).exists()
         if not already:
-            return _join_request_grant(actor=actor, jr=jr)
+            return _join_request_grant(actor=actor, ws=ws, jr=jr)
         # Closed for good, and the admin told why: the user is in already.
-        _close_members_join_requests(workspace=jr.workspace, user=jr.user, via="member before")
+        _close_members_join_requests(workspace=ws, user=jr.user, via="member before")
     raise DomainError(errors.JOIN_REQUEST_ALREADY_MEMBER.format(email=jr.user.email))
 
 
-def _join_request_grant(*, actor: Actor, jr: JoinRequest) -> Membership:
+def _join_request_grant(*, actor: Actor, ws: Workspace, jr: JoinRequest) -> Membership:
     jr.status = JoinRequestStatus.APPROVED
     jr.decided_at = timezone.now()
     jr.decided_by = actor.audit_user
@@ -923,9 +1080,9 @@ def _join_request_grant(*, actor: Actor, jr: JoinRequest) -> Membership:
     )
     return _join(
         actor=actor,
-        workspace=jr.workspace,
+        workspace=ws,
         user=jr.user,
-        role=jr.workspace.default_role,
+        role=ws.default_role,
         via="join request",
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from accounts.actor import Actor
@@ -9,6 +11,8 @@ from core import email
 
 from . import services
 from .models import Domain, Invitation, InvitationStatus
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -42,9 +46,17 @@ def expire_invitations() -> int:
 
 @shared_task
 def recheck_pending_domains() -> int:
+    """Check every pending domain; one domain's failure (removed meanwhile, a database
+    error) is logged and does not stop the others. Answers how many were checked."""
     checked = 0
     for domain in Domain.objects.filter(verified_at__isnull=True).order_by("last_checked_at")[:200]:
-        services.domain_check(actor=Actor.system(), domain=domain)
+        try:
+            services.domain_check(actor=Actor.system(), domain=domain)
+        except Domain.DoesNotExist:
+            continue
+        except Exception:
+            logger.exception("Checking the domain %s (id %s) failed", domain.name, domain.pk)
+            continue
         checked += 1
     return checked
 
@@ -53,4 +65,8 @@ def recheck_pending_domains() -> int:
 def check_domain(domain_id: int) -> None:
     domain = Domain.objects.filter(pk=domain_id).first()
     if domain is not None:
-        services.domain_check(actor=Actor.system(), domain=domain)
+        try:
+            services.domain_check(actor=Actor.system(), domain=domain)
+        except Domain.DoesNotExist:
+            # Removed between the query and the check: nothing left to verify.
+            return

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from accounts.admin import ReadOnlyAdmin, SafeActionsMixin
 from core import registry
 
+from . import services
 from .models import Plan, Subscription
 from .selectors import price_text
 
@@ -132,6 +133,11 @@ class PlanAdmin(SafeActionsMixin, admin.ModelAdmin[Plan]):
                 )
             )
         )
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "seat_limit" in form.changed_data:
+            services.plan_seat_limit_apply(obj)
 
     @admin.display(description="Price")
     def price(self, obj: Plan) -> str:

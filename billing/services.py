@@ -30,6 +30,20 @@ def add_month(moment: datetime) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+def _lock_workspace(workspace: Workspace) -> Workspace:
+    # The lock every way of joining takes too (accounts.services), so that a plan change
+    # counts the seats no join is filling at the same time. NO KEY UPDATE: rows that only
+    # point at the workspace (audit events, memberships) can still be written meanwhile.
+    return Workspace.objects.select_for_update(no_key=True).get(pk=workspace.pk)
+
+
+def _keep_seat_limit(ws: Workspace, plan: Plan) -> None:
+    """Copy the plan's seat limit onto the workspace, in the transaction of the change."""
+    if ws.seat_limit != plan.seat_limit:
+        ws.seat_limit = plan.seat_limit
+        ws.save(update_fields=["seat_limit"])
+
+
 @transaction.atomic
 def subscription_start(
     *, actor: Actor, workspace: Workspace, plan: Plan | None = None
@@ -38,7 +52,7 @@ def subscription_start(
     none is given). A workspace that already has one keeps it. Its creator (the owner),
     staff or the system start it."""
     authorize(actor, workspace.pk, Perm.MANAGE_BILLING, system=True)
-    Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+    ws = _lock_workspace(workspace)
     current = (
         Subscription.objects.filter(workspace=workspace, ended_at__isnull=True)
         .select_related("plan")
@@ -47,6 +61,7 @@ def subscription_start(
     if current is not None:
         return current
     plan = plan or default_plan()
+    _keep_seat_limit(ws, plan)
     now = timezone.now()
     subscription = Subscription.objects.create(
         workspace=workspace,
@@ -177,9 +192,11 @@ def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) 
     """Move ``workspace`` to ``plan``: the current subscription ends now and a new one starts
     on the plan with a fresh monthly cycle. Refused (DomainError) for the current plan, an
     inactive or sales-arranged plan, a seat limit below the active members, or a suspended
-    workspace."""
+    workspace. The members are counted under the workspace's row lock, which every way of
+    joining takes first, and the workspace's ``seat_limit`` changes in the same
+    transaction: a join racing the change sees either the old limit or the new one."""
     authorize(actor, workspace.pk, Perm.MANAGE_BILLING)
-    ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    ws = _lock_workspace(workspace)
     if ws.is_suspended:
         raise DomainError(account_errors.WORKSPACE_SUSPENDED)
     # Fresh from the database: staff may have changed the plan since the page was shown.
@@ -198,6 +215,7 @@ def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) 
     )
     if refusal:
         raise DomainError(refusal)
+    _keep_seat_limit(ws, target)
     now = timezone.now()
     if current is not None:
         current.ended_at = now
@@ -220,3 +238,11 @@ def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) 
         after={"plan": target.name},
     )
     return subscription
+
+
+def plan_seat_limit_apply(plan: Plan) -> int:
+    """After staff edit ``plan``, give its seat limit to the workspaces currently on it
+    (each row is updated under its own lock, the one joins take). Answers how many."""
+    return Workspace.objects.filter(
+        subscriptions__plan=plan, subscriptions__ended_at__isnull=True
+    ).update(seat_limit=plan.seat_limit)

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.roles import Perm, has_perm
+from accounts.selectors import Seats
 from core import registry
 from core.errors import DomainError
 
@@ -79,6 +80,7 @@ def plan(request: WorkspaceRequest) -> HttpResponse:
         "price": price_text(ent.plan),
         "active_members": active,
         "seats_over": max(0, active - ent.seat_limit) if ent.seat_limit is not None else 0,
+        "seats": Seats(used=active, limit=ent.seat_limit),
         "included": [f for f in registry.FEATURES if f.key in ent.features],
         "excluded": [f for f in registry.FEATURES if f.key not in ent.features],
         "training": TRAINING_ON if ent.trains_on_data_by_default else TRAINING_OFF,

@@ -112,6 +112,7 @@ def index(request: WorkspaceRequest) -> HttpResponse:
         "page": page,
         "can_manage": has_perm(request.membership.role, Perm.MANAGE_MEMBERS),
         "filtered": any(form.filters().values()),
+        "seats": selectors.seats(ws),
         **_row_context(request, request.GET.urlencode()),
     }
     htmx = request.htmx

@@ -202,3 +202,13 @@ def test_subscription_change_page_cannot_edit(staff_client) -> None:
     staff_client.post(path, {"plan": plan("free").pk, "status": "ended"})
     sub.refresh_from_db()
     assert sub.plan.slug == "team" and sub.ended_at is None
+
+
+def test_a_new_seat_limit_reaches_the_workspaces_on_the_plan(staff_client) -> None:
+    ws = WorkspaceFactory()
+    subscribe(ws, "team")
+    p = plan("team")
+    r = staff_client.post(change_url(p), plan_form(p, seat_limit="12"))
+    assert r.status_code == 302, r.content.decode()
+    ws.refresh_from_db()
+    assert ws.seat_limit == 12
