@@ -143,9 +143,10 @@ _SET_BUTTON = '<noscript><button type="submit" class="btn btn-sm">Set</button></
 # A cell of the groups' or members' table. With JavaScript, a select posts itself alone
 # when it changes (console.js, to the form's action); without, the table's one button posts
 # the form. No attribute is repeated per cell that the form already holds. A group's
-# select has a <label>; a member's, the same name as an attribute, which weighs less.
+# select has a <label> (hidden by the stylesheet, as every label in a cell is); a
+# member's, the same name as an attribute, which weighs less.
 _GROUP_CELL = (
-    '<td class="fcell"><label class="visually-hidden" for="{id}">{label}</label>'
+    '<td class="fcell"><label for="{id}">{label}</label>'
     '<select id="{id}" name="{name}" class="rule rule-{effect}"{invalid}>{options}</select>'
     "{error}</td>"
 )
