@@ -1,14 +1,17 @@
 """Demo data for compliance: a second workspace, "Daily Ledger", a newspaper that declared
 itself a Media Customer, on the Team plan, with a pending editorial-use request. Its
 owner is the demo owner of Acme, so one sign-in shows both. Running it again changes
-nothing. Acme stays a workspace that is not a Media Customer."""
+nothing. Acme stays a workspace that is not a Media Customer.
+
+The console's demo (``console.demo``) calls ``seed`` with the owner, then has the people of
+``MEMBERS`` join the workspace; this module knows nothing of the console."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from accounts import services as account_services
-from accounts.models import Group, Membership, Workspace
+from accounts.models import Group, User, Workspace
 from accounts.roles import Role
 from billing import services as billing_services
 from billing.models import Plan
@@ -22,13 +25,12 @@ MEMBERS = [
     ("Ida Tarbell", "ida@dailyledger.example", Role.MEMBER),
     ("Lincoln Steffens", "lincoln@dailyledger.example", Role.MEMBER),
 ]
+DESK = "Fact-checking desk"
 
 
 @transaction.atomic
-def seed() -> Workspace:
-    from console.management.commands.seed_demo import OWNER_EMAIL, demo_member, demo_user  # noqa: PLC0415
-
-    owner = demo_user(OWNER_EMAIL, "Olivia Owner")
+def seed(owner: User) -> tuple[Workspace, Group]:
+    """The workspace, owned by ``owner``, and its fact-checking desk group."""
     ws = Workspace.objects.filter(slug=SLUG).first()
     if ws is None:
         ws = account_services.workspace_create(actor=owner, name="Daily Ledger", slug=SLUG)
@@ -43,12 +45,9 @@ def seed() -> Workspace:
             source=MediaSource.SELF,
             note="Declared at creation",
         )
-    owner_m = Membership.objects.get(workspace=ws, user=owner)
-    desk = Group.objects.filter(workspace=ws, name="Fact-checking desk").first()
+    desk = Group.objects.filter(workspace=ws, name=DESK).first()
     if desk is None:
-        desk = account_services.group_create(actor=owner, workspace=ws, name="Fact-checking desk")
-    for name, email, role in MEMBERS:
-        demo_member(owner_m, desk, name=name, email=email, role=role)
+        desk = account_services.group_create(actor=owner, workspace=ws, name=DESK)
     if not EditorialAuthorization.objects.filter(workspace=ws).exists():
         services.editorial_request_create(
             actor=owner,
@@ -56,4 +55,4 @@ def seed() -> Workspace:
             reason="Our fact-checking desk cross-checks wire stories against verified news before publication.",
             requested_scope="The Fact-checking desk group, for the next six months.",
         )
-    return ws
+    return ws, desk
