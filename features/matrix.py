@@ -18,7 +18,7 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
-from accounts.models import Group, Membership
+from accounts.models import Group, Membership, MemberStatus
 
 from . import registry
 from .decisions import INHERIT, Decision, MemberFacts, WorkspaceFacts, evaluate
@@ -92,10 +92,19 @@ class WorkspaceRow:
 class GroupRow:
     group: Group
     cells: list[Cell]
+    groups_url: str = ""  # the Groups page, where the row's header links to the group
 
     @property
     def cells_html(self) -> SafeString:
         return _join(self.cells)
+
+    @property
+    def html(self) -> SafeString:
+        g = self.group
+        return SafeString(
+            f'<tr id="group-{int(g.pk)}"><th scope="row"><a href="{escape(self.groups_url)}'
+            f'{int(g.pk)}/">{escape(g.name)}</a></th>{self.cells_html}</tr>'
+        )
 
 
 @dataclass
@@ -106,6 +115,11 @@ class MemberRow:
     @property
     def cells_html(self) -> SafeString:
         return _join(self.cells)
+
+    @property
+    def html(self) -> SafeString:
+        m = self.membership
+        return SafeString(f'<tr id="member-{int(m.pk)}">{member_header(m)}{self.cells_html}</tr>')
 
 
 @dataclass
@@ -118,10 +132,43 @@ class MemberBlock:
     memberships: list[Membership]
     url: str
     rows: list[MemberRow] | None = None
+    columns: int = 0
+
+    @property
+    def html(self) -> SafeString:
+        n = int(self.number)
+        if self.rows is not None:
+            rows = "".join(f"{r.html}\n" for r in self.rows)
+            return SafeString(f'<tbody id="members-block-{n}">\n{rows}</tbody>')
+        url = escape(self.url)
+        count = len(self.memberships)
+        lines = []
+        for i, m in enumerate(self.memberships):
+            cells = (
+                _LAZY_CELLS.format(
+                    columns=int(self.columns),
+                    count=count,
+                    url=url,
+                    n=n,
+                    plural="" if count == 1 else "s",
+                )
+                if i == 0
+                else ""
+            )
+            lines.append(f'<tr id="member-{int(m.pk)}">{member_header(m)}{cells}</tr>\n')
+        return SafeString(_LAZY_BLOCK.format(n=n, url=url, rows="".join(lines)))
 
 
 def blocks(memberships: list[Membership], size: int) -> list[list[Membership]]:
     return [memberships[i : i + size] for i in range(0, len(memberships), size)]
+
+
+def member_header(m: Membership) -> str:
+    user = m.user
+    badge = _DEACTIVATED if m.status != MemberStatus.ACTIVE else ""
+    return _MEMBER_HEADER.format(
+        name=escape(user.display_name), email=escape(user.email), badge=badge
+    )
 
 
 def _join(cells: list[Cell]) -> SafeString:
@@ -157,6 +204,23 @@ _MEMBER_CELL = (
 # A member's decision: a link to the chain's own page, which console.js turns into a button
 # that opens the chain in a popover, loaded on first use. The reason is its tooltip.
 _WHY = '<a class="why-mark dec-{css}" href="{url}" title="{reason}" aria-label="{word}: why?">{mark}</a>'
+
+
+_MEMBER_HEADER = (
+    '<th scope="row"><span class="member-name">{name}</span>'
+    '<span class="mono muted member-email">{email}</span>{badge}</th>'
+)
+_DEACTIVATED = ' <span class="badge badge-danger">Deactivated</span>'
+# A block not drawn yet: its members named, its cells one link (followed without
+# JavaScript) until htmx loads the block as it scrolls into view.
+_LAZY_BLOCK = (
+    '<tbody id="members-block-{n}" class="lazy-block" hx-get="{url}" hx-trigger="intersect once"'
+    ' hx-target="this" hx-swap="outerHTML">\n{rows}</tbody>'
+)
+_LAZY_CELLS = (
+    '<td class="lazy-cells" colspan="{columns}" rowspan="{count}">'
+    '<a href="{url}#members-block-{n}">Show the rules of these {count} member{plural}</a></td>'
+)
 
 
 def _options(effect: str, no_allow: bool) -> str:
@@ -299,13 +363,18 @@ def group_cell(col: Column, group: Group, effect: str, bits: FormBits, *, error:
 
 
 def group_rows(
-    facts: WorkspaceFacts, cols: list[Column], groups: Iterable[Group], bits: FormBits
+    facts: WorkspaceFacts,
+    cols: list[Column],
+    groups: Iterable[Group],
+    bits: FormBits,
+    groups_url: str = "",
 ) -> list[GroupRow]:
     rules = facts.group_rules
     return [
         GroupRow(
             g,
             [group_cell(col, g, rules.get((g.pk, col.feature.key), INHERIT), bits) for col in cols],
+            groups_url,
         )
         for g in groups
     ]

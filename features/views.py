@@ -161,7 +161,7 @@ def _members_context(
         keep.append(("page", str(page.number)))
     base = reverse("ws:features", args=[ws.slug])
     member_blocks = [
-        matrix.MemberBlock(n, chunk, f"{base}?{urlencode([*keep, ('block', n)])}")
+        matrix.MemberBlock(n, chunk, f"{base}?{urlencode([*keep, ('block', n)])}", None, len(cols))
         for n, chunk in enumerate(chunks, 1)
     ]
     if member_blocks:
@@ -208,7 +208,9 @@ def _groups_context(
     )
     return {
         "groups_page": page,
-        "group_rows": matrix.group_rows(facts, cols, page.object_list, bits),
+        "group_rows": matrix.group_rows(
+            facts, cols, page.object_list, bits, reverse("ws:groups", args=[ws.slug])
+        ),
     }
 
 
