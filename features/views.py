@@ -170,7 +170,6 @@ def _members_context(
     return {
         "members_page": page,
         "member_blocks": member_blocks,
-        "block_count": len(member_blocks),
         "q": q,
         "refresh_url": request.get_full_path(),
     }
