@@ -177,3 +177,32 @@ def test_sign_in_page_shows_the_demo_accounts_only_with_demo_data_and_debug(
             assert f"<code>{email}</code>" in page
     else:
         assert "Demo accounts" not in page and demo.PASSWORD not in page
+
+
+# --- Waiting for `make run`'s worker and server -----------------------------------------
+
+
+def test_the_wait_needs_the_server_the_worker_and_an_empty_queue(
+    settings, tmp_path, monkeypatch
+) -> None:
+    import socket  # noqa: PLC0415
+
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
+    monkeypatch.setattr(demo.time, "sleep", lambda _s: None)
+    answers = {"worker": False}
+    monkeypatch.setattr(demo, "_worker_answers", lambda: answers["worker"])
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/"
+        # Nothing listens yet, then no worker answers: both time out.
+        assert not demo.wait_until_started(url, timeout=0.3)
+        server.listen()
+        assert not demo.wait_until_started(url, timeout=0.3)
+        answers["worker"] = True
+        # The worker has not taken the seeding's tasks yet.
+        (tmp_path / "1_abc.celery.msg").write_text("{}")
+        assert not demo.wait_until_started(url, timeout=0.3)
+        (tmp_path / "1_abc.celery.msg").unlink()
+        assert demo.wait_until_started(url, timeout=0.3)
