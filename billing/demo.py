@@ -21,7 +21,7 @@ def seed() -> None:
     if ws is None or plan is None:
         return
     owner = (
-        Membership.objects.select_related("user")
+        Membership.objects.select_related("user", "workspace")
         .filter(workspace=ws, role=Role.OWNER)
         .order_by("pk")
         .first()

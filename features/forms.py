@@ -1,11 +1,14 @@
-"""Input of the feature pages: one cell of the admins' matrix, the members' search, and a
-user's own switch."""
+"""Input of the feature pages: one cell of the admins' matrix, the cells changed in one of
+its tables, the members' search, and a user's own switch."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from core import registry
 from core.parsing import IdField
@@ -52,6 +55,58 @@ class RuleForm(forms.Form):
         if data.get("target") in (GROUP, MEMBER) and not data.get("target_id"):
             self.add_error("target_id", errors.TARGET_ID_MISSING)
         return data
+
+
+# A select of the groups' or members' table: target kind and id, feature, and the effect
+# the cell showed when it was drawn (``g4:canvas:inherit``, ``m12:memory:deny``).
+CELL_NAME = re.compile(r"^([gm])([1-9][0-9]{0,18}):([a-z_]{1,40}):(inherit|allow|deny)$")
+CELL_TARGETS = {"g": GROUP, "m": MEMBER}
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class CellChange:
+    target: str  # GROUP or MEMBER
+    target_id: int
+    feature: str
+    effect: str
+    error: str = ""
+
+
+def _cell(name: str, value: str) -> CellChange | None:
+    match = CELL_NAME.match(name)
+    if match is None or int(match[2]) > MAX_ID:
+        return None
+    kind, target_id, feature = match[1], int(match[2]), match[3]
+    error = ""
+    if feature not in registry.BY_KEY:
+        error = errors.UNKNOWN_FEATURE
+    elif value not in EFFECTS:
+        error = errors.UNKNOWN_EFFECT
+    return CellChange(CELL_TARGETS[kind], target_id, feature, value, error)
+
+
+def cell_of(data: QueryDict, name: str) -> CellChange | None:
+    """The one cell an htmx request was sent by (``name`` is its select's), or None when
+    no such select was posted."""
+    if name not in data:
+        return None
+    return _cell(name, data.get(name, ""))
+
+
+def changed_cells(data: QueryDict) -> list[CellChange]:
+    """The cells of a table's form that a plain post changed: each select's name says the
+    effect it showed, so a cell whose value differs from it is one the admin changed, and
+    an untouched cell never overwrites a rule another admin set meanwhile."""
+    changes = []
+    for name in list(data.keys())[:2000]:
+        match = CELL_NAME.match(name)
+        if match is None or data.get(name) == match[4]:
+            continue
+        cell = _cell(name, data.get(name, ""))
+        if cell is not None:
+            changes.append(cell)
+    return changes
 
 
 class MemberSearchForm(forms.Form):

@@ -3,10 +3,12 @@ the rule set there and, for members, the decision. Pure Python over facts alread
 so a page of the matrix costs no query per cell; every decision shown comes from
 ``features.decisions``.
 
-A page of the matrix holds about a thousand cells (50 members and 25 groups by 12
-features), each a small form. Their markup is written here, with the values escaped,
-rather than by the template engine: at that count the engine's per-node cost made the
-page several times slower than everything else on it together."""
+The whole workspace's rules are a small form per feature. The groups and the members are
+one form per table: each cell is a select named by its target, feature and the effect it
+shows (``m12:canvas:inherit``), so a post says which cells changed without a form, a
+CSRF field or hidden inputs per cell. A page of the matrix still holds hundreds of cells;
+their markup is written here, with the values escaped, rather than by the template
+engine, whose per-node cost at that count was several times everything else on the page."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
-from accounts.models import Group, Membership
+from accounts.models import Group, Membership, MemberStatus
 from core import registry
 from core.registry import Feature
 
@@ -34,7 +36,7 @@ class Column:
 
 @dataclass(frozen=True)
 class FormBits:
-    """What every cell's form shares in one response: where it posts, its hidden fields
+    """What the cells share in one response: where they post, the hidden fields of a form
     (the CSRF token, and the search and pages to come back to without JavaScript), and
     the base of the "why" URLs. Built with ``format_html``: already escaped."""
 
@@ -56,10 +58,22 @@ class Cell:
     error: str = ""
     decision: Decision | None = None
     why_url: str = ""
-    # The cell's form, and its whole markup: <td>, the form, and for a member the
-    # decision with its "why" popover.
+    # The whole workspace's cell is a form of its own (``form``); a group's or a member's
+    # is a <td> with its select (and for a member the decision mark) in its table's form.
     form: SafeString = SafeString("")
     html: SafeString = SafeString("")
+
+    @property
+    def name(self) -> str:
+        """The select's name in the table's form: target, feature and the effect shown."""
+        return cell_name(self.target, self.target_id or 0, self.feature.key, self.effect)
+
+
+def cell_name(target: str, target_id: int, feature: str, effect: str) -> str:
+    return f"{TARGET_PREFIX[target]}{int(target_id)}:{feature}:{effect}"
+
+
+TARGET_PREFIX = {GROUP: "g", MEMBER: "m"}
 
 
 @dataclass
@@ -78,10 +92,19 @@ class WorkspaceRow:
 class GroupRow:
     group: Group
     cells: list[Cell]
+    groups_url: str = ""  # the Groups page, where the row's header links to the group
 
     @property
     def cells_html(self) -> SafeString:
         return _join(self.cells)
+
+    @property
+    def html(self) -> SafeString:
+        g = self.group
+        return SafeString(
+            f'<tr id="group-{int(g.pk)}"><th scope="row"><a href="{escape(self.groups_url)}'
+            f'{int(g.pk)}/">{escape(g.name)}</a></th>{self.cells_html}</tr>'
+        )
 
 
 @dataclass
@@ -93,6 +116,60 @@ class MemberRow:
     def cells_html(self) -> SafeString:
         return _join(self.cells)
 
+    @property
+    def html(self) -> SafeString:
+        m = self.membership
+        return SafeString(f'<tr id="member-{int(m.pk)}">{member_header(m)}{self.cells_html}</tr>')
+
+
+@dataclass
+class MemberBlock:
+    """A run of rows of the members' table, drawn at once (``rows``) or, when ``rows`` is
+    None, named only and loaded as it scrolls into view (or, without JavaScript, through
+    the link to ``url``, which draws it instead)."""
+
+    number: int
+    memberships: list[Membership]
+    url: str
+    rows: list[MemberRow] | None = None
+    columns: int = 0
+
+    @property
+    def html(self) -> SafeString:
+        n = int(self.number)
+        if self.rows is not None:
+            rows = "".join(f"{r.html}\n" for r in self.rows)
+            return SafeString(f'<tbody id="members-block-{n}">\n{rows}</tbody>')
+        url = escape(self.url)
+        count = len(self.memberships)
+        lines = []
+        for i, m in enumerate(self.memberships):
+            cells = (
+                _LAZY_CELLS.format(
+                    columns=int(self.columns),
+                    count=count,
+                    url=url,
+                    n=n,
+                    plural="" if count == 1 else "s",
+                )
+                if i == 0
+                else ""
+            )
+            lines.append(f'<tr id="member-{int(m.pk)}">{member_header(m)}{cells}</tr>\n')
+        return SafeString(_LAZY_BLOCK.format(n=n, url=url, rows="".join(lines)))
+
+
+def blocks(memberships: list[Membership], size: int) -> list[list[Membership]]:
+    return [memberships[i : i + size] for i in range(0, len(memberships), size)]
+
+
+def member_header(m: Membership) -> str:
+    user = m.user
+    badge = _DEACTIVATED if m.status != MemberStatus.ACTIVE else ""
+    return _MEMBER_HEADER.format(
+        name=escape(user.display_name), email=escape(user.email), badge=badge
+    )
+
 
 def _join(cells: list[Cell]) -> SafeString:
     return SafeString("".join(c.html for c in cells))  # each cell's markup is escaped
@@ -102,25 +179,47 @@ def _join(cells: list[Cell]) -> SafeString:
 
 _EFFECTS = (("inherit", "Inherit"), ("allow", "Allow"), ("deny", "Deny"))
 _EFFECT_VALUES = frozenset(e for e, _ in _EFFECTS)
-_CELL = '<td class="fcell">{form}{why}</td>'
 _FORM = (
     '<form class="rule-form" method="post" action="{url}" hx-post="{url}" hx-trigger="change, submit">{hidden}'
     '<input type="hidden" name="feature" value="{feature}"><input type="hidden" name="target" value="{target}">'
-    "{target_id}"
     '<label class="visually-hidden" for="{id}">{label}</label>'
     '<select id="{id}" name="effect" class="rule rule-{effect}"{disabled}{invalid}>{options}</select>'
     "{button}{error}</form>"
 )
 _SET_BUTTON = '<noscript><button type="submit" class="btn btn-sm">Set</button></noscript>'
-# The decision mark opens a popover (the HTML popover attribute: no script needed to open
-# it, and it is drawn above the scrolling table instead of being clipped by it). With
-# htmx, opening it loads the decision chain; without, it links to the chain's page.
-_WHY = (
-    '<button type="button" class="why-mark dec-{css}" popovertarget="{pid}"><span aria-hidden="true">{mark}</span>'
-    '<span class="visually-hidden">{word}: why?</span></button>'
-    '<div popover id="{pid}" class="why-pop" hx-get="{url}" hx-trigger="toggle once" hx-target="find .why-body"'
-    ' hx-swap="innerHTML"><div class="why-body"><a href="{url}">{reason}</a></div>'
-    '<button type="button" class="btn btn-sm" popovertarget="{pid}" popovertargetaction="hide">Close</button></div>'
+# A cell of the groups' or members' table. With JavaScript, a select posts itself alone
+# when it changes (console.js, to the form's action); without, the table's one button posts
+# the form. No attribute is repeated per cell that the form already holds. A group's
+# select has a <label> (hidden by the stylesheet, as every label in a cell is); a
+# member's, the same name as an attribute, which weighs less.
+_GROUP_CELL = (
+    '<td class="fcell"><label for="{id}">{label}</label>'
+    '<select id="{id}" name="{name}" class="rule rule-{effect}"{invalid}>{options}</select>'
+    "{error}</td>"
+)
+_MEMBER_CELL = (
+    '<td class="fcell"><select id="{id}" name="{name}" class="rule rule-{effect}" aria-label="{label}"{invalid}>'
+    "{options}</select>{error}{why}</td>"
+)
+# A member's decision: a link to the chain's own page, which console.js turns into a button
+# that opens the chain in a popover, loaded on first use. The reason is its tooltip.
+_WHY = '<a class="why-mark dec-{css}" href="{url}" title="{reason}" aria-label="{word}: why?">{mark}</a>'
+
+
+_MEMBER_HEADER = (
+    '<th scope="row"><span class="member-name">{name}</span>'
+    '<span class="mono muted member-email">{email}</span>{badge}</th>'
+)
+_DEACTIVATED = ' <span class="badge badge-danger">Deactivated</span>'
+# A block not drawn yet: its members named, its cells one link (followed without
+# JavaScript) until htmx loads the block as it scrolls into view.
+_LAZY_BLOCK = (
+    '<tbody id="members-block-{n}" class="lazy-block" hx-get="{url}" hx-trigger="intersect once"'
+    ' hx-target="this" hx-swap="outerHTML">\n{rows}</tbody>'
+)
+_LAZY_CELLS = (
+    '<td class="lazy-cells" colspan="{columns}" rowspan="{count}">'
+    '<a href="{url}#members-block-{n}">Show the rules of these {count} member{plural}</a></td>'
 )
 
 
@@ -140,40 +239,55 @@ def _draw(cell: Cell, bits: FormBits) -> Cell:
     """Write the cell's markup from its fields. Keys, ids and URLs are the console's own
     (registry keys, primary keys, reversed URLs); names, emails and messages are escaped."""
     error_id = f"{cell.dom_id}-error"
-    form = _FORM.format(
-        url=bits.rule_url,
-        hidden=bits.hidden,
-        feature=cell.feature.key,
-        target=cell.target,
-        target_id=f'<input type="hidden" name="target_id" value="{int(cell.target_id)}">'
-        if cell.target_id
-        else "",
-        id=cell.dom_id,
-        label=escape(cell.label),
-        effect=cell.effect if cell.effect in _EFFECT_VALUES else INHERIT,
-        disabled=" disabled" if cell.locked else "",
-        invalid=f' aria-invalid="true" aria-describedby="{error_id}"' if cell.error else "",
-        options=_OPTIONS.get((cell.effect, cell.no_allow), _OPTIONS[(INHERIT, cell.no_allow)]),
-        button="" if cell.locked else _SET_BUTTON,
-        error=f'<p class="error" id="{error_id}" role="alert">{escape(cell.error)}</p>'
+    effect = cell.effect if cell.effect in _EFFECT_VALUES else INHERIT
+    options = _OPTIONS[(effect, cell.no_allow)]
+    invalid = f' aria-invalid="true" aria-describedby="{error_id}"' if cell.error else ""
+    error = (
+        f'<p class="error" id="{error_id}" role="alert">{escape(cell.error)}</p>'
         if cell.error
-        else "",
+        else ""
     )
+    if cell.target == WORKSPACE:
+        form = _FORM.format(
+            url=bits.rule_url,
+            hidden=bits.hidden,
+            feature=cell.feature.key,
+            target=cell.target,
+            id=cell.dom_id,
+            label=escape(cell.label),
+            effect=effect,
+            disabled=" disabled" if cell.locked else "",
+            invalid=invalid,
+            options=options,
+            button="" if cell.locked else _SET_BUTTON,
+            error=error,
+        )
+        # SafeString rather than mark_safe: the same, without a lazy-object check per call,
+        # which showed at a thousand cells.
+        cell.form = SafeString(form)
+        return cell
     why = ""
     if cell.decision is not None:
         allowed = cell.decision.allowed
         why = _WHY.format(
-            pid=f"why-{cell.dom_id}",
             url=cell.why_url,
             css="yes" if allowed else "no",
             mark="✓" if allowed else "✕",
             word="Allowed" if allowed else "Denied",
             reason=escape(cell.decision.reason),
         )
-    # SafeString rather than mark_safe: the same, without a lazy-object check per call,
-    # which showed at a thousand cells.
-    cell.form = SafeString(form)
-    cell.html = SafeString(_CELL.format(form=form, why=why))
+    cell.html = SafeString(
+        (_MEMBER_CELL if cell.target == MEMBER else _GROUP_CELL).format(
+            id=cell.dom_id,
+            label=escape(cell.label),
+            name=cell_name(cell.target, cell.target_id or 0, cell.feature.key, effect),
+            effect=effect,
+            invalid=invalid,
+            options=options,
+            error=error,
+            why=why,
+        )
+    )
     return cell
 
 
@@ -249,13 +363,18 @@ def group_cell(col: Column, group: Group, effect: str, bits: FormBits, *, error:
 
 
 def group_rows(
-    facts: WorkspaceFacts, cols: list[Column], groups: Iterable[Group], bits: FormBits
+    facts: WorkspaceFacts,
+    cols: list[Column],
+    groups: Iterable[Group],
+    bits: FormBits,
+    groups_url: str = "",
 ) -> list[GroupRow]:
     rules = facts.group_rules
     return [
         GroupRow(
             g,
             [group_cell(col, g, rules.get((g.pk, col.feature.key), INHERIT), bits) for col in cols],
+            groups_url,
         )
         for g in groups
     ]

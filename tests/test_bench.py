@@ -29,9 +29,22 @@ def test_bench_runs_and_prints_the_table() -> None:
         "Features matrix",
     ):
         assert f"| {label} |" in text
-    for label in ("Audit log, first page", "Features matrix"):
+    for label in (
+        "Audit log, first page",
+        "Features matrix",
+        "Features matrix, a block of members",
+    ):
         row = next(line for line in text.splitlines() if line.startswith(f"| {label} |"))
         assert "HTTP" not in row  # the page and its admin baseline answered 200
+    # Each page's weight beside its time: the HTML's size in KB, the console's and the admin's.
+    assert "| Console queries | Console KB | Admin median |" in text and "| Admin KB |" in text
+    matrix, block = (
+        next(line for line in text.splitlines() if line.startswith(f"| {label} |"))
+        for label in ("Features matrix", "Features matrix, a block of members")
+    )
+    page_kb, block_kb = (float(row.split("|")[5].replace(",", "")) for row in (matrix, block))
+    # The lazy block is a part of the page's members, not the page again.
+    assert 0 < block_kb < page_kb < 200
 
     # A second run reuses the data instead of creating it again.
     again = StringIO()

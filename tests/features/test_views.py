@@ -610,3 +610,223 @@ def test_names_in_cells_are_escaped(owner_client, workspace) -> None:
         in body
     )
     assert f'id="rule-m{m.pk}-canvas"' in body
+
+
+# --- One form per table, lazy blocks of members, page weight -------------------------------
+
+
+def block_get(client: Client, n: int, **params: object):
+    return client.get(
+        url("features"), {"block": n, **params}, HTTP_HX_TARGET=f"members-block-{n}", **HTMX
+    )
+
+
+def cell_post(client: Client, name: str, value: str, *, htmx: bool = True, **data: object):
+    """A table's form as the browser posts it: with htmx the select that changed names
+    itself in HX-Trigger-Name; without, the whole form goes."""
+    extra = {**HTMX, "HTTP_HX_TRIGGER_NAME": name} if htmx else {}
+    return client.post(url("feature_rule"), {name: value, **data}, **extra)
+
+
+def test_groups_and_members_are_one_form_per_table(owner_client, workspace, group) -> None:
+    for _ in range(30):
+        MembershipFactory(workspace=workspace)
+    body = owner_client.get(url("features")).content.decode()
+    # The whole workspace's 12 rules, the groups' table, the members' table, the members'
+    # search and sign-out; the search sends no token.
+    assert body.count("<form") == 12 + 2 + 1 + 1
+    assert body.count('name="csrfmiddlewaretoken"') == 12 + 2 + 1
+    groups = between(body, 'id="groups-matrix"', "</form>")
+    assert groups.count("<form") == 1 and groups.count("<select") == 12
+    assert f'name="g{group.pk}:canvas:inherit"' in groups
+    members = between(body, 'id="members-matrix"', "</form>")
+    assert members.count("<form") == 1
+    # Without JavaScript, one button per table posts it.
+    assert 'name="save" value="members"' in members and 'name="save" value="groups"' in groups
+
+
+def test_members_beyond_the_first_block_load_as_they_scroll_into_view(
+    owner_client, workspace, owner
+) -> None:
+    for _ in range(24):
+        MembershipFactory(workspace=workspace)
+    body = owner_client.get(url("features")).content.decode()
+    assert "{#" not in body and "{%" not in body
+    # Every member of the page is named; only the first block of 10 has its cells.
+    assert body.count('<tr id="member-') == 25
+    assert body.count('id="rule-m') == 10 * 12
+    assert '<tbody id="members-block-1">' in body
+    for n in (2, 3):
+        lazy = between(body, f'<tbody id="members-block-{n}"', "</tbody>")
+        assert 'hx-trigger="intersect once"' in lazy and 'hx-swap="outerHTML"' in lazy
+        assert f'hx-get="{url("features")}?block={n}"' in lazy
+        assert f'href="{url("features")}?block={n}#members-block-{n}"' in lazy
+    assert "Show the rules of these 5 members" in between(body, "members-block-3", "</tbody>")
+
+    r = block_get(owner_client, 3)
+    part = r.content.decode()
+    assert r.status_code == 200 and part.startswith('<tbody id="members-block-3">')
+    assert "<html" not in part and part.count('<tr id="member-') == 5
+    assert part.count('id="rule-m') == 5 * 12 and part.count(": why?") == 5 * 12
+    assert "hx-get" not in part.split(">", 1)[0]
+    # A block past the end (members left meanwhile) comes back empty, not as another block.
+    assert block_get(owner_client, 4).content.decode().strip() == (
+        '<tbody id="members-block-4">\n</tbody>'
+    )
+
+
+def test_without_javascript_a_block_link_draws_that_block(owner_client, workspace, owner) -> None:
+    made = [MembershipFactory(workspace=workspace) for _ in range(14)]
+    r = owner_client.get(url("features"), {"block": 2, "q": "acme"})
+    body = r.content.decode()
+    block = between(body, '<tbody id="members-block-2">', "</tbody>")
+    assert block.count('<tr id="member-') == 5 and block.count("<select") == 5 * 12
+    assert 'hx-get="' + url("features") + '?q=acme&amp;block=1"' in body
+    # The way back after a plain post keeps the search and the block.
+    assert 'name="back" value="q=acme&amp;block=2"' in body
+    assert f'id="rule-m{made[0].pk}-canvas"' in block
+
+
+def test_a_cell_sent_by_htmx_sets_that_rule_alone(owner_client, workspace, member, group) -> None:
+    FeatureRule.objects.create(
+        workspace=workspace, membership=member, feature="memory", effect="allow"
+    )
+    r = cell_post(
+        owner_client,
+        f"m{member.pk}:canvas:inherit",
+        "deny",
+        # htmx sends the one select; other changed-looking cells in a body are not applied.
+        **{f"m{member.pk}:memory:inherit": "deny", f"g{group.pk}:canvas:inherit": "deny"},
+    )
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert body.startswith('<td class="fcell">') and f'name="m{member.pk}:canvas:deny"' in body
+    assert '<option value="deny" selected>' in body and "Denied: why?" in body
+    assert toast(r) == "Canvas: denied for member@acme.test." and "features-changed" not in trigger(
+        r
+    )
+    rules = {(r.feature, r.effect) for r in FeatureRule.objects.all()}
+    assert rules == {("canvas", "deny"), ("memory", "allow")}
+
+    r = cell_post(owner_client, f"g{group.pk}:web_search:inherit", "deny")
+    assert f'id="rule-g{group.pk}-web_search"' in r.content.decode()
+    assert toast(
+        r
+    ) == "Web search: denied for the group Contractors." and "features-changed" in trigger(r)
+    assert FeatureRule.objects.get(group=group).effect == "deny"
+
+
+def test_a_table_posted_without_javascript_sets_the_changed_cells_and_comes_back(
+    owner_client, workspace, member, group
+) -> None:
+    # Another admin allowed memory for the member after this page was drawn with "inherit".
+    FeatureRule.objects.create(
+        workspace=workspace, membership=member, feature="memory", effect="allow"
+    )
+    r = cell_post(
+        owner_client,
+        f"m{member.pk}:canvas:inherit",
+        "deny",
+        htmx=False,
+        **{
+            f"m{member.pk}:memory:inherit": "inherit",  # untouched: the other admin's rule stays
+            f"m{member.pk}:agents:inherit": "allow",
+            "back": "q=mem&block=2&evil=1",
+            "save": "members",
+        },
+    )
+    assert r.status_code == 302
+    assert r["Location"] == f"{url('features')}?q=mem&block=2#member-{member.pk}"
+    rules = {(r.feature, r.effect) for r in FeatureRule.objects.filter(membership=member)}
+    assert rules == {("canvas", "deny"), ("agents", "allow"), ("memory", "allow")}
+    page = owner_client.get(r["Location"]).content.decode()
+    assert "Canvas: denied for member@acme.test." in page
+    assert "Agents: allowed for member@acme.test." in page
+
+    r = cell_post(owner_client, f"g{group.pk}:canvas:inherit", "inherit", htmx=False, save="groups")
+    assert r["Location"] == f"{url('features')}#group-rules"
+    assert "No rule was changed." in owner_client.get(r["Location"]).content.decode()
+
+
+def test_a_table_post_error_is_named_after_its_cell(owner_client, workspace, member) -> None:
+    media_customer(workspace)
+    r = cell_post(owner_client, f"m{member.pk}:news:inherit", "allow", htmx=False)
+    assert r["Location"] == f"{url('features')}#member-{member.pk}"
+    page = owner_client.get(r["Location"]).content.decode()
+    assert f"Verified news for member@acme.test: {errors.NEWS_MEDIA_CUSTOMER}" in page
+    r = cell_post(owner_client, f"m{member.pk}:news:inherit", "allow")
+    body = r.content.decode()
+    assert r.status_code == 200 and body.startswith('<td class="fcell">')
+    assert errors.NEWS_MEDIA_CUSTOMER in body and 'aria-invalid="true"' in body
+    assert not FeatureRule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message", "real_cell"),
+    [
+        ("m{pk}:teleportation:inherit", "deny", errors.UNKNOWN_FEATURE, False),
+        ("m{pk}:canvas:inherit", "sometimes", errors.UNKNOWN_EFFECT, True),
+        ("x{pk}:canvas:inherit", "deny", errors.UNKNOWN_TARGET, False),
+        ("m{pk}:canvas", "deny", errors.UNKNOWN_TARGET, False),
+    ],
+)
+def test_forged_cells_answer_200_with_the_error(
+    owner_client, member, name, value, message, real_cell
+) -> None:
+    r = cell_post(owner_client, name.format(pk=member.pk), value)
+    body = r.content.decode()
+    assert r.status_code == 200 and body.startswith('<td class="fcell">')
+    assert message in body and 'role="alert"' in body
+    assert (f'id="rule-m{member.pk}-canvas"' in body) is real_cell
+    assert not FeatureRule.objects.exists()
+
+
+def test_cells_of_another_workspace_are_404(owner_client, member, other_workspace_member) -> None:
+    foreign = GroupFactory(workspace=other_workspace_member.workspace)
+    assert cell_post(owner_client, f"g{foreign.pk}:canvas:inherit", "deny").status_code == 404
+    name = f"m{other_workspace_member.pk}:canvas:inherit"
+    assert cell_post(owner_client, name, "deny").status_code == 404
+    # Without JavaScript, a foreign cell among others changes nothing at all.
+    r = cell_post(
+        owner_client, name, "deny", htmx=False, **{f"m{member.pk}:canvas:inherit": "deny"}
+    )
+    assert r.status_code == 404 and not FeatureRule.objects.exists()
+
+
+def test_a_member_cell_links_to_its_decision_chain(owner_client, member) -> None:
+    body = owner_client.get(url("features")).content.decode()
+    cell = between(body, f'id="rule-m{member.pk}-canvas"', "</td>")
+    # A link without JavaScript; console.js opens the chain in a popover instead.
+    assert f'<a class="why-mark dec-yes" href="{url("feature_why", member.pk, "canvas")}"' in cell
+    assert 'aria-label="Allowed: why?"' in cell
+
+
+def test_matrix_page_weight_for_50_members_by_12_features(owner_client, workspace, owner) -> None:
+    """A full page of members and of groups, with rules at every level: the page, not
+    the blocks loaded as they scroll into view, stays under 200 KB."""
+    on_team_plan(workspace)
+    _fill(workspace, members=49, groups=25)
+    r = owner_client.get(url("features"))
+    body = r.content.decode()
+    assert body.count('<tr id="member-') == 50 and body.count('<tr id="group-') == 25
+    assert len(r.content) < 200 * 1024, f"{len(r.content):,} bytes"
+    blocks = [block_get(owner_client, n) for n in range(2, 6)]
+    assert all(b.content.decode().count('<tr id="member-') == 10 for b in blocks)
+    # A block is its rows alone, without the shell or the other sections.
+    assert all(len(b.content) < 64 * 1024 for b in blocks)
+
+
+def test_block_and_cell_queries_do_not_grow(owner_client, workspace, member, group) -> None:
+    on_team_plan(workspace)
+    _fill(workspace, members=12, groups=1)
+    small_block = _queries(
+        owner_client, f"{url('features')}?block=2", HTTP_HX_TARGET="members-block-2", **HTMX
+    )
+    _fill(workspace, members=40, groups=5)
+    assert (
+        _queries(
+            owner_client, f"{url('features')}?block=2", HTTP_HX_TARGET="members-block-2", **HTMX
+        )
+        == small_block
+    )
+    assert small_block <= 20

@@ -54,11 +54,18 @@ class Timing:
     median_ms: float
     p95_ms: float
     queries: int
+    # The weight of the answer's body (the HTML), which the browser downloads and parses.
+    size: int = 0
 
     def cells(self) -> list[str]:
         if self.status != 200:
-            return [f"HTTP {self.status}", "", ""]
-        return [f"{self.median_ms:.1f}", f"{self.p95_ms:.1f}", str(self.queries)]
+            return [f"HTTP {self.status}", "", "", ""]
+        return [
+            f"{self.median_ms:.1f}",
+            f"{self.p95_ms:.1f}",
+            str(self.queries),
+            f"{self.size / 1024:,.1f}",
+        ]
 
 
 class Command(BaseCommand):
@@ -144,6 +151,15 @@ class Command(BaseCommand):
                 f"{reverse('admin:features_featurerule_changelist')}?{wsq}",
             ),
         ]
+        # The matrix draws its first block of members at once and each further block when it
+        # scrolls into view: one such request, as htmx sends it, beside the same baseline.
+        features = reverse("ws:features", args=[ws.slug])
+        lazy = (
+            "Features matrix, a block of members",
+            f"{features}?block=2",
+            f"{reverse('admin:features_featurerule_changelist')}?{wsq}",
+        )
+        lazy_headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "members-block-2"}
         n, warmup = max(1, opts["requests"]), max(0, opts["warmup"])
         rows = []
         for label, console_url, admin_url in pairs:
@@ -154,45 +170,59 @@ class Command(BaseCommand):
                     self._measure(admin_client, admin_url, n, warmup),
                 )
             )
+        rows.append(
+            (
+                lazy[0],
+                self._measure(console_client, lazy[1], n, warmup, lazy_headers),
+                self._measure(admin_client, lazy[2], n, warmup),
+            )
+        )
         self._print(rows, sizes, n)
         self._service_api(ws, n, warmup)
 
     # --- Measuring ---------------------------------------------------------------------
 
-    def _measure(self, client: Client, url: str, n: int, warmup: int) -> Timing:
+    def _measure(
+        self, client: Client, url: str, n: int, warmup: int, headers: dict[str, str] | None = None
+    ) -> Timing:
+        extra = headers or {}
         for _ in range(warmup):
-            self._get(client, url)
+            self._get(client, url, extra)
         times: list[float] = []
         status = 200
         for _ in range(n):
             start = time.perf_counter()
-            status = self._get(client, url)
+            status, _size = self._get(client, url, extra)
             times.append((time.perf_counter() - start) * 1000)
         # Queries are counted on one more request, so capturing them costs no measured time.
         with CaptureQueriesContext(connection) as ctx:
-            self._get(client, url)
+            _status, size = self._get(client, url, extra)
         ordered = sorted(times)
         p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-        return Timing(status, statistics.median(ordered), p95, len(ctx.captured_queries))
+        return Timing(status, statistics.median(ordered), p95, len(ctx.captured_queries), size)
 
     @staticmethod
-    def _get(client: Client, url: str) -> int:
-        response = client.get(url)
-        # The whole body, streamed or not: getvalue() joins a streamed answer's chunks.
-        response.getvalue()
-        return response.status_code
+    def _get(client: Client, url: str, headers: dict[str, str]) -> tuple[int, int]:
+        """The status and the body's size in bytes."""
+        response = client.get(url, **headers)  # type: ignore[arg-type]
+        if response.streaming:
+            body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        else:
+            body = response.content
+        return response.status_code, len(body)
 
     def _print(self, rows: list[tuple[str, Timing, Timing]], sizes: dict[str, int], n: int) -> None:
         out = self.stdout
         out.write(
             f"\nConsole pages vs the Django admin on {connection.vendor}: {sizes['members']:,} members, "
             f"{sizes['groups']:,} groups, {sizes['invitations']:,} invitations, {sizes['events']:,} audit events; "
-            f"{n} requests each, server time in ms.\n\n"
+            f"{n} requests each, server time in ms, weight of the HTML in KB.\n\n"
         )
         out.write(
-            "| Page | Console median | Console p95 | Console queries | Admin median | Admin p95 | Admin queries |\n"
+            "| Page | Console median | Console p95 | Console queries | Console KB "
+            "| Admin median | Admin p95 | Admin queries | Admin KB |\n"
         )
-        out.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+        out.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
         for label, console, admin_timing in rows:
             out.write("| " + " | ".join([label, *console.cells(), *admin_timing.cells()]) + " |\n")
 
@@ -232,12 +262,13 @@ class Command(BaseCommand):
             f"feature decisions ({len(answer.content):,} bytes) beside a bare Django JSON view answering "
             f"{bare_size:,} bytes; {n} requests each, server time in ms.\n\n"
         )
+        # The heading above gives both bodies' size, which is the same: no weight column.
         out.write("| Service API | Median | p95 | Queries |\n")
         out.write("| --- | ---: | ---: | ---: |\n")
         out.write(
-            "| " + " | ".join(["Member features (service API)", *api_timing.cells()]) + " |\n"
+            "| " + " | ".join(["Member features (service API)", *api_timing.cells()[:3]]) + " |\n"
         )
-        out.write("| " + " | ".join(["Bare Django JSON view", *bare_timing.cells()]) + " |\n")
+        out.write("| " + " | ".join(["Bare Django JSON view", *bare_timing.cells()[:3]]) + " |\n")
 
     # --- Data ------------------------------------------------------------------------------
 
