@@ -46,6 +46,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.DOMAIN_CHECK_FAILED: "Domain check failed",
     Action.DOMAIN_REMOVED: "Domain removed",
     Action.JOIN_REQUESTED: "Request to join",
+    Action.JOIN_CLOSED: "Request to join closed",
     Action.JOIN_APPROVED: "Request to join approved",
     Action.JOIN_DECLINED: "Request to join declined",
     "subscription.started": "Subscription started",
@@ -440,6 +441,7 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     Action.JOIN_REQUESTED: lambda e: f"{e.target} asked to join the workspace",
     Action.JOIN_APPROVED: lambda e: f"{e.actor} approved the request of {e.target} to join",
     Action.JOIN_DECLINED: lambda e: f"{e.actor} declined the request of {e.target} to join",
+    Action.JOIN_CLOSED: lambda e: f"The request of {e.target} to join was closed: already a member",
     "subscription.started": _subscription_started,
     "subscription.plan_changed": lambda e: (
         f"{e.actor} changed the plan {e.change('plan')}".rstrip()

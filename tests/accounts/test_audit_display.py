@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import services
+from accounts.actor import Actor
 from accounts.audit import Action
 from accounts.audit_display import (
     SENTENCES,
@@ -88,6 +89,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     Action.JOIN_REQUESTED: {"target_repr": "hopeful@acme.org"},
     Action.JOIN_APPROVED: {"target_repr": "hopeful@acme.org"},
     Action.JOIN_DECLINED: {"target_repr": "hopeful@acme.org"},
+    Action.JOIN_CLOSED: {"target_repr": "hopeful@acme.org", "actor_email": ""},
     "subscription.started": {"after": {"plan": "Team"}},
     "subscription.plan_changed": {"before": {"plan": "Free"}, "after": {"plan": "Team"}},
     "feature.rule_changed": {
@@ -266,7 +268,7 @@ def test_audit_filter_lists_actions_by_label(owner_client, workspace, logged) ->
 
 
 def test_dashboard_activity_shows_sentences(owner_client, workspace, owner) -> None:
-    services.group_create(actor=owner.user, workspace=workspace, name="Research")
+    services.group_create(actor=Actor.member(owner), workspace=workspace, name="Research")
     AuditEvent.objects.create(
         workspace=workspace,
         actor_email="owner@acme.test",

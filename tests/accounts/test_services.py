@@ -145,7 +145,9 @@ def test_domain_claim_verify_and_autojoin(owner) -> None:
 
 
 def test_workspace_rename_audits_before_and_after(owner) -> None:
-    ws = services.workspace_rename(actor=owner.user, workspace=owner.workspace, name=" New  name ")
+    ws = services.workspace_rename(
+        actor=Actor.member(owner), workspace=owner.workspace, name=" New  name "
+    )
     assert ws.name == "New name"
     ws.refresh_from_db()
     assert ws.name == "New name"
@@ -158,7 +160,7 @@ def test_workspace_rename_audits_before_and_after(owner) -> None:
 
 
 def test_workspace_rename_to_the_same_name_does_nothing(owner) -> None:
-    services.workspace_rename(actor=owner.user, workspace=owner.workspace, name="Acme")
+    services.workspace_rename(actor=Actor.member(owner), workspace=owner.workspace, name="Acme")
     assert not AuditEvent.objects.filter(action="workspace.updated").exists()
 
 
@@ -166,7 +168,7 @@ def test_workspace_rename_to_the_same_name_does_nothing(owner) -> None:
 def test_workspace_rename_refuses_roles_below_admin(workspace, owner, role) -> None:
     m = MembershipFactory(workspace=workspace, role=role)
     with pytest.raises(DomainError, match=errors.WORKSPACE_RENAME_NOT_ALLOWED):
-        services.workspace_rename(actor=m.user, workspace=workspace, name="Taken over")
+        services.workspace_rename(actor=Actor.member(m), workspace=workspace, name="Taken over")
     workspace.refresh_from_db()
     assert workspace.name == "Acme"
 
@@ -174,7 +176,7 @@ def test_workspace_rename_refuses_roles_below_admin(workspace, owner, role) -> N
 def test_workspace_rename_refuses_outsiders_and_deactivated_admins(workspace, owner) -> None:
     stranger = MembershipFactory(workspace=WorkspaceFactory(), role=Role.OWNER)
     gone = MembershipFactory(workspace=workspace, role=Role.ADMIN, status="deactivated")
-    for actor in (stranger.user, gone.user, UserFactory()):
+    for actor in (Actor.member(stranger), Actor.member(gone), Actor.for_user(UserFactory())):
         with pytest.raises(DomainError, match=errors.WORKSPACE_RENAME_NOT_ALLOWED):
             services.workspace_rename(actor=actor, workspace=workspace, name="Taken over")
     workspace.refresh_from_db()
@@ -183,7 +185,9 @@ def test_workspace_rename_refuses_outsiders_and_deactivated_admins(workspace, ow
 
 def test_workspace_rename_validates_the_name(owner) -> None:
     with pytest.raises(DomainError) as exc:
-        services.workspace_rename(actor=owner.user, workspace=owner.workspace, name="x" * 101)
+        services.workspace_rename(
+            actor=Actor.member(owner), workspace=owner.workspace, name="x" * 101
+        )
     assert exc.value.field == "name"
     with pytest.raises(DomainError, match=errors.WORKSPACE_NAME_REQUIRED):
-        services.workspace_rename(actor=owner.user, workspace=owner.workspace, name=" \t ")
+        services.workspace_rename(actor=Actor.member(owner), workspace=owner.workspace, name=" \t ")

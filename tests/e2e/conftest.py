@@ -220,9 +220,10 @@ def submit_sensitive(
 ) -> None:
     """Submit the form of a sensitive change, which allauth's reauthentication guards.
 
-    With ``reauth``, the answer must send the user to confirm their password: confirm it,
-    come back, and submit again. Without it (the password was confirmed a few minutes ago),
-    the answer must be the change itself, with no confirmation asked."""
+    With ``reauth``, the answer must send the user to confirm their password; once it is
+    confirmed, the change that asked completes by itself (allauth replays it), so nothing
+    is submitted again. Without it (the password was confirmed a few minutes ago), the
+    answer must be the change itself, with no confirmation asked."""
     with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST") as answer:
         submit()
     redirect = answer.value.headers.get("hx-redirect") or ""
@@ -237,5 +238,3 @@ def submit_sensitive(
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
     assert "/reauthenticate/" not in page.url, "The password confirmation was refused"
-    with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST"):
-        submit()

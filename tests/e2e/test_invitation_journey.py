@@ -110,4 +110,5 @@ def test_invitee_signs_up_from_the_email_and_admin_changes_their_role(
     log = page.get_by_role("table")
     expect(log).to_contain_text(f"{INVITEE} accepted their invitation.")
     expect(log).to_contain_text(f"{INVITEE} joined as Member by invitation")
-    expect(log).to_contain_text(f"changed the role of {INVITEE} from Member to Admin.")
+    expect(log).to_contain_text(f"changed the role of {INVITEE} from Member to Billing.")
+    expect(log).to_contain_text(f"changed the role of {INVITEE} from Billing to Admin.")

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.actor import Actor
 from accounts.models import Membership
 from accounts.roles import Role
 from billing.models import Plan
@@ -24,7 +25,7 @@ def make_workspace() -> tuple[Membership, list[Membership]]:
     """A workspace whose members have long names, long addresses and many groups: the
     table is as wide as it gets in real use."""
     ws = WorkspaceFactory(name="Acme", slug="acme")
-    subscription_start(actor=None, workspace=ws, plan=Plan.objects.get(slug="team"))
+    subscription_start(actor=Actor.system(), workspace=ws, plan=Plan.objects.get(slug="team"))
     owner = MembershipFactory(
         workspace=ws, role=Role.OWNER, user=UserFactory(email="ada@acme.test", name="Ada Admin")
     )
