@@ -31,14 +31,14 @@ demo: migrate
 # only); how to sign in is printed last, once the worker and the server have started, so
 # their start-up output does not bury it.
 run: migrate
-	@DOMAIN_RESOLVER=accounts.dns.StaticResolver $(BIN)/python manage.py seed_demo --no-credentials
+	@$(LOCAL_ENV) DOMAIN_RESOLVER=accounts.dns.StaticResolver $(BIN)/python manage.py seed_demo --no-credentials
 	@echo "Starting the console on http://localhost:$(PORT)/ (Ctrl-C stops everything)"
 	@[ "$${DEBUG:-1}" = "0" ] || echo "Emails it sends: http://localhost:$(PORT)/dev/outbox/ (and on this terminal)"
 	@export SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; trap 'kill 0' EXIT INT TERM; \
 	  DEBUG=$${DEBUG:-1} $(BIN)/celery -A console worker --beat --pool=solo --loglevel=INFO \
 	    --schedule var/celerybeat-schedule & \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & server=$$!; \
-	  $(BIN)/python manage.py seed_demo --credentials-only --wait-for http://127.0.0.1:$(PORT)/; \
+	  $(LOCAL_ENV) $(BIN)/python manage.py seed_demo --credentials-only --wait-for http://127.0.0.1:$(PORT)/; \
 	  wait $$server
 
 # Production: static files, migrations, then gunicorn (gunicorn.conf.py) on $(PORT). It
