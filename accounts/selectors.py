@@ -7,8 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import Group, Membership, MemberStatus, Workspace
+from .models import (
+    Domain,
+    Group,
+    Invitation,
+    InvitationStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    MemberStatus,
+    Workspace,
+)
 
 # Newest first, with the id as tie-breaker so pages never overlap or skip rows. The
 # (workspace, joined_at) index serves this order without sorting the whole workspace.
@@ -130,3 +141,36 @@ def seats(workspace: Workspace) -> Seats:
     """The seats the join paths check: the workspace's limit, kept from its plan."""
     used = Membership.objects.filter(workspace=workspace, status=MemberStatus.ACTIVE).count()
     return Seats(used=used, limit=workspace.seat_limit)
+
+
+def domains_of(workspace: Workspace) -> QuerySet[Domain]:
+    return Domain.objects.filter(workspace=workspace).select_related("created_by").order_by("name")
+
+
+def pending_join_requests(workspace: Workspace) -> QuerySet[JoinRequest]:
+    return (
+        JoinRequest.objects.filter(workspace=workspace, status=JoinRequestStatus.PENDING)
+        .select_related("user", "domain")
+        .order_by("created_at", "id")
+    )
+
+
+def invitations_for(workspace: Workspace, status: str) -> QuerySet[Invitation]:
+    """One tab of the list. A pending invitation past its date counts as expired at once,
+    before the periodic task marks it so."""
+    now = timezone.now()
+    qs = Invitation.objects.filter(workspace=workspace)
+    if status == "expired":
+        qs = qs.filter(
+            Q(status=InvitationStatus.EXPIRED)
+            | Q(status=InvitationStatus.PENDING, expires_at__lte=now)
+        )
+    elif status == "pending":
+        qs = qs.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("invited_by", "accepted_by")
+        .prefetch_related("groups")
+        .order_by("-created_at", "-id")
+    )

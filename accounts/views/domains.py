@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -16,10 +15,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from accounts import services
+from accounts import selectors, services
 from accounts.access import WorkspaceRequest, access_domain, access_join_request, workspace_view
 from accounts.invitation_forms import DomainClaimForm
-from accounts.models import Domain, JoinMode, JoinRequest, JoinRequestStatus, Workspace
+from accounts.models import Domain, JoinMode, JoinRequest, JoinRequestStatus
 from accounts.reauth import sensitive
 from accounts.roles import Perm
 from accounts.views import confirm
@@ -30,28 +29,16 @@ PAGE = "accounts/domains/index.html"
 REQUESTS_PAGE_SIZE = 25
 
 
-def domains_of(workspace: Workspace) -> QuerySet[Domain]:
-    return Domain.objects.filter(workspace=workspace).select_related("created_by").order_by("name")
-
-
-def pending_join_requests(workspace: Workspace) -> QuerySet[JoinRequest]:
-    return (
-        JoinRequest.objects.filter(workspace=workspace, status=JoinRequestStatus.PENDING)
-        .select_related("user", "domain")
-        .order_by("created_at", "id")
-    )
-
-
 def _page_context(request: WorkspaceRequest, form: DomainClaimForm | None = None) -> dict[str, Any]:
     ws = request.workspace
     return {
         "page_title": "Domains",
         "nav": "domains",
         "form": form or DomainClaimForm(),
-        "domains": list(domains_of(ws)),
-        "requests_page": Paginator(pending_join_requests(ws), REQUESTS_PAGE_SIZE).get_page(
-            request.GET.get("jr_page")
-        ),
+        "domains": list(selectors.domains_of(ws)),
+        "requests_page": Paginator(
+            selectors.pending_join_requests(ws), REQUESTS_PAGE_SIZE
+        ).get_page(request.GET.get("jr_page")),
         "workspace": ws,
     }
 

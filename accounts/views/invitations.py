@@ -10,20 +10,18 @@ from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from accounts import errors, services
+from accounts import errors, selectors, services
 from accounts.access import WorkspaceRequest, access_invitation, workspace_view
 from accounts.actor import Actor
 from accounts.invitation_forms import InviteForm
-from accounts.models import Invitation, InvitationStatus, Workspace
+from accounts.models import Invitation
 from accounts.roles import Perm, Role
 from accounts.views import confirm
 from core.errors import DomainError
@@ -41,27 +39,6 @@ STATUS_TABS: list[tuple[str, str]] = [
 PAGE = "accounts/invitations/index.html"
 
 
-def invitations_for(workspace: Workspace, status: str) -> QuerySet[Invitation]:
-    """One tab of the list. A pending invitation past its date counts as expired at once,
-    before the periodic task marks it so."""
-    now = timezone.now()
-    qs = Invitation.objects.filter(workspace=workspace)
-    if status == "expired":
-        qs = qs.filter(
-            Q(status=InvitationStatus.EXPIRED)
-            | Q(status=InvitationStatus.PENDING, expires_at__lte=now)
-        )
-    elif status == "pending":
-        qs = qs.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
-    elif status != "all":
-        qs = qs.filter(status=status)
-    return (
-        qs.select_related("invited_by", "accepted_by")
-        .prefetch_related("groups")
-        .order_by("-created_at", "-id")
-    )
-
-
 def _status_param(request: WorkspaceRequest) -> str:
     status = request.GET.get("status", "pending")
     return status if status in dict(STATUS_TABS) else "pending"
@@ -69,7 +46,7 @@ def _status_param(request: WorkspaceRequest) -> str:
 
 def _list_context(request: WorkspaceRequest) -> dict[str, Any]:
     status = _status_param(request)
-    page = Paginator(invitations_for(request.workspace, status), PAGE_SIZE).get_page(
+    page = Paginator(selectors.invitations_for(request.workspace, status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return {"status": status, "tabs": STATUS_TABS, "page": page}
@@ -191,7 +168,7 @@ def _row_action(request: WorkspaceRequest, pk: int, verb: str) -> HttpResponse:
     if not request.htmx:
         (messages.success if kind == "ok" else messages.error)(request, message)
         return redirect("ws:invitations", request.workspace.slug)
-    inv = invitations_for(request.workspace, "all").filter(pk=inv.pk).first() or inv
+    inv = selectors.invitations_for(request.workspace, "all").filter(pk=inv.pk).first() or inv
     response = TemplateResponse(request, f"{PAGE}#row", {"inv": inv})
     toast(response, message, kind)
     return response

@@ -162,6 +162,15 @@ USE = "/api/service/workspaces/{slug}/feature-use"
 DOCUMENT = "/api/service/openapi.json"
 
 
+@pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The failures that make a client limited and its limited answers fall in one window:
+    a real clock could cross a window's end between them."""
+    from api import auth  # noqa: PLC0415
+
+    monkeypatch.setattr(auth, "_clock", lambda: 1_800_000_000.0)
+
+
 @pytest.fixture
 def world(
     db: None,

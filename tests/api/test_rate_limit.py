@@ -24,9 +24,10 @@ def _limits(settings) -> None:  # type: ignore[no-untyped-def]
     settings.API_AUTH_FAILURE_WINDOW = WINDOW
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clock(monkeypatch):  # type: ignore[no-untyped-def]
-    """The limiter's clock, at the start of a window, moved by the test."""
+    """The limiter's clock, at the start of a window, moved by the test (never the real
+    clock, which could cross a window's end in the middle of a test)."""
     now = [WINDOW * 1_000_000.0]
     monkeypatch.setattr(auth, "_clock", lambda: now[0])
     return now
