@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django_htmx.middleware import HtmxDetails
@@ -116,62 +117,36 @@ def _workspace_id(actor: Actor, perm: Perm) -> int:
     return m.workspace_id
 
 
+def _fetch[T: Model](actor: Actor, perm: Perm, qs: QuerySet[T], pk: int, what: str) -> T:
+    """The row ``pk`` of ``qs`` in the actor's workspace, or 404 (missing, foreign or out of
+    the role's reach alike)."""
+    found = qs.filter(pk=pk, workspace_id=_workspace_id(actor, perm)).first()
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
+
+
 def access_member(actor: Actor, member_id: int) -> Membership:
     """A membership of the actor's workspace (active or not), with its user."""
-    workspace_id = _workspace_id(actor, Perm.VIEW_MEMBERS)
-    m = (
-        Membership.objects.select_related("user", "workspace")
-        .filter(pk=member_id, workspace_id=workspace_id)
-        .first()
-    )
-    if m is None:
-        raise Http404("No such member.")
-    return m
+    qs = Membership.objects.select_related("user", "workspace")
+    return _fetch(actor, Perm.VIEW_MEMBERS, qs, member_id, "member")
 
 
 def access_group(actor: Actor, group_id: int) -> Group:
-    workspace_id = _workspace_id(actor, Perm.VIEW_WORKSPACE)
-    group = (
-        Group.objects.select_related("workspace")
-        .filter(pk=group_id, workspace_id=workspace_id)
-        .first()
-    )
-    if group is None:
-        raise Http404("No such group.")
-    return group
+    qs = Group.objects.select_related("workspace")
+    return _fetch(actor, Perm.VIEW_WORKSPACE, qs, group_id, "group")
 
 
 def access_invitation(actor: Actor, invitation_id: int) -> Invitation:
-    workspace_id = _workspace_id(actor, Perm.MANAGE_INVITATIONS)
-    inv = (
-        Invitation.objects.select_related("workspace")
-        .filter(pk=invitation_id, workspace_id=workspace_id)
-        .first()
-    )
-    if inv is None:
-        raise Http404("No such invitation.")
-    return inv
+    qs = Invitation.objects.select_related("workspace")
+    return _fetch(actor, Perm.MANAGE_INVITATIONS, qs, invitation_id, "invitation")
 
 
 def access_domain(actor: Actor, domain_id: int) -> Domain:
-    workspace_id = _workspace_id(actor, Perm.MANAGE_DOMAINS)
-    domain = (
-        Domain.objects.select_related("workspace")
-        .filter(pk=domain_id, workspace_id=workspace_id)
-        .first()
-    )
-    if domain is None:
-        raise Http404("No such domain.")
-    return domain
+    qs = Domain.objects.select_related("workspace")
+    return _fetch(actor, Perm.MANAGE_DOMAINS, qs, domain_id, "domain")
 
 
 def access_join_request(actor: Actor, request_id: int) -> JoinRequest:
-    workspace_id = _workspace_id(actor, Perm.MANAGE_DOMAINS)
-    jr = (
-        JoinRequest.objects.select_related("workspace", "user")
-        .filter(pk=request_id, workspace_id=workspace_id)
-        .first()
-    )
-    if jr is None:
-        raise Http404("No such request.")
-    return jr
+    qs = JoinRequest.objects.select_related("workspace", "user")
+    return _fetch(actor, Perm.MANAGE_DOMAINS, qs, request_id, "request")
