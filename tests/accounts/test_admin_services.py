@@ -144,3 +144,57 @@ def test_staff_remove_domains_and_delete_groups_with_an_audit_event(
         "domain.removed",
         "group.deleted",
     }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"name": "", "slug": "", "owner": "", "is_media_customer": ""},
+        {
+            "name": "x" * 101,
+            "slug": "initech",
+            "owner": "ceo@initech.test",
+            "is_media_customer": "no",
+        },
+        {
+            "name": "Ini\x00tech",
+            "slug": "initech",
+            "owner": "ceo@initech.test",
+            "is_media_customer": "no",
+        },
+        {
+            "name": "Initech",
+            "slug": "ini\x00tech",
+            "owner": "ceo@initech.test",
+            "is_media_customer": "no",
+        },
+        {
+            "name": "Initech",
+            "slug": "initech",
+            "owner": "not an address",
+            "is_media_customer": "no",
+        },
+        {
+            "name": "Initech",
+            "slug": "initech",
+            "owner": "ceo@initech.test",
+            "is_media_customer": "maybe",
+        },
+        {
+            "name": "<script>x</script>",
+            "slug": "../etc",
+            "owner": "ceo@initech.test",
+            "is_media_customer": "no",
+        },
+    ],
+)
+def test_bad_input_to_add_workspace_is_an_error_and_opens_nothing(
+    staff_client: Client, data: dict[str, str]
+) -> None:
+    UserFactory(email="ceo@initech.test")
+    response = staff_client.post(admin_url("workspace", "add"), data)
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode() or "errornote" in response.content.decode()
+    assert not Workspace.objects.exists()
+    assert not AuditEvent.objects.exists()
