@@ -32,6 +32,7 @@ class Perm(StrEnum):
     MANAGE_FEATURES = "manage_features"
     MANAGE_COMPLIANCE = "manage_compliance"
     FILE_APPEAL = "file_appeal"
+    MANAGE_CONNECTORS = "manage_connectors"
     DELETE_WORKSPACE = "delete_workspace"
     # Staff only: no workspace role holds it (``accounts.actor.authorize`` lets staff act).
     SUSPEND_WORKSPACE = "suspend_workspace"
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.MANAGE_FEATURES: _ADMINS,
     Perm.MANAGE_COMPLIANCE: _ADMINS,
     Perm.FILE_APPEAL: frozenset({Role.OWNER}),
+    Perm.MANAGE_CONNECTORS: _ADMINS,
     Perm.DELETE_WORKSPACE: frozenset({Role.OWNER}),
     Perm.SUSPEND_WORKSPACE: frozenset(),
 }

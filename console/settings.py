@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "billing",
     "compliance",
     "features",
+    "connectors",
     "api",
 ]
 
@@ -285,6 +286,32 @@ INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 DOMAIN_RESOLVER = env_str("DOMAIN_RESOLVER", "accounts.dns.SystemResolver")
 DOMAIN_TXT_PREFIX = "console-verification="
 
+# --- Connected services (connectors) ----------------------------------------------------
+# Base URLs default to the real services; tests and the local demo point them at local
+# servers that speak the same documented formats.
+GOOGLE_OAUTH_AUTH_URL = env_str("GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_OAUTH_TOKEN_URL = env_str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_OAUTH_REVOKE_URL = env_str("GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke")
+GOOGLE_API_URL = env_str("GOOGLE_API_URL", "https://www.googleapis.com")
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID", "")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET", "")
+MICROSOFT_LOGIN_URL = env_str("MICROSOFT_LOGIN_URL", "https://login.microsoftonline.com")
+MICROSOFT_GRAPH_URL = env_str("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com")
+MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
+MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")
+CONNECTORS_HTTP_TIMEOUT = env_int("CONNECTORS_HTTP_TIMEOUT", 30)
+CONNECTORS_HTTP_RETRIES = env_int("CONNECTORS_HTTP_RETRIES", 5)
+# Seconds: the first backoff, and the most any wait (Retry-After included) may last.
+CONNECTORS_BACKOFF_BASE = env_int("CONNECTORS_BACKOFF_BASE", 1)
+CONNECTORS_MAX_BACKOFF = env_int("CONNECTORS_MAX_BACKOFF", 120)
+# A run renews its lease after every page; a run whose worker died is resumed by the next
+# one once the lease has run out.
+CONNECTORS_LEASE_SECONDS = env_int("CONNECTORS_LEASE_SECONDS", 600)
+# After this many attempts an interrupted run is abandoned and the next starts over.
+CONNECTORS_MAX_ATTEMPTS = env_int("CONNECTORS_MAX_ATTEMPTS", 6)
+LIBRARY_MAX_FILE_BYTES = env_int("LIBRARY_MAX_FILE_BYTES", 20 * 1024 * 1024)
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
+
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -338,6 +365,10 @@ CELERY_BEAT_SCHEDULE = {
     "recheck-domains": {
         "task": "accounts.tasks.recheck_pending_domains",
         "schedule": crontab(minute="*/10"),
+    },
+    "sync-due-connections": {
+        "task": "connectors.tasks.sync_due_connections",
+        "schedule": crontab(minute="*"),
     },
 }
 

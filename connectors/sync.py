@@ -1,0 +1,620 @@
+"""Synchronization of a connection (R-CON-2 to R-CON-4): groups, then documents page by
+page, then one transaction that makes the run's state current.
+
+How a run never widens access, even when it stops half-way (R-CON-3):
+- each document's principals are written from the source's grants as they are now, in
+  the page's transaction, together with the checkpoint the run resumes from;
+- the run's group expansion is written as *staged* rows; only the final transaction makes
+  it current. A document newly shared with a group whose expansion changed in this run
+  would otherwise combine the new grant with the old members, which neither the last
+  completed state nor the source grants: that principal waits in
+  ``pending_principals`` until the final transaction applies it;
+- a document whose permissions could not be read has no grants;
+- removals (deleted files, revoked permissions, documents no longer listed by a full
+  run) narrow access, and apply as soon as they are read.
+So at every instant each member sees at most what the last completed state or the source
+grants. One run at a time holds the connection's lease, renewed with every page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection as db
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import (
+    Connection,
+    ConnectionStatus,
+    Document,
+    GroupMember,
+    HiddenDomainShares,
+    LinkShares,
+    Principal,
+    PrincipalKind,
+    RunKind,
+    RunPhase,
+    RunStatus,
+    SyncRun,
+)
+from .providers import for_connection
+from .providers.base import (
+    AuthRevoked,
+    Page,
+    Provider,
+    ResyncRequired,
+    SourceDocument,
+    SourceError,
+    SourceGrant,
+    SourceGroup,
+)
+from .providers.http import HttpStatusError
+
+log = logging.getLogger(__name__)
+
+ERROR_LOG_SIZE = 20
+BATCH = 1000
+
+
+class LeaseLost(Exception):
+    """Another run took the connection, or it is being disconnected: stop writing."""
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=int(settings.CONNECTORS_LEASE_SECONDS))
+
+
+@dataclass
+class Outcome:
+    run: SyncRun | None
+    message: str
+
+
+Progress = Callable[[SyncRun], None]
+
+
+# Starting and resuming ------------------------------------------------------------
+
+
+def _acquire(connection_id: int, *, full: bool, triggered_by: str) -> SyncRun | None:
+    now = timezone.now()
+    with transaction.atomic():
+        conn = Connection.objects.select_for_update().filter(pk=connection_id).first()
+        if conn is None or conn.status == ConnectionStatus.DISCONNECTING:
+            return None
+        if conn.status in (ConnectionStatus.NEEDS_REAUTH, ConnectionStatus.PAUSED):
+            return None
+        if conn.lease_until is not None and conn.lease_until > now:
+            return None
+        run = conn.runs.filter(status__in=[RunStatus.RUNNING, RunStatus.INTERRUPTED]).first()
+        if run is not None and full and run.kind != RunKind.FULL:
+            _abandon(run, "Replaced by a full sync.")
+            run = None
+        if run is not None and run.attempts >= int(settings.CONNECTORS_MAX_ATTEMPTS):
+            _abandon(run, "Gave up after repeated errors; a new run starts from the beginning.")
+            run = None
+        if run is None:
+            kind = RunKind.FULL if (full or not conn.cursor) else RunKind.INCREMENTAL
+            run = SyncRun.objects.create(
+                connection=conn,
+                kind=kind,
+                triggered_by=triggered_by[:254],
+                estimated_total=conn.documents.count() or None if kind == RunKind.FULL else None,
+            )
+        else:
+            run.status = RunStatus.RUNNING
+            run.attempts += 1
+            run.heartbeat_at = now
+            run.save(update_fields=["status", "attempts", "heartbeat_at"])
+        conn.lease_run = run.pk
+        conn.lease_until = now + lease_length()
+        conn.status = ConnectionStatus.SYNCING
+        conn.save(update_fields=["lease_run", "lease_until", "status"])
+    return run
+
+
+def _abandon(run: SyncRun, message: str) -> None:
+    """An unfinished run that will not resume: its staged groups and pending grants go
+    (narrowing only), and the next run starts over."""
+    run.status = RunStatus.FAILED
+    run.finished_at = timezone.now()
+    _log_error(run, message)
+    run.save(update_fields=["status", "finished_at", "error_log", "errors"])
+    GroupMember.objects.filter(connection_id=run.connection_id, staged=True).delete()
+    Document.objects.filter(
+        connection_id=run.connection_id, pending_principals__isnull=False
+    ).update(pending_principals=None)
+
+
+def _hold_lease(run: SyncRun) -> None:
+    """Renew the lease inside the caller's transaction; the page's writes roll back with
+    it when the lease is gone."""
+    now = timezone.now()
+    held = (
+        Connection.objects.filter(pk=run.connection_id, lease_run=run.pk)
+        .exclude(status=ConnectionStatus.DISCONNECTING)
+        .update(lease_until=now + lease_length())
+    )
+    if not held:
+        raise LeaseLost
+    run.heartbeat_at = now
+
+
+def _release(run: SyncRun, **changes: Any) -> None:
+    Connection.objects.filter(pk=run.connection_id, lease_run=run.pk).update(
+        lease_run=None, lease_until=None, **changes
+    )
+
+
+def _log_error(run: SyncRun, message: str) -> None:
+    run.errors += 1
+    run.error_log = [*run.error_log, {"at": timezone.now().isoformat(), "message": message[:500]}][
+        -ERROR_LOG_SIZE:
+    ]
+
+
+# The run --------------------------------------------------------------------------
+
+
+def run(
+    connection_id: int,
+    *,
+    full: bool = False,
+    triggered_by: str = "",
+    progress: Progress | None = None,
+    provider: Provider | None = None,
+) -> Outcome:
+    """Run (or resume) one sync of a connection. Returns at once, with no run, when
+    another run holds the connection."""
+    current = _acquire(connection_id, full=full, triggered_by=triggered_by)
+    if current is None:
+        return Outcome(None, "Another sync of this connection is running, or it cannot sync.")
+    conn = Connection.objects.get(pk=connection_id)
+    source = provider or for_connection(conn)
+    try:
+        try:
+            _drive(current, conn, source, progress)
+        except ResyncRequired:
+            with transaction.atomic():
+                _hold_lease(current)
+                _log_error(current, "The source no longer knew the cursor: enumerating again.")
+                current.kind = RunKind.FULL
+                current.phase = RunPhase.DOCUMENTS
+                current.checkpoint = ""
+                current.next_cursor = ""
+                current.save()
+            _drive(current, conn, source, progress)
+    except LeaseLost:
+        current.refresh_from_db()
+        return Outcome(current, "The sync stopped: the connection was taken over or disconnected.")
+    except AuthRevoked as exc:
+        return _stop(current, str(exc), reauth=True)
+    except (SourceError, OSError) as exc:
+        return _stop(current, str(exc))
+    except Exception as exc:
+        _stop(current, f"Unexpected error: {type(exc).__name__}")
+        raise
+    finally:
+        close = getattr(source, "http", None)
+        if close is not None:
+            close.close()
+    return Outcome(current, "Synced.")
+
+
+def _stop(current: SyncRun, message: str, *, reauth: bool = False) -> Outcome:
+    """The run stops and keeps its checkpoint; the next one resumes it."""
+    with transaction.atomic():
+        current.refresh_from_db()
+        current.status = RunStatus.INTERRUPTED
+        _log_error(current, message)
+        current.save(update_fields=["status", "errors", "error_log"])
+        changes: dict[str, Any] = {"last_error": message[:1000]}
+        if reauth:
+            changes["status"] = ConnectionStatus.NEEDS_REAUTH
+        else:
+            changes["status"] = ConnectionStatus.CONNECTED
+            retry = min(
+                timedelta(minutes=5) * (2 ** max(0, current.attempts - 1)), timedelta(hours=1)
+            )
+            changes["next_sync_at"] = timezone.now() + retry
+        _release(current, **changes)
+        if reauth:
+            from .services import notify_reauthorization
+
+            notify_reauthorization(current.connection_id)
+    log.warning("connector sync interrupted", extra={"run": current.pk, "error": message})
+    return Outcome(current, message)
+
+
+def _drive(current: SyncRun, conn: Connection, source: Provider, progress: Progress | None) -> None:
+    if current.phase == RunPhase.GROUPS:
+        _sync_groups(current, conn, source)
+        if progress:
+            progress(current)
+    if current.phase == RunPhase.DOCUMENTS:
+        _sync_documents(current, conn, source, progress)
+    if current.phase == RunPhase.FINALIZING:
+        _finalize(current, conn)
+        if progress:
+            progress(current)
+
+
+# Groups ---------------------------------------------------------------------------
+
+
+def expand(groups: dict[str, SourceGroup]) -> dict[str, dict[str, list[str]]]:
+    """Each group's transitive people, each with the shortest chain of nested groups
+    through which they belong (outermost first; empty for a direct member). Cycles end
+    where they close; a group the source did not list contributes nobody."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for top in groups:
+        people: dict[str, list[str]] = {}
+        seen = {top}
+        queue: deque[tuple[str, list[str]]] = deque([(top, [])])
+        while queue:
+            gid, path = queue.popleft()
+            g = groups.get(gid)
+            if g is None:
+                continue
+            for email in g.member_emails:
+                people.setdefault(email, path)
+            for sub in g.member_groups:
+                if sub not in seen:
+                    seen.add(sub)
+                    queue.append((sub, [*path, sub]))
+        out[top] = people
+    return out
+
+
+class Principals:
+    """The run's principal ids by (kind, key), created on first use."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.ids: dict[tuple[str, str], int] = {}
+
+    def resolve(self, wanted: Iterable[tuple[str, str, str]]) -> None:
+        missing = {(k, key): label for k, key, label in wanted if (k, key) not in self.ids}
+        if not missing:
+            return
+        for chunk in _chunks(list(missing.items()), BATCH):
+            keys = [key for (_, key), _ in chunk]
+            scoped = [(k, key, label) for (k, key), label in chunk]
+            in_connection = [
+                (k, key, label) for k, key, label in scoped if k != PrincipalKind.EVERYONE
+            ]
+            workspace_level = [
+                (k, key, label) for k, key, label in scoped if k == PrincipalKind.EVERYONE
+            ]
+            if in_connection:
+                Principal.objects.bulk_create(
+                    [
+                        Principal(
+                            workspace_id=self.conn.workspace_id,
+                            connection=self.conn,
+                            kind=k,
+                            key=key,
+                            label=label[:320],
+                        )
+                        for k, key, label in in_connection
+                    ],
+                    ignore_conflicts=True,
+                )
+                for pid, k, key in Principal.objects.filter(
+                    connection=self.conn, key__in=keys
+                ).values_list("id", "kind", "key"):
+                    self.ids[(k, key)] = pid
+            for _k, _key, _label in workspace_level:
+                self.ids[(PrincipalKind.EVERYONE, "")] = everyone_principal(self.conn.workspace_id)
+
+    def __getitem__(self, item: tuple[str, str]) -> int:
+        return self.ids[item]
+
+
+def everyone_principal(workspace_id: int) -> int:
+    p, _ = Principal.objects.get_or_create(
+        workspace_id=workspace_id, connection=None, kind=PrincipalKind.EVERYONE, key=""
+    )
+    return p.pk
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _sync_groups(current: SyncRun, conn: Connection, source: Provider) -> None:
+    groups: dict[str, SourceGroup] = {}
+    unreadable = ""
+    try:
+        for g in source.groups():
+            groups[g.source_id] = g
+    except HttpStatusError as exc:
+        if exc.status not in (403, 404):
+            raise
+        # No right to read the directory: group grants then reach nobody (fail closed).
+        unreadable = "Groups could not be read (the account may not read the directory); documents shared with groups reach nobody through them."
+        groups = {}
+    expansion = expand(groups)
+    principals = Principals(conn)
+    principals.resolve(
+        [(PrincipalKind.SOURCE_GROUP, gid, groups[gid].label) for gid in groups]
+        + [(PrincipalKind.EMAIL, email, email) for people in expansion.values() for email in people]
+    )
+    committed: dict[int, set[int]] = {}
+    for group_pid, member_pid in GroupMember.objects.filter(
+        connection=conn, staged=False
+    ).values_list("group_id", "member_id"):
+        committed.setdefault(group_pid, set()).add(member_pid)
+    staged: dict[int, set[int]] = {}
+    rows = []
+    for gid, people in expansion.items():
+        g_pid = principals[(PrincipalKind.SOURCE_GROUP, gid)]
+        members = staged.setdefault(g_pid, set())
+        for email, path in people.items():
+            m_pid = principals[(PrincipalKind.EMAIL, email)]
+            members.add(m_pid)
+            rows.append(
+                GroupMember(
+                    connection=conn,
+                    group_id=g_pid,
+                    member_id=m_pid,
+                    path=[principals[(PrincipalKind.SOURCE_GROUP, p)] for p in path],
+                    staged=True,
+                )
+            )
+    changed = sorted(
+        g for g in set(committed) | set(staged) if committed.get(g, set()) != staged.get(g, set())
+    )
+    with transaction.atomic():
+        _hold_lease(current)
+        GroupMember.objects.filter(connection=conn, staged=True).delete()
+        for chunk in _chunks(rows, 5000):
+            GroupMember.objects.bulk_create(chunk)
+        current.groups_seen = len(groups)
+        current.changed_groups = changed
+        current.phase = RunPhase.DOCUMENTS
+        if unreadable:
+            _log_error(current, unreadable)
+        current.save()
+
+
+# Documents ------------------------------------------------------------------------
+
+
+class Mapper:
+    """The source's grants of one document as principal ids, by the connection's
+    settings (R-CON-2): people by email, groups by source id, discoverable domain shares
+    to the domain, links by ``link_shares``, hidden domain shares by
+    ``hidden_domain_shares``."""
+
+    def __init__(self, conn: Connection, current: SyncRun, principals: Principals) -> None:
+        self.conn = conn
+        self.changed = set(current.changed_groups)
+        self.principals = principals
+
+    def wanted(self, grants: list[SourceGrant] | None) -> list[tuple[str, str, str]]:
+        out: list[tuple[str, str, str]] = []
+        for g in grants or []:
+            target = self._target(g)
+            if target is not None:
+                out.append((*target, g.label or g.value))
+        return out
+
+    def _target(self, g: SourceGrant) -> tuple[str, str] | None:
+        if g.kind == "user":
+            return (PrincipalKind.EMAIL, g.value)
+        if g.kind == "group":
+            return (PrincipalKind.SOURCE_GROUP, g.value)
+        if g.kind == "domain":
+            if g.discoverable or self.conn.hidden_domain_shares == HiddenDomainShares.DOMAIN:
+                return (PrincipalKind.DOMAIN, g.value)
+            return None
+        if g.kind == "anyone" and self.conn.link_shares == LinkShares.WORKSPACE:
+            return (PrincipalKind.EVERYONE, "")
+        return None
+
+    def map(
+        self, grants: list[SourceGrant] | None, old: set[int]
+    ) -> tuple[list[int], list[int], list[dict[str, Any]] | None]:
+        if grants is None:
+            return [], [], None
+        now_ids: set[int] = set()
+        pending: set[int] = set()
+        acl: list[dict[str, Any]] = []
+        for g in grants:
+            target = self._target(g)
+            entry: dict[str, Any] = {"kind": g.kind, "value": g.value, "role": g.role}
+            if not g.discoverable:
+                entry["discoverable"] = False
+            if target is None:
+                entry["principal"] = None
+                entry["note"] = (
+                    "link share: reaches nobody beyond explicit grants"
+                    if g.kind == "anyone"
+                    else "domain share not listed for the domain: reaches nobody beyond explicit grants"
+                )
+            else:
+                pid = self.principals[target]
+                entry["principal"] = pid
+                if (
+                    target[0] == PrincipalKind.SOURCE_GROUP
+                    and pid in self.changed
+                    and pid not in old
+                ):
+                    pending.add(pid)
+                    entry["pending"] = True
+                else:
+                    now_ids.add(pid)
+            acl.append(entry)
+        return sorted(now_ids), sorted(pending - now_ids), acl
+
+
+def _sync_documents(
+    current: SyncRun, conn: Connection, source: Provider, progress: Progress | None
+) -> None:
+    principals = Principals(conn)
+    mapper = Mapper(conn, current, principals)
+    if current.kind == RunKind.FULL:
+        if not current.next_cursor:
+            current.next_cursor = source.start_cursor()
+            current.save(update_fields=["next_cursor"])
+        pages = source.list_all(current.checkpoint)
+    else:
+        pages = source.changes(conn.cursor, current.checkpoint)
+    for page in pages:
+        principals.resolve(w for d in page.documents for w in mapper.wanted(d.grants))
+        with transaction.atomic():
+            _hold_lease(current)
+            written = _write_page(current, conn, page, mapper)
+            current.checkpoint = page.checkpoint
+            if page.next_cursor:
+                current.next_cursor = page.next_cursor
+            current.items_seen += len(page.documents) + len(page.removed)
+            current.acl_entries_written += written
+            current.removed += len(page.removed)
+            for message in page.errors:
+                _log_error(current, message)
+            if not page.checkpoint:
+                current.phase = RunPhase.FINALIZING
+            current.save()
+        if progress:
+            progress(current)
+    if current.phase != RunPhase.FINALIZING:
+        # A source that ends without a last page (an empty change list) is done too.
+        current.phase = RunPhase.FINALIZING
+        current.save(update_fields=["phase"])
+
+
+def _write_page(current: SyncRun, conn: Connection, page: Page, mapper: Mapper) -> int:
+    now = timezone.now()
+    docs: dict[str, SourceDocument] = {d.source_id: d for d in page.documents}
+    old = dict(
+        Document.objects.filter(connection=conn, source_id__in=list(docs)).values_list(
+            "source_id", "principals"
+        )
+    )
+    rows = []
+    written = 0
+    for d in docs.values():
+        ids, pending, acl = mapper.map(d.grants, set(old.get(d.source_id) or []))
+        written += len(ids) + len(pending)
+        rows.append(
+            Document(
+                workspace_id=conn.workspace_id,
+                connection=conn,
+                source_id=d.source_id[:255],
+                title=d.title[:500] or "Untitled",
+                kind=d.kind,
+                mime_type=d.mime_type[:255],
+                web_url=d.web_url[:2000],
+                size=d.size,
+                parent_source_id=d.parent_source_id[:255],
+                path=d.path[:1000],
+                modified_at=d.modified_at,
+                owner_email=d.owner_email[:254],
+                principals=ids,
+                pending_principals=pending or None,
+                acl=acl,
+                seen_run=current.pk,
+                synced_at=now,
+            )
+        )
+    if rows:
+        Document.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["connection", "source_id"],
+            update_fields=[
+                "title",
+                "kind",
+                "mime_type",
+                "web_url",
+                "size",
+                "parent_source_id",
+                "path",
+                "modified_at",
+                "owner_email",
+                "principals",
+                "pending_principals",
+                "acl",
+                "seen_run",
+                "synced_at",
+            ],
+        )
+    gone = [sid for sid in page.removed if sid not in docs]
+    if gone:
+        Document.objects.filter(connection=conn, source_id__in=gone).delete()
+    return written
+
+
+# Completing -----------------------------------------------------------------------
+
+
+def _apply_pending(conn: Connection) -> None:
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(
+                "UPDATE connectors_document SET principals = ARRAY("
+                "SELECT DISTINCT unnest(principals || pending_principals) ORDER BY 1), "
+                "pending_principals = NULL "
+                "WHERE connection_id = %s AND pending_principals IS NOT NULL",
+                [conn.pk],
+            )
+        return
+    pending = Document.objects.filter(connection=conn, pending_principals__isnull=False)
+    for doc in pending.only("id", "principals", "pending_principals").iterator():
+        Document.objects.filter(pk=doc.pk).update(
+            principals=[*doc.principals, *(doc.pending_principals or [])],
+            pending_principals=None,
+        )
+
+
+def _finalize(current: SyncRun, conn: Connection) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        _hold_lease(current)
+        GroupMember.objects.filter(connection=conn, staged=False).delete()
+        GroupMember.objects.filter(connection=conn, staged=True).update(staged=False)
+        _apply_pending(conn)
+        if current.kind == RunKind.FULL:
+            gone, _ = (
+                Document.objects.filter(connection=conn)
+                .filter(~Q(seen_run=current.pk) | Q(seen_run__isnull=True))
+                .delete()
+            )
+            current.removed += gone
+        current.status = RunStatus.SUCCEEDED
+        current.phase = RunPhase.DONE
+        current.finished_at = now
+        current.checkpoint = ""
+        current.save()
+        fresh = Connection.objects.select_for_update().get(pk=conn.pk)
+        fresh.cursor = current.next_cursor or fresh.cursor
+        fresh.last_success_at = now
+        fresh.last_error = ""
+        fresh.next_sync_at = now + fresh.sync_interval
+        if fresh.status == ConnectionStatus.SYNCING:
+            fresh.status = ConnectionStatus.CONNECTED
+        fresh.lease_run = None
+        fresh.lease_until = None
+        fresh.save(
+            update_fields=[
+                "cursor",
+                "last_success_at",
+                "last_error",
+                "next_sync_at",
+                "status",
+                "lease_run",
+                "lease_until",
+            ]
+        )
