@@ -7,6 +7,7 @@ LAST_OWNER = "A workspace always keeps at least one owner: make someone else own
 ROLE_NOT_ALLOWED = "Your role does not allow giving this role."
 CANNOT_CHANGE_SELF = "You cannot change your own role or status here."
 ALREADY_MEMBER = "Already a member of this workspace."
+JOIN_REQUEST_DECIDED = "This request has already been decided."
 JOIN_REQUEST_ALREADY_MEMBER = (
     "{email} is already a member of this workspace; the request is closed."
 )

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.requests import DecidedRequest, one_pending, status_field
+
 from .roles import Role
 
 SLUG_VALIDATOR = RegexValidator(
@@ -304,28 +306,18 @@ class JoinRequestStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
-class JoinRequest(models.Model):
+class JoinRequest(DecidedRequest):
+    """A user's request to join a workspace by its domain, decided by the workspace's
+    admins (or closed when the user joins another way)."""
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="join_requests")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_requests")
     domain = models.ForeignKey(Domain, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(
-        max_length=10, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    status = status_field(JoinRequestStatus)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "user"],
-                condition=models.Q(status="pending"),
-                name="join_request_one_pending",
-            )
-        ]
+        constraints = [one_pending("workspace", "user", name="join_request_one_pending")]
 
     def __str__(self) -> str:
         return f"{self.user} asks to join {self.workspace}"

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User, Workspace
+from core.requests import DecidedRequest, one_pending, status_field
 
 # The definition from the terms of service ("Media Customers"), shown wherever the question is asked.
 MEDIA_CUSTOMER_DEFINITION = (
@@ -55,7 +56,7 @@ class RequestStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
-class EditorialAuthorization(models.Model):
+class EditorialAuthorization(DecidedRequest):
     """A workspace's request for editorial use of verified news (R-MEDIA-4) and, once staff
     approve it, the exception: it lifts the Media Customer block for its scope (the whole
     workspace, or one group) until its end date, inclusive."""
@@ -70,21 +71,13 @@ class EditorialAuthorization(models.Model):
     requested_scope = models.TextField(
         help_text="Who would use verified news, and for what, in the workspace's words."
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(
-        max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
-    )
+    status = status_field(RequestStatus)
     # The granted scope: a group of the workspace, or everyone when empty.
     scope_group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     scope_note = models.TextField(blank=True)
     ends_on = models.DateField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,11 +87,7 @@ class EditorialAuthorization(models.Model):
                 name="editorial_approved_has_end",
             ),
             # One request waiting for staff at a time per workspace.
-            models.UniqueConstraint(
-                fields=["workspace"],
-                condition=models.Q(status="pending"),
-                name="editorial_one_pending",
-            ),
+            one_pending("workspace", name="editorial_one_pending"),
         ]
         indexes = [models.Index(fields=["workspace", "status", "ends_on"], name="editorial_active")]
 
@@ -137,7 +126,7 @@ class AppealStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected: suspension kept"
 
 
-class Appeal(models.Model):
+class Appeal(DecidedRequest):
     """A suspended workspace's appeal (R-MEDIA-5), decided by staff."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="appeals")
@@ -147,25 +136,13 @@ class Appeal(models.Model):
     # The suspension appealed, as it read when the appeal was filed.
     suspension_reason = models.TextField(blank=True)
     statement = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(
-        max_length=10, choices=AppealStatus.choices, default=AppealStatus.PENDING
-    )
-    decided_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    status = status_field(AppealStatus)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             # One open appeal at a time per workspace.
-            models.UniqueConstraint(
-                fields=["workspace"],
-                condition=models.Q(status="pending"),
-                name="appeal_one_pending",
-            ),
+            one_pending("workspace", name="appeal_one_pending"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from accounts.roles import Perm
 from compliance.audit import Action
 from core.audit import record
 from core.errors import DomainError, NotAllowed
+from core.requests import lock_pending, mark_decided, open_request
 from core.transactions import on_commit_task
 
 from .models import (
@@ -59,8 +60,10 @@ STATEMENT_REQUIRED = "Explain why the suspension should be lifted."
 NOTE_REQUIRED_TO_REJECT = "Give the reason for keeping the suspension: the owners receive it."
 
 
-def _lock_workspace(workspace: Workspace) -> Workspace:
-    return Workspace.objects.select_for_update().get(pk=workspace.pk)
+def _lock_workspace(workspace_id: int) -> Workspace:
+    """The workspace row, locked before the requests of the workspace (the order of
+    ``docs/conventions.md``)."""
+    return Workspace.objects.select_for_update().get(pk=workspace_id)
 
 
 def _require_staff(actor: Actor) -> None:
@@ -101,7 +104,7 @@ def media_status_set(
     note = note.strip()
     if source == MediaSource.STAFF and not note:
         raise DomainError(STAFF_NOTE_REQUIRED, field="note")
-    ws = _lock_workspace(workspace)
+    ws = _lock_workspace(workspace.pk)
     latest = MediaStatusChange.objects.filter(workspace=ws).order_by("-created_at", "-id").first()
     current = bool(latest and latest.is_media_customer)
     # The first answer is recorded even when it is "no": the declaration itself is kept.
@@ -147,13 +150,16 @@ def editorial_request_create(
         raise DomainError(REASON_REQUIRED, field="reason")
     if not requested_scope:
         raise DomainError(SCOPE_REQUIRED, field="requested_scope")
-    ws = _lock_workspace(workspace)
+    ws = _lock_workspace(workspace.pk)
     if not media_state(ws).is_media_customer:
         raise DomainError(NOT_MEDIA_CUSTOMER)
-    if EditorialAuthorization.objects.filter(workspace=ws, status=RequestStatus.PENDING).exists():
-        raise DomainError(EDITORIAL_PENDING)
-    authorization = EditorialAuthorization.objects.create(
-        workspace=ws, requested_by=actor.audit_user, reason=reason, requested_scope=requested_scope
+    authorization = open_request(
+        EditorialAuthorization,
+        per={"workspace": ws},
+        already_pending=EDITORIAL_PENDING,
+        requested_by=actor.audit_user,
+        reason=reason,
+        requested_scope=requested_scope,
     )
     record(
         actor=actor,
@@ -181,13 +187,12 @@ def editorial_request_decide(
     """Staff approve a request with its scope (a group of the workspace, or everyone) and
     its last day, or decline it. The workspace's owners and admins are emailed."""
     _require_staff(actor)
-    auth = (
-        EditorialAuthorization.objects.select_for_update()
-        .select_related("workspace")
-        .get(pk=authorization.pk)
+    _lock_workspace(authorization.workspace_id)
+    auth = lock_pending(
+        EditorialAuthorization.objects.select_related("workspace"),
+        authorization.pk,
+        already_decided=ALREADY_DECIDED,
     )
-    if auth.status != RequestStatus.PENDING:
-        raise DomainError(ALREADY_DECIDED)
     if approve:
         if ends_on is None:
             raise DomainError(END_DATE_REQUIRED, field="ends_on")
@@ -195,29 +200,12 @@ def editorial_request_decide(
             raise DomainError(END_DATE_PAST, field="ends_on")
         if scope_group is not None and scope_group.workspace_id != auth.workspace_id:
             raise DomainError(GROUP_OF_OTHER_WORKSPACE, field="scope_group")
-        auth.status = RequestStatus.APPROVED
-        auth.scope_group = scope_group
-        auth.ends_on = ends_on
-        auth.scope_note = scope_note.strip()
+        status = RequestStatus.APPROVED
+        scope = {"scope_group": scope_group, "ends_on": ends_on, "scope_note": scope_note.strip()}
     else:
-        auth.status = RequestStatus.DECLINED
-        auth.scope_group = None
-        auth.ends_on = None
-        auth.scope_note = ""
-    auth.decided_by = actor.audit_user
-    auth.decided_at = timezone.now()
-    auth.decision_note = note.strip()
-    auth.save(
-        update_fields=[
-            "status",
-            "scope_group",
-            "ends_on",
-            "scope_note",
-            "decided_by",
-            "decided_at",
-            "decision_note",
-        ]
-    )
+        status = RequestStatus.DECLINED
+        scope = {"scope_group": None, "ends_on": None, "scope_note": ""}
+    mark_decided(auth, to_status=status, by_user=actor.audit_user, note=note.strip(), fields=scope)
     after: dict[str, object] = {"status": auth.status}
     if approve:
         after |= {
@@ -257,7 +245,7 @@ def news_use_report(
     again does nothing. Returns the new violation, or None when there is none."""
     if membership.workspace_id != workspace.pk:
         raise DomainError(MEMBER_OF_OTHER_WORKSPACE)
-    ws = _lock_workspace(workspace)
+    ws = _lock_workspace(workspace.pk)
     state = media_state(ws)
     if not state.is_media_customer:
         return None
@@ -309,13 +297,13 @@ def appeal_file(*, actor: Actor, workspace: Workspace, statement: str) -> Appeal
     statement = statement.strip()
     if not statement:
         raise DomainError(STATEMENT_REQUIRED, field="statement")
-    ws = _lock_workspace(workspace)
+    ws = _lock_workspace(workspace.pk)
     if not ws.is_suspended:
         raise DomainError(NOT_SUSPENDED)
-    if Appeal.objects.filter(workspace=ws, status=AppealStatus.PENDING).exists():
-        raise DomainError(APPEAL_PENDING)
-    appeal = Appeal.objects.create(
-        workspace=ws,
+    appeal = open_request(
+        Appeal,
+        per={"workspace": ws},
+        already_pending=APPEAL_PENDING,
         filed_by=actor.audit_user,
         suspension_reason=ws.suspension_reason,
         statement=statement,
@@ -338,16 +326,14 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, grant: bool, note: str = "") 
     kept, and the note says why). The owners are emailed."""
     _require_staff(actor)
     note = note.strip()
-    a = Appeal.objects.select_for_update().select_related("workspace").get(pk=appeal.pk)
-    if a.status != AppealStatus.PENDING:
-        raise DomainError(ALREADY_DECIDED)
+    _lock_workspace(appeal.workspace_id)
+    a = lock_pending(
+        Appeal.objects.select_related("workspace"), appeal.pk, already_decided=ALREADY_DECIDED
+    )
     if not grant and not note:
         raise DomainError(NOTE_REQUIRED_TO_REJECT, field="decision_note")
-    a.status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
-    a.decided_by = actor.audit_user
-    a.decided_at = timezone.now()
-    a.decision_note = note
-    a.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    status = AppealStatus.GRANTED if grant else AppealStatus.REJECTED
+    mark_decided(a, to_status=status, by_user=actor.audit_user, note=note)
     if grant:
         account_services.workspace_reactivate(actor=actor, workspace=a.workspace)
     record(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.audit import record
 from core.errors import DomainError
+from core.requests import decide, lock_pending, mark_decided
 
 from .. import errors
 from ..actor import Actor, authorize
@@ -210,12 +212,8 @@ def domain_autojoin(*, user: User) -> list[Membership | JoinRequest]:
     return outcomes
 
 
-def _lock_join_request(join_request: JoinRequest) -> JoinRequest:
-    return (
-        JoinRequest.objects.select_for_update(of=("self",))
-        .select_related("workspace", "user")
-        .get(pk=join_request.pk)
-    )
+def _join_requests() -> QuerySet[JoinRequest]:
+    return JoinRequest.objects.select_related("workspace", "user")
 
 
 def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membership:
@@ -224,9 +222,9 @@ def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membersh
     authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
     with transaction.atomic():
         ws = _lock_workspace(join_request.workspace_id)
-        jr = _lock_join_request(join_request)
-        if jr.status != JoinRequestStatus.PENDING:
-            raise DomainError("This request has already been decided.")
+        jr = lock_pending(
+            _join_requests(), join_request.pk, already_decided=errors.JOIN_REQUEST_DECIDED
+        )
         already = Membership.objects.filter(workspace_id=ws.pk, user=jr.user).exists()
         if not already:
             return _join_request_grant(actor=actor, ws=ws, jr=jr)
@@ -236,10 +234,7 @@ def join_request_approve(*, actor: Actor, join_request: JoinRequest) -> Membersh
 
 
 def _join_request_grant(*, actor: Actor, ws: Workspace, jr: JoinRequest) -> Membership:
-    jr.status = JoinRequestStatus.APPROVED
-    jr.decided_at = timezone.now()
-    jr.decided_by = actor.audit_user
-    jr.save(update_fields=["status", "decided_at", "decided_by"])
+    mark_decided(jr, to_status=JoinRequestStatus.APPROVED, by_user=actor.audit_user)
     record(
         actor=actor,
         workspace=jr.workspace,
@@ -259,13 +254,13 @@ def _join_request_grant(*, actor: Actor, ws: Workspace, jr: JoinRequest) -> Memb
 @transaction.atomic
 def join_request_decline(*, actor: Actor, join_request: JoinRequest) -> JoinRequest:
     authorize(actor, join_request.workspace_id, Perm.MANAGE_DOMAINS)
-    jr = _lock_join_request(join_request)
-    if jr.status != JoinRequestStatus.PENDING:
-        raise DomainError("This request has already been decided.")
-    jr.status = JoinRequestStatus.DECLINED
-    jr.decided_at = timezone.now()
-    jr.decided_by = actor.audit_user
-    jr.save(update_fields=["status", "decided_at", "decided_by"])
+    jr = decide(
+        _join_requests(),
+        join_request.pk,
+        to_status=JoinRequestStatus.DECLINED,
+        by_user=actor.audit_user,
+        already_decided=errors.JOIN_REQUEST_DECIDED,
+    )
     record(
         actor=actor,
         workspace=jr.workspace,

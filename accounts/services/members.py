@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.audit import record
 from core.errors import DomainError
+from core.requests import mark_decided
 
 from .. import errors
 from ..actor import Actor, authorize, require_self
@@ -264,10 +265,7 @@ def _join(
             after={"via": via},
         )
     for jr in requests:
-        jr.status = JoinRequestStatus.APPROVED
-        jr.decided_at = now
-        jr.decided_by = actor.audit_user
-        jr.save(update_fields=["status", "decided_at", "decided_by"])
+        mark_decided(jr, to_status=JoinRequestStatus.APPROVED, by_user=actor.audit_user)
         record(
             actor=actor,
             workspace=workspace,
@@ -285,9 +283,7 @@ def _close_members_join_requests(*, workspace: Workspace, user: User, via: str) 
     for jr in JoinRequest.objects.select_for_update().filter(
         workspace=workspace, user=user, status=JoinRequestStatus.PENDING
     ):
-        jr.status = JoinRequestStatus.APPROVED
-        jr.decided_at = timezone.now()
-        jr.save(update_fields=["status", "decided_at"])
+        mark_decided(jr, to_status=JoinRequestStatus.APPROVED, by_user=None)
         record(
             actor=None,
             workspace=workspace,
