@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -345,7 +346,7 @@ def notify_reauthorization(connection_id: int) -> None:
         status=MemberStatus.ACTIVE,
         role__in=[Role.ADMIN, Role.OWNER],
     ).values_list("user__email", flat=True)
-    url = reverse("connectors:detail", args=[conn.workspace.slug, conn.pk])
+    url = reverse("ws:connection", args=[conn.workspace.slug, conn.pk])
     with transaction.atomic():
         email.enqueue(
             "connectors_reauthorize",
@@ -354,7 +355,7 @@ def notify_reauthorization(connection_id: int) -> None:
                 "workspace_name": conn.workspace.name,
                 "connection_name": conn.display_name,
                 "provider": conn.get_provider_display(),
-                "url": url,
+                "url": settings.SITE_URL.rstrip("/") + url,
                 "connection_id": conn.pk,
             },
             dedupe_key=f"connection-reauth:{conn.pk}:{conn.last_error[:40]}:{timezone.now():%Y-%m-%d}",

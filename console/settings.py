@@ -289,7 +289,9 @@ DOMAIN_TXT_PREFIX = "console-verification="
 # --- Connected services (connectors) ----------------------------------------------------
 # Base URLs default to the real services; tests and the local demo point them at local
 # servers that speak the same documented formats.
-GOOGLE_OAUTH_AUTH_URL = env_str("GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_OAUTH_AUTH_URL = env_str(
+    "GOOGLE_OAUTH_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"
+)
 GOOGLE_OAUTH_TOKEN_URL = env_str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
 GOOGLE_OAUTH_REVOKE_URL = env_str("GOOGLE_OAUTH_REVOKE_URL", "https://oauth2.googleapis.com/revoke")
 GOOGLE_API_URL = env_str("GOOGLE_API_URL", "https://www.googleapis.com")
@@ -408,5 +410,9 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # One line per request to a connected service is noise, and an OAuth callback's
+        # address carries a code.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import accounts.urls
 import billing.urls
 import compliance.urls
+import connectors.urls
 import features.urls
 
 app_name = "ws"
@@ -14,4 +15,5 @@ urlpatterns = [
     *billing.urls.urlpatterns,
     *features.urls.urlpatterns,
     *compliance.urls.urlpatterns,
+    *connectors.urls.urlpatterns,
 ]

@@ -29,6 +29,7 @@ from django.db import models
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import (
     AuditEvent,
@@ -44,6 +45,7 @@ from accounts.models import (
 from accounts.roles import Role
 from billing.models import Plan, Subscription
 from compliance.models import Appeal, EditorialAuthorization, MediaStatusChange, NewsViolation
+from connectors.models import Connection, Document, Library, LibraryGrant, Principal, SyncRun
 from features.models import FeatureOptOut, FeatureRule
 from tests.factories import (
     DomainFactory,
@@ -135,6 +137,9 @@ KWARG_VALUES: dict[str, Filler] = {
     "request_id": lambda w: w.join_request.pk,
     "event_id": lambda w: w.audit_event.pk,
     "user_id": lambda w: w.member.user_id,
+    "connection_id": lambda w: w.extras["connection"].pk,
+    "document_id": lambda w: w.extras["document"].pk,
+    "library_id": lambda w: w.extras["library"].pk,
 }
 
 # (pattern name, parameter name) -> value, for generic parameter names (pk, id) whose
@@ -262,7 +267,29 @@ def world(db: None) -> World:
     outsider = MembershipFactory(
         workspace=other, role=Role.OWNER, user=UserFactory(email="owner@globex.test")
     )
-    return World(ws, owner, member, group, invitation, domain, join_request, audit_event, outsider)
+    connection = Connection.objects.create(
+        workspace=ws, provider="google_drive", account="drive@acme.test", display_name="Drive"
+    )
+    library = Library.objects.create(workspace=ws, name="Handbooks", created_by=owner.user)
+    document = Document.objects.create(
+        workspace=ws,
+        connection=connection,
+        source_id="f1",
+        title="Plan",
+        modified_at=timezone.now(),
+    )
+    return World(
+        ws,
+        owner,
+        member,
+        group,
+        invitation,
+        domain,
+        join_request,
+        audit_event,
+        outsider,
+        extras={"connection": connection, "document": document, "library": library},
+    )
 
 
 # Every model whose rows a workspace page could change; "nothing changed" compares them all.
@@ -284,6 +311,12 @@ SNAPSHOT_MODELS: list[type[models.Model]] = [
     Appeal,
     FeatureRule,
     FeatureOptOut,
+    Connection,
+    Document,
+    Library,
+    LibraryGrant,
+    Principal,
+    SyncRun,
 ]
 
 

@@ -304,7 +304,7 @@ class GoogleDrive:
             token = str(body.get("nextPageToken") or "")
             if not token:
                 break
-        return SourceGroup(email, str(g.get("name") or email), tuple(people), tuple(groups))
+        return SourceGroup(email, email, tuple(people), tuple(groups))
 
     def _permissions(self, file_id: str) -> list[Any]:
         out: list[Any] = []
