@@ -274,13 +274,13 @@ def decide_document(viewer: Viewer, doc: Document) -> DocumentDecision:
         if others:
             steps.append(f"Also reachable through {others} other grant{'s' if others > 1 else ''}.")
         return DocumentDecision(True, Code.ALLOWED, reason, tuple(steps))
-    pending = [p for p in (doc.pending_principals or []) if p in viewer.holdings]
-    if pending:
+    if doc.pending_principals:
+        n = len(doc.pending_principals)
         return DocumentDecision(
             False,
             Code.PENDING,
-            f"Newly shared with the group {viewer.holdings[pending[0]].label}; it applies when "
-            "the running sync completes.",
+            f"Not shared with {who} now; {n} new group grant{'s' if n > 1 else ''} of this "
+            "document apply when the running sync completes, with the groups' new members.",
             tuple(steps),
         )
     return DocumentDecision(

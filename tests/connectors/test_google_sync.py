@@ -277,13 +277,14 @@ def test_a_revoked_grant_needs_reauthorization_and_emails_the_admins(
 
 
 def test_a_document_newly_shared_with_a_changed_group_waits_for_the_run(google, drive, acme):
-    """Mid-run, the new grant and the old group members together would reach someone
-    neither state grants: grace is added to sales while the memo is shared with sales."""
+    """Mid-run, the new grant with the old members would reach someone neither state
+    grants: grace leaves platform while the memo is shared with platform."""
     conn = connect_google(google, acme)
     synced(conn)
     with google.changing() as d:
-        d.add_member("sales@acme.example", "grace@acme.example")
-        d.set_permissions("f-memo", [group("sales@acme.example")])
+        d.remove_member("platform@acme.example", "grace@acme.example")
+        d.add_member("platform@acme.example", "mary@acme.example")
+        d.set_permissions("f-memo", [group("platform@acme.example")])
         d.set_permissions("f-arch", [group("sales@acme.example")])
     provider = for_connection(conn)
 
@@ -300,14 +301,16 @@ def test_a_document_newly_shared_with_a_changed_group_waits_for_the_run(google, 
     provider.changes = one_page_then_die  # type: ignore[method-assign]
     run = sync.run(conn.pk, provider=provider).run
     assert run is not None and run.status == RunStatus.INTERRUPTED
-    # Alan lost Architecture (narrowing applies now); grace does not see the memo yet.
-    assert "Architecture" not in visible(acme.alan)
+    # Narrowing applies at once: alan and grace lost Architecture.
+    assert "Architecture" not in visible(acme.alan) | visible(acme.grace)
+    # Neither the old state (memo: mary only) nor the source (grace left) lets grace see it.
     assert "Memo" not in visible(acme.grace)
     why = decision(acme.mary, "Memo")
-    assert why.allowed or why.code == access.Code.PENDING
+    assert not why.allowed and why.code == access.Code.PENDING
     Connection.objects.filter(pk=conn.pk).update(next_sync_at=None)
     synced(conn)
-    assert {"Memo", "Architecture"} <= visible(acme.grace)
+    assert "Memo" in visible(acme.mary) and "Memo" not in visible(acme.grace)
+    assert "Architecture" in visible(acme.mary)
 
 
 def test_disconnect_ends_access_at_once_and_deletes_everything(
@@ -346,3 +349,23 @@ def test_a_member_may_not_disconnect_and_another_workspace_cannot_touch_it(
             actor=Actor.member(other_workspace_member), connection_id=conn.pk
         )
     assert Connection.objects.get(pk=conn.pk).status != ConnectionStatus.DISCONNECTING
+
+
+def test_the_command_runs_a_sync_in_the_foreground_with_its_progress(google, drive, acme):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    conn = connect_google(google, acme)
+    out = StringIO()
+    call_command("connector_sync", "acme", "--connection", str(conn.pk), stdout=out)
+    text = out.getvalue()
+    assert "Reading documents: 3 items" in text
+    assert "Full sync succeeded: 8 items" in text
+    out = StringIO()
+    call_command("connector_sync", "acme", stdout=out)
+    assert "Incremental sync succeeded: 0 items" in out.getvalue()
+    with pytest.raises(CommandError, match="No workspace"):
+        call_command("connector_sync", "nowhere")
+    with pytest.raises(CommandError, match="No connection"):
+        call_command("connector_sync", "acme", "--connection", "999999")
