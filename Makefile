@@ -26,15 +26,30 @@ migrate: install
 demo: migrate
 	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
 
-# The web server, a Celery worker and beat, on SQLite and an embedded broker folder. The demo
-# data is loaded first, its domain verified against an in-memory DNS record (for that step
-# only); how to sign in is printed last, once the worker and the server have started, so
-# their start-up output does not bury it.
+# The local demo Drive (connectors.local.google), which the demo workspace connects to. The
+# GOOGLE_* settings point at it only where the environment has not set them, so the same
+# `make run` can be pointed at another provider.
+DEMO_DRIVE_PORT ?= 8765
+DEMO_DRIVE := http://127.0.0.1:$(DEMO_DRIVE_PORT)
+GOOGLE_ENV := GOOGLE_OAUTH_AUTH_URL=$${GOOGLE_OAUTH_AUTH_URL:-$(DEMO_DRIVE)/o/oauth2/v2/auth} \
+  GOOGLE_OAUTH_TOKEN_URL=$${GOOGLE_OAUTH_TOKEN_URL:-$(DEMO_DRIVE)/token} \
+  GOOGLE_OAUTH_REVOKE_URL=$${GOOGLE_OAUTH_REVOKE_URL:-$(DEMO_DRIVE)/revoke} \
+  GOOGLE_API_URL=$${GOOGLE_API_URL:-$(DEMO_DRIVE)} \
+  GOOGLE_CLIENT_ID=$${GOOGLE_CLIENT_ID:-local-client-id.apps.googleusercontent.com} \
+  GOOGLE_CLIENT_SECRET=$${GOOGLE_CLIENT_SECRET:-local-client-secret}
+
+# The demo Drive, the web server, a Celery worker and beat, on SQLite and an embedded broker
+# folder. The demo data is loaded first, its domain verified against an in-memory DNS record
+# (for that step only), and its workspace connected to the demo Drive (the first sync runs in
+# the worker); how to sign in is printed last, once the worker and the server have started,
+# so their start-up output does not bury it.
 run: migrate
-	@$(LOCAL_ENV) DOMAIN_RESOLVER=accounts.dns.StaticResolver $(BIN)/python manage.py seed_demo --no-credentials
-	@echo "Starting the console on http://localhost:$(PORT)/ (Ctrl-C stops everything)"
-	@[ "$${DEBUG:-1}" = "0" ] || echo "Emails it sends: http://localhost:$(PORT)/dev/outbox/ (and on this terminal)"
-	@export SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; trap 'kill 0' EXIT INT TERM; \
+	@export $(GOOGLE_ENV) SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python -m connectors.local.google --port $(DEMO_DRIVE_PORT) & \
+	  for i in $$(seq 50); do (echo > /dev/tcp/127.0.0.1/$(DEMO_DRIVE_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	  $(LOCAL_ENV) DOMAIN_RESOLVER=accounts.dns.StaticResolver $(BIN)/python manage.py seed_demo --no-credentials; \
+	  echo "Starting the console on http://localhost:$(PORT)/ (Ctrl-C stops everything)"; \
+	  [ "$${DEBUG:-1}" = "0" ] || echo "Emails it sends: http://localhost:$(PORT)/dev/outbox/ (and on this terminal)"; \
 	  DEBUG=$${DEBUG:-1} $(BIN)/celery -A console worker --beat --pool=solo --loglevel=INFO \
 	    --schedule var/celerybeat-schedule & \
 	  DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 0.0.0.0:$(PORT) & server=$$!; \

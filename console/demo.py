@@ -24,6 +24,7 @@ from django.urls import reverse
 
 import billing.demo
 import compliance.demo
+import connectors.demo
 from accounts import services
 from accounts.actor import Actor
 from accounts.dns import StaticResolver, get_resolver
@@ -198,9 +199,10 @@ def seed() -> None:
     """Load the demo data; safe to run again. Emails it enqueues go out once it commits."""
     owner = demo_user(OWNER_EMAIL, OWNER_NAME)
     demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
-    _seed_acme(owner)
+    acme = _seed_acme(owner)
     billing.demo.seed()
     _seed_ledger(owner)
+    connectors.demo.connect_local_drive(_owner_membership(acme, owner))
 
 
 # --- What to sign in with ------------------------------------------------------------------

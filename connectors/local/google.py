@@ -527,20 +527,14 @@ class LocalGoogle:
 
 
 def demo_domain() -> Domain:
-    """The labelled demo Drive of ``make run``: a few dozen files, nested groups, a
-    domain share and a link share, for the demo workspace Acme (acme.example)."""
-    d = Domain(account="drive-admin@acme.example", page_size=10)
-    d.add_group(
-        "everyone@acme.example", groups=["eng@acme.example", "sales@acme.example"], name="Everyone"
-    )
-    d.add_group(
-        "eng@acme.example",
-        people=["alan@acme.example"],
-        groups=["platform@acme.example"],
-        name="Engineering",
-    )
-    d.add_group("platform@acme.example", people=["grace@acme.example"], name="Platform")
-    d.add_group("sales@acme.example", people=["mary@acme.example"], name="Sales")
+    """The labelled demo Drive of ``make run``, for the demo workspace Acme Research
+    (acme.example): a few dozen files, nested groups, a domain share, a hidden domain
+    share and a link share."""
+    d = Domain(account="owner@acme.example", page_size=10)
+    d.add_group("all@acme.example", groups=["eng@acme.example", "ops@acme.example"])
+    d.add_group("eng@acme.example", people=["alan@acme.example"], groups=["platform@acme.example"])
+    d.add_group("platform@acme.example", people=["edsger@acme.example"])
+    d.add_group("ops@acme.example", people=["katherine@acme.example", "grace@acme.example"])
     now = datetime.now(UTC)
     d.add_file(
         "fld-eng",
@@ -550,27 +544,23 @@ def demo_domain() -> Domain:
         modified=now - timedelta(days=40),
     )
     d.add_file(
-        "fld-sales",
-        "Sales",
+        "fld-ops",
+        "Operations",
         mime_type=FOLDER,
-        permissions=[group("sales@acme.example")],
+        permissions=[group("ops@acme.example")],
         modified=now - timedelta(days=40),
     )
     topics = [
         ("Architecture overview", "fld-eng", [group("eng@acme.example", "writer")]),
         ("On-call handbook", "fld-eng", [group("platform@acme.example")]),
-        (
-            "Incident review 2026-10",
-            "fld-eng",
-            [group("platform@acme.example"), user("alan@acme.example")],
-        ),
-        ("Quarterly pipeline", "fld-sales", [group("sales@acme.example")]),
-        ("Pricing notes", "fld-sales", [user("mary@acme.example", "owner")]),
+        ("Incident review", "fld-eng", [group("platform@acme.example"), user("alan@acme.example")]),
+        ("Budget forecast", "fld-ops", [group("ops@acme.example")]),
+        ("Vendor contracts", "fld-ops", [user("grace@acme.example", "writer")]),
         ("Company handbook", "", [domain("acme.example")]),
         ("Holiday calendar", "", [domain("acme.example", discoverable=False)]),
         ("Press kit", "", [anyone()]),
-        ("All-hands slides", "", [group("everyone@acme.example")]),
-        ("Board memo", "", [user("drive-admin@acme.example", "owner")]),
+        ("All-hands slides", "", [group("all@acme.example")]),
+        ("Board memo", "", []),
     ]
     for i in range(36):
         title, parent, perms = topics[i % len(topics)]
@@ -579,7 +569,7 @@ def demo_domain() -> Domain:
             f"doc-{i:03d}",
             title + suffix,
             parent=parent,
-            permissions=[user("drive-admin@acme.example", "owner"), *perms],
+            permissions=[user("owner@acme.example", "owner"), *perms],
             modified=now - timedelta(hours=i * 7),
             size=1000 + i * 137,
         )
