@@ -61,6 +61,20 @@ ACTION_LABELS: dict[str, str] = {
     "appeal.decided": "Appeal decided",
     "service_token.created": "Service token created",
     "service_token.revoked": "Service token revoked",
+    "connection.created": "Service connected",
+    "connection.reauthorized": "Service reconnected",
+    "connection.settings_changed": "Connection settings changed",
+    "connection.sync_requested": "Sync requested",
+    "connection.paused": "Connection paused",
+    "connection.resumed": "Connection resumed",
+    "connection.disconnected": "Service disconnected",
+    "library.created": "Library created",
+    "library.updated": "Library changed",
+    "library.deleted": "Library deleted",
+    "library.shared": "Library shared",
+    "library.unshared": "Library unshared",
+    "library.document_added": "Document added to a library",
+    "library.document_removed": "Document removed from a library",
 }
 
 KEY_LABELS: dict[str, str] = {
@@ -407,6 +421,42 @@ def _appeal_decided(e: _Event) -> str:
     return f"{e.actor} decided the appeal: {e.after('status') or 'no status'}{note}"
 
 
+def _connection(e: _Event) -> str:
+    return f"the connection {e.named}" if e.named else "a connection"
+
+
+def _library(e: _Event) -> str:
+    name = e.value("name") or e.named
+    return f"the library {name}" if name else "a library"
+
+
+def _connection_created(e: _Event) -> str:
+    account = _clause(" as ", e.after("account"))
+    return f"{e.actor} connected {_connection(e)}{account}"
+
+
+def _sync_requested(e: _Event) -> str:
+    kind = "a full sync" if e.event.after.get("full") else "a sync"
+    return f"{e.actor} asked for {kind} of {_connection(e)}"
+
+
+def _disconnected(e: _Event) -> str:
+    n = e.event.after.get("documents")
+    gone = f"; its {n} documents and their permissions are deleted" if n else ""
+    return f"{e.actor} disconnected {_connection(e)}{gone}"
+
+
+def _library_shared(e: _Event, verb: str) -> str:
+    who = e.value("target") or "someone"
+    role = _clause(" as ", e.value("role"))
+    return f"{e.actor} {verb} {_library(e)} {'with' if verb == 'shared' else 'from'} {who}{role}"
+
+
+def _library_document(e: _Event, verb: str) -> str:
+    title = e.value("title") or "a document"
+    return f"{e.actor} {verb} {title} {'to' if verb == 'added' else 'from'} {_library(e)}"
+
+
 SENTENCES: dict[str, Callable[[_Event], str]] = {
     Action.WORKSPACE_CREATED: lambda e: (
         f"{e.actor} created the workspace {e.after('name') or e.event.workspace_name}"
@@ -456,6 +506,20 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "appeal.decided": _appeal_decided,
     "service_token.created": lambda e: f"{e.actor} created {_token(e)}",
     "service_token.revoked": lambda e: f"{e.actor} revoked {_token(e)}",
+    "connection.created": _connection_created,
+    "connection.reauthorized": lambda e: f"{e.actor} reconnected {_connection(e)}",
+    "connection.settings_changed": lambda e: f"{e.actor} changed the settings of {_connection(e)}",
+    "connection.sync_requested": _sync_requested,
+    "connection.paused": lambda e: f"{e.actor} paused the syncs of {_connection(e)}",
+    "connection.resumed": lambda e: f"{e.actor} resumed the syncs of {_connection(e)}",
+    "connection.disconnected": _disconnected,
+    "library.created": lambda e: f"{e.actor} created {_library(e)}",
+    "library.updated": lambda e: f"{e.actor} changed {_library(e)}",
+    "library.deleted": lambda e: f"{e.actor} deleted {_library(e)}",
+    "library.shared": lambda e: _library_shared(e, "shared"),
+    "library.unshared": lambda e: _library_shared(e, "unshared"),
+    "library.document_added": lambda e: _library_document(e, "added"),
+    "library.document_removed": lambda e: _library_document(e, "removed"),
 }
 
 

@@ -38,6 +38,15 @@ from compliance.models import (
     MediaStatusChange,
     NewsViolation,
 )
+from connectors.models import (
+    Connection,
+    Document,
+    GroupMember,
+    Library,
+    LibraryGrant,
+    Principal,
+    SyncRun,
+)
 from features.models import FeatureOptOut, FeatureRule
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -302,3 +311,94 @@ class FeatureUseEventFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     allowed = True
     code = "allowed"
+
+
+# --- connectors ---------------------------------------------------------------------------
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    """A connection that synced just now (fresh), without credentials."""
+
+    class Meta:
+        model = Connection
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    provider = "google_drive"
+    account = factory.Sequence(lambda n: f"drive{n}@acme.test")
+    display_name = factory.Sequence(lambda n: f"Drive {n}")
+    last_success_at = factory.LazyFunction(timezone.now)
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    connection = factory.SubFactory(ConnectionFactory)
+    kind = "full"
+    status = "succeeded"
+    phase = "done"
+
+
+class PrincipalFactory(factory.django.DjangoModelFactory):
+    """A source identity (a person's email) of a connection."""
+
+    class Meta:
+        model = Principal
+
+    connection = factory.SubFactory(ConnectionFactory)
+    workspace = factory.SelfAttribute("connection.workspace")
+    kind = "email"
+    key = factory.Sequence(lambda n: f"person{n}@acme.test")
+
+
+class GroupMemberFactory(factory.django.DjangoModelFactory):
+    """A person of a source group, both principals of one connection."""
+
+    class Meta:
+        model = GroupMember
+
+    connection = factory.SubFactory(ConnectionFactory)
+    group = factory.SubFactory(
+        PrincipalFactory,
+        connection=factory.SelfAttribute("..connection"),
+        kind="source_group",
+    )
+    member = factory.SubFactory(PrincipalFactory, connection=factory.SelfAttribute("..connection"))
+
+
+class LibraryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Library
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Library {n}")
+
+
+class LibraryGrantFactory(factory.django.DjangoModelFactory):
+    """The library shared with its whole workspace, as Viewer."""
+
+    class Meta:
+        model = LibraryGrant
+
+    library = factory.SubFactory(LibraryFactory)
+    principal = factory.SubFactory(
+        PrincipalFactory,
+        connection=None,
+        workspace=factory.SelfAttribute("..library.workspace"),
+        kind="everyone",
+        key=factory.Sequence(lambda n: f"{n}"),
+    )
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A synced document of a connection, shared with nobody unless ``principals`` says."""
+
+    class Meta:
+        model = Document
+
+    connection = factory.SubFactory(ConnectionFactory)
+    workspace = factory.SelfAttribute("connection.workspace")
+    source_id = factory.Sequence(lambda n: f"file-{n}")
+    title = factory.Sequence(lambda n: f"Document {n}")
+    modified_at = factory.LazyFunction(timezone.now)
+    acl = factory.LazyFunction(list)

@@ -14,20 +14,27 @@ from tests.api.conftest import features_url
 from tests.factories import (
     AppealFactory,
     AuditEventFactory,
+    ConnectionFactory,
+    DocumentFactory,
     DomainFactory,
     EditorialAuthorizationFactory,
     FeatureOptOutFactory,
     FeatureRuleFactory,
     FeatureUseEventFactory,
     GroupFactory,
+    GroupMemberFactory,
     InvitationFactory,
     JoinRequestFactory,
+    LibraryFactory,
+    LibraryGrantFactory,
     MediaStatusChangeFactory,
     MembershipFactory,
     NewsViolationFactory,
     PlanFactory,
+    PrincipalFactory,
     ServiceTokenFactory,
     SubscriptionFactory,
+    SyncRunFactory,
     TermsAcceptanceFactory,
     UserFactory,
     WorkspaceFactory,
@@ -55,6 +62,13 @@ FACTORIES = [
     FeatureOptOutFactory,
     ServiceTokenFactory,
     FeatureUseEventFactory,
+    ConnectionFactory,
+    SyncRunFactory,
+    PrincipalFactory,
+    GroupMemberFactory,
+    LibraryFactory,
+    LibraryGrantFactory,
+    DocumentFactory,
 ]
 
 
@@ -73,7 +87,7 @@ def test_every_model_of_the_apps_has_a_factory() -> None:
     covered = {f._meta.model for f in FACTORIES}
     ours = {
         m
-        for label in ("accounts", "billing", "compliance", "features", "api")
+        for label in ("accounts", "billing", "compliance", "features", "api", "connectors")
         for m in apps.get_app_config(label).get_models()
     }
     assert ours - covered == set()

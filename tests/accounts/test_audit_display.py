@@ -126,6 +126,46 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "service_token.created": {"after": {"name": "Gateway", "prefix": "st_12ab"}},
     "service_token.revoked": {"after": {"name": "Gateway", "prefix": "st_12ab"}},
+    "connection.created": {
+        "target_repr": "Google Drive: Acme Drive",
+        "after": {"provider": "google_drive", "account": "drive@acme.test"},
+    },
+    "connection.reauthorized": {
+        "target_repr": "Google Drive: Acme Drive",
+        "before": {"status": "needs_reauth"},
+        "after": {"status": "connected"},
+    },
+    "connection.settings_changed": {
+        "target_repr": "Google Drive: Acme Drive",
+        "before": {"link_shares": "nobody"},
+        "after": {"link_shares": "workspace"},
+    },
+    "connection.sync_requested": {
+        "target_repr": "Google Drive: Acme Drive",
+        "after": {"full": True},
+    },
+    "connection.paused": {"target_repr": "Google Drive: Acme Drive"},
+    "connection.resumed": {"target_repr": "Google Drive: Acme Drive"},
+    "connection.disconnected": {
+        "target_repr": "Google Drive: Acme Drive",
+        "after": {"documents": 120},
+    },
+    "library.created": {"target_repr": "Handbooks", "after": {"name": "Handbooks"}},
+    "library.updated": {"target_repr": "Handbooks", "after": {"name": "Handbooks"}},
+    "library.deleted": {"target_repr": "Handbooks", "before": {"name": "Handbooks"}},
+    "library.shared": {
+        "target_repr": "Handbooks",
+        "after": {"target": "the group Research", "role": "viewer"},
+    },
+    "library.unshared": {
+        "target_repr": "Handbooks",
+        "before": {"target": "the group Research", "role": "viewer"},
+    },
+    "library.document_added": {"target_repr": "Handbooks", "after": {"title": "Onboarding.pdf"}},
+    "library.document_removed": {
+        "target_repr": "Handbooks",
+        "before": {"title": "Onboarding.pdf"},
+    },
 }
 
 
