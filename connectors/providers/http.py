@@ -53,11 +53,13 @@ class Http:
     """Requests on behalf of one connection. ``token`` returns a bearer token, a fresh
     one when called with ``force=True`` (after a 401)."""
 
-    def __init__(self, token: Callable[[bool], str] | None = None) -> None:
+    def __init__(
+        self, token: Callable[[bool], str] | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         self._token = token
         self._client = httpx.Client(
             timeout=httpx.Timeout(float(settings.CONNECTORS_HTTP_TIMEOUT)),
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", **(headers or {})},
         )
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -422,19 +422,11 @@ class _Position:
         )
 
 
-class GraphHttp(Http):
-    """``Http`` with Graph's ``Prefer`` preferences on every request (``Http`` takes no
-    headers per request)."""
-
-    def __init__(self, token: Callable[[bool], str]) -> None:
-        super().__init__(token)
-        self._client.headers["Prefer"] = PREFER
-
-
 class Microsoft:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.http = GraphHttp(credentials.TokenSource(connection, _refresh))
+        # Graph's preferences on every request: report removals and permission changes.
+        self.http = Http(credentials.TokenSource(connection, _refresh), headers={"Prefer": PREFER})
         # Notes of the drive listing, given with the next page.
         self._notes: list[str] = []
         # SharePoint groups named by the items of the page being read.
