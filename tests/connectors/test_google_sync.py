@@ -369,3 +369,23 @@ def test_the_command_runs_a_sync_in_the_foreground_with_its_progress(google, dri
         call_command("connector_sync", "nowhere")
     with pytest.raises(CommandError, match="No connection"):
         call_command("connector_sync", "acme", "--connection", "999999")
+
+
+def test_the_schedule_syncs_each_connection_when_its_interval_has_passed(google, drive, acme):
+    from connectors import tasks
+
+    conn = connect_google(google, acme)
+    synced(conn)
+    conn.refresh_from_db()
+    assert conn.next_sync_at > timezone.now() + timedelta(minutes=59)
+    assert tasks.sync_due_connections() == 0  # not due yet
+    with google.changing() as d:
+        d.rename("f-memo", "Memo (scheduled)")
+    Connection.objects.filter(pk=conn.pk).update(next_sync_at=timezone.now() - timedelta(seconds=1))
+    paused = connect_google(google, acme)  # the same account: the same connection
+    assert paused.pk == conn.pk
+    assert tasks.sync_due_connections() == 1  # eager in tests: the run happens now
+    assert Document.objects.filter(title="Memo (scheduled)").exists()
+    services.connection_pause(actor=Actor.member(acme.admin), connection_id=conn.pk, paused=True)
+    Connection.objects.filter(pk=conn.pk).update(next_sync_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sync_due_connections() == 0
