@@ -18,6 +18,7 @@ METHOD_NOT_ALLOWED = "method_not_allowed"
 EVENT_CONFLICT = "event_conflict"
 NOT_FOUND = "not_found"
 RATE_LIMITED = "rate_limited"
+DOCUMENT_NOT_FOUND = "document_not_found"
 CODES = (
     INVALID_TOKEN,
     WORKSPACE_NOT_FOUND,
@@ -29,6 +30,7 @@ CODES = (
     EVENT_CONFLICT,
     NOT_FOUND,
     RATE_LIMITED,
+    DOCUMENT_NOT_FOUND,
 )
 
 # Messages, so tests name them the same way.
@@ -58,6 +60,7 @@ AUTH_RATE_LIMITED = (
 FIELDS_INVALID = "Some fields are missing or invalid: see “fields”."
 FEATURE_UNKNOWN = "Unknown feature “{key}”. Known features: {known}."
 METHOD_NOT_ALLOWED_MESSAGE = "{method} is not allowed here; use {allowed}."
+DOCUMENT_UNKNOWN = "The workspace “{slug}” has no document {document_id}."
 EVENT_CONFLICTS = (
     "The event “{event_id}” was already reported with different values: an event id names one event. "
     "Send a new event id for a new event."

@@ -11,15 +11,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.dateparse import parse_datetime
 
 from core import registry
-from core.parsing import JsonRejected, loads_json, parse_id, to_utc
+from core.parsing import JsonRejected, is_storable_text, loads_json, parse_id, to_utc
 
 from . import errors
 from .errors import ApiError
 from .models import Outcome
+from .pagination import Cursor, CursorInvalid
 
 EVENT_ID_MAX = 100
 
@@ -33,6 +34,28 @@ OCCURRED_AT_INVALID = (
 )
 OCCURRED_AT_NAIVE = "Give the time zone too, e.g. “2026-11-25T09:30:00Z” or “…+01:00”."
 OCCURRED_AT_OUT_OF_RANGE = "Give a time between the years 0001 and 9999 in UTC."
+
+# The retrieval filter and the list of a member's documents.
+VISIBLE_IDS_MAX = 1000
+LIMIT_DEFAULT = 25
+LIMIT_MAX = 100
+TITLE_QUERY_MAX = 200
+DOCUMENT_IDS_NOT_A_LIST = "Give a list of document ids, e.g. [12, 31]."
+DOCUMENT_IDS_TOO_MANY = (
+    f"Give at most {VISIBLE_IDS_MAX:,} document ids at once; this list has {{count:,}}."
+)
+DOCUMENT_ID_INVALID = (
+    "Give document ids as positive integers: item {index} (counting from 0) is not one."
+)
+LIMIT_INVALID = f"Give a whole number from 1 to {LIMIT_MAX}."
+TITLE_QUERY_TOO_LONG = f"Give at most {TITLE_QUERY_MAX} characters."
+TITLE_QUERY_NOT_STORABLE = (
+    "The search contains a NUL character or an unpaired surrogate, which no title holds."
+)
+CURSOR_INVALID = (
+    "This is not a cursor the API gave: pass “next_cursor” of the previous page unchanged, "
+    "or no cursor for the first page."
+)
 
 
 def unknown_feature_message(key: str) -> str:
@@ -174,3 +197,73 @@ def parse_feature_use(data: Any) -> FeatureUse:
         occurred_at=occurred_at,
         outcome=outcome,  # type: ignore[arg-type]
     )
+
+
+def parse_document_ids(data: Any) -> list[int]:
+    """The ids of ``{"document_ids": [...]}``, each once in the order first given, or
+    ApiError 400. Ids are JSON integers (the JSON check has refused those past 64 bits);
+    a string or a float is a caller's bug to report, not to guess around."""
+    if not isinstance(data, dict):
+        raise ApiError(400, errors.INVALID_REQUEST, errors.BODY_NOT_OBJECT)
+    if "document_ids" not in data:
+        bad = MISSING
+    elif not isinstance(raw := data["document_ids"], list):
+        bad = DOCUMENT_IDS_NOT_A_LIST
+    elif len(raw) > VISIBLE_IDS_MAX:
+        bad = DOCUMENT_IDS_TOO_MANY.format(count=len(raw))
+    else:
+        for index, value in enumerate(raw):
+            if type(value) is not int or parse_id(value) is None:
+                bad = DOCUMENT_ID_INVALID.format(index=index)
+                break
+        else:
+            return list(dict.fromkeys(raw))
+    raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields={"document_ids": bad})
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    q: str
+    after: Cursor | None
+    limit: int
+
+
+def parse_document_query(params: QueryDict) -> DocumentQuery:
+    """``?q=&cursor=&limit=`` of the document list, or ApiError 400 naming every bad
+    parameter. An empty parameter is an absent one. Reading ``params`` may raise
+    TooManyFieldsSent, which ``service_endpoint`` answers."""
+    bad: dict[str, str] = {}
+
+    q = params.get("q", "").strip()
+    if len(q) > TITLE_QUERY_MAX:
+        bad["q"] = TITLE_QUERY_TOO_LONG
+    elif not is_storable_text(q):
+        bad["q"] = TITLE_QUERY_NOT_STORABLE
+
+    after = None
+    if raw_cursor := params.get("cursor", ""):
+        try:
+            after = Cursor.decode(raw_cursor)
+        except CursorInvalid:
+            bad["cursor"] = CURSOR_INVALID
+
+    limit = LIMIT_DEFAULT
+    if raw_limit := params.get("limit", ""):
+        digits = raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
+        limit = int(raw_limit) if digits else 0
+        if not 1 <= limit <= LIMIT_MAX:
+            bad["limit"] = LIMIT_INVALID
+
+    if bad:
+        raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields=bad)
+    return DocumentQuery(q=q, after=after, limit=limit)
+
+
+def member_param(params: QueryDict) -> str:
+    """The ``?member=`` of a call about one member, or ApiError 400 when it is absent."""
+    member = params.get("member", "")
+    if not member:
+        raise ApiError(
+            400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields={"member": MISSING}
+        )
+    return member

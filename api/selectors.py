@@ -1,10 +1,18 @@
-"""Reads of the service API: one member of a workspace, by user id or email."""
+"""Reads of the service API: one member of a workspace, by user id or email; a page of the
+documents a member may see."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import Q
+
 from accounts.models import Membership, Workspace
+from connectors.access import Viewer, visible_documents, visible_ids
+from connectors.models import Document
 
 from .forms import MemberRef
+from .pagination import Cursor
 
 
 def membership_by_ref(slug: str, ref: MemberRef) -> Membership | None:
@@ -25,3 +33,57 @@ def membership_by_ref(slug: str, ref: MemberRef) -> Membership | None:
 
 def workspace_exists(slug: str) -> bool:
     return Workspace.objects.filter(slug=slug).exists()
+
+
+# --- A member's documents (connectors.access decides; these only page and filter) -----
+
+# What the list answers of each document: the compact fields, and its source's name.
+_LISTED = (
+    "id",
+    "title",
+    "kind",
+    "mime_type",
+    "web_url",
+    "modified_at",
+    "connection_id",
+    "library_id",
+    "library__name",
+)
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    documents: list[Document]
+    # Where the next page starts; None on the last page.
+    next_cursor: Cursor | None
+
+
+def document_page(viewer: Viewer, *, q: str, after: Cursor | None, limit: int) -> DocumentPage:
+    """One page of the documents the member may see, newest first, in one query of
+    ``limit + 1`` rows (the extra one tells whether a page follows). The keyset bound
+    beside the OR lets the database seek in the (workspace, modified_at, id) index instead
+    of filtering row by row; a connection's name comes from the viewer, a library's from
+    the join."""
+    qs = visible_documents(viewer)
+    if q:
+        # icontains is UPPER(title) LIKE UPPER(%q%): the trigram index on UPPER(title) serves it.
+        qs = qs.filter(title__icontains=q)
+    if after is not None:
+        qs = qs.filter(modified_at__lte=after.modified_at).filter(
+            Q(modified_at__lt=after.modified_at) | Q(modified_at=after.modified_at, id__lt=after.id)
+        )
+    rows = list(qs.select_related("library").only(*_LISTED)[: limit + 1])
+    documents = rows[:limit]
+    more = len(rows) > limit
+    last = documents[-1] if documents else None
+    return DocumentPage(
+        documents=documents,
+        next_cursor=Cursor(last.modified_at, last.pk) if more and last is not None else None,
+    )
+
+
+def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
+    """Which of ``ids`` the member may see, in the order given: the retrieval filter keeps
+    the ranking of its candidates."""
+    visible = set(visible_ids(viewer, ids))
+    return [i for i in ids if i in visible]

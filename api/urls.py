@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+import core.converters  # noqa: F401  (registers <id:...>)
+
 from . import views
 
 urlpatterns = [
@@ -15,4 +17,19 @@ urlpatterns = [
         name="api_member_features",
     ),
     path("workspaces/<str:slug>/feature-use", views.feature_use, name="api_feature_use"),
+    path(
+        "workspaces/<str:slug>/members/<str:member>/documents",
+        views.member_documents,
+        name="api_member_documents",
+    ),
+    path(
+        "workspaces/<str:slug>/members/<str:member>/documents/visible",
+        views.member_documents_visible,
+        name="api_member_documents_visible",
+    ),
+    path(
+        "workspaces/<str:slug>/documents/<id:document_id>/access",
+        views.document_access,
+        name="api_document_access",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""The service API for the platform's gateway (R-FEAT-4, R-MEDIA-3, R-KEY-3).
+"""The service API for the platform's gateway and retrieval (R-FEAT-4, R-MEDIA-3, R-KEY-3,
+R-CON-6).
 
 JSON in and out, authenticated by a service token (``Authorization: Bearer svc_...``),
 without session or CSRF: the caller is a program, not a browser. Every answer that is not
@@ -25,13 +26,23 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import Membership
 from accounts.roles import Role
 from billing.selectors import entitlements
+from connectors.access import DocumentDecision, Viewer, document_decision, load_viewer
+from connectors.models import Document
 from core import registry
 from features.decisions import Decision, decide_all, load_workspace_facts
 
 from . import errors, selectors, services
 from .auth import authenticate, count_failure, refuse_if_rate_limited
 from .errors import ApiError
-from .forms import MemberRef, json_body, parse_feature_use, unknown_feature_message
+from .forms import (
+    MemberRef,
+    json_body,
+    member_param,
+    parse_document_ids,
+    parse_document_query,
+    parse_feature_use,
+    unknown_feature_message,
+)
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
@@ -189,6 +200,75 @@ def feature_use(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=200 if result.duplicate else 201,
     )
+
+
+def _document_json(doc: Document, viewer: Viewer) -> dict[str, Any]:
+    library = doc.library  # joined by the page's query
+    if library is not None:
+        source = {"type": "library", "id": library.pk, "name": library.name}
+    else:
+        # A listed document's connection is fresh, so the viewer has loaded it.
+        conn = viewer.connections[doc.connection_id or 0]
+        source = {"type": "connection", "id": conn.pk, "name": conn.display_name}
+    return {
+        "id": doc.pk,
+        "title": doc.title,
+        "kind": doc.kind,
+        "mime_type": doc.mime_type,
+        "web_url": doc.web_url,
+        "modified_at": doc.modified_at,
+        "source": source,
+    }
+
+
+@service_endpoint("POST")
+def member_documents_visible(request: HttpRequest, slug: str, member: str) -> HttpResponse:
+    """The retrieval filter (R-CON-6): which of the candidate documents the member may see
+    now, in the order given. An id of no document of the workspace is simply not visible."""
+    ids = parse_document_ids(json_body(request))
+    membership = _member_or_404(slug, member)
+    viewer = load_viewer(membership)
+    return JsonResponse({"visible": selectors.visible_subset(viewer, ids)})
+
+
+@service_endpoint("GET")
+def member_documents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
+    """The documents the member may see, newest first, a page at a time (``?q=`` searches
+    titles)."""
+    query = parse_document_query(request.GET)
+    membership = _member_or_404(slug, member)
+    viewer = load_viewer(membership)
+    page = selectors.document_page(viewer, q=query.q, after=query.after, limit=query.limit)
+    return JsonResponse(
+        {
+            "documents": [_document_json(d, viewer) for d in page.documents],
+            "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
+        }
+    )
+
+
+def _document_decision_json(decision: DocumentDecision) -> dict[str, Any]:
+    return {
+        "allowed": decision.allowed,
+        "code": str(decision.code),
+        "reason": decision.reason,
+        "steps": list(decision.steps),
+    }
+
+
+@service_endpoint("GET")
+def document_access(request: HttpRequest, slug: str, document_id: int) -> HttpResponse:
+    """May this member see this document, and why: the decision the filter and the list
+    apply, with its reason and steps (R-CON-6)."""
+    membership = _member_or_404(slug, member_param(request.GET))
+    decision = document_decision(membership, document_id)
+    if decision is None:
+        raise ApiError(
+            404,
+            errors.DOCUMENT_NOT_FOUND,
+            errors.DOCUMENT_UNKNOWN.format(slug=slug, document_id=document_id),
+        )
+    return JsonResponse(_document_decision_json(decision))
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

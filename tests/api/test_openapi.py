@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,14 +19,31 @@ from jsonschema import Draft202012Validator
 
 from accounts.models import Membership, MemberStatus, Workspace
 from accounts.roles import Role
-from api import errors
+from api import errors, forms
 from api.models import Outcome, new_raw_token
 from api.views import OPENAPI_PATH
+from billing.models import Plan
 from compliance.models import MediaStatusChange
+from connectors import access
+from connectors.models import Document, DocumentKind
 from core import registry
 from features.decisions import Code, Level
-from tests.api.conftest import features_url, report, use_body, use_url
-from tests.factories import ServiceTokenFactory
+from tests.api.conftest import (
+    FakeSource,
+    access_url,
+    documents_url,
+    features_url,
+    filter_ids,
+    library_shared_with_everyone,
+    report,
+    source_doc,
+    synced_connection,
+    use_body,
+    use_url,
+    user,
+    visible_url,
+)
+from tests.factories import ServiceTokenFactory, SubscriptionFactory
 
 DOC: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
 PREFIX = "api/service/"
@@ -137,6 +155,14 @@ def test_enums_are_the_codes_of_the_implementation() -> None:
     assert set(schemas["Error"]["properties"]["error"]["properties"]["code"]["enum"]) == set(
         errors.CODES
     )
+    assert set(schemas["DocumentAccessCode"]["enum"]) == {c.value for c in access.Code}
+    assert set(schemas["DocumentSummary"]["properties"]["kind"]["enum"]) == set(DocumentKind.values)
+    ids = schemas["VisibleDocumentsRequest"]["properties"]["document_ids"]
+    assert ids["maxItems"] == forms.VISIBLE_IDS_MAX
+    params = {p["name"]: p["schema"] for p in DOC["paths"][DOCUMENTS]["get"]["parameters"]}
+    assert params["limit"]["maximum"] == forms.LIMIT_MAX
+    assert params["limit"]["default"] == forms.LIMIT_DEFAULT
+    assert params["q"]["maxLength"] == forms.TITLE_QUERY_MAX
 
 
 def test_every_example_validates_against_its_schema() -> None:
@@ -160,6 +186,9 @@ def test_every_example_validates_against_its_schema() -> None:
 FEATURES = "/api/service/workspaces/{slug}/members/{member}/features"
 USE = "/api/service/workspaces/{slug}/feature-use"
 DOCUMENT = "/api/service/openapi.json"
+DOCUMENTS = "/api/service/workspaces/{slug}/members/{member}/documents"
+VISIBLE = "/api/service/workspaces/{slug}/members/{member}/documents/visible"
+ACCESS = "/api/service/workspaces/{slug}/documents/{document_id}/access"
 
 
 @pytest.fixture(autouse=True)
@@ -191,11 +220,114 @@ def world(
     }
 
 
+def _documents_of(w: dict[str, Any]) -> dict[str, int]:
+    """Acme on the Team plan, with three documents of a synced Drive shared with the member,
+    one shared with nobody, and a library's document shared with everyone."""
+    ws: Workspace = w["workspace"]
+    m: Membership = w["member"]
+    SubscriptionFactory(workspace=ws, plan=Plan.objects.get(slug="team"))
+    now = timezone.now()
+    shared = [user(m.user.email)]
+    source = FakeSource(
+        [
+            source_doc("d1", "Roadmap", now - timedelta(hours=1), shared),
+            source_doc("d2", "Budget", now - timedelta(hours=2), shared),
+            source_doc("d3", "Minutes", now - timedelta(hours=3), shared),
+            source_doc("d4", "Board pack", now - timedelta(hours=4), [user("ceo@acme.test")]),
+        ]
+    )
+    conn = synced_connection(ws, source)
+    library_shared_with_everyone(ws, title="Leave policy", modified_at=now - timedelta(minutes=5))
+    assert conn.documents.count() == 4
+    return dict(Document.objects.filter(workspace=ws).values_list("title", "pk"))
+
+
+def _document_scenarios(
+    w: dict[str, Any], anonymous: Client, revoked: Client
+) -> tuple[dict[tuple[str, str, str], list[Any]], int]:
+    """The documents endpoints' answers of every status but 429, and a visible document."""
+    api: Client = w["api"]
+    m: Membership = w["member"]
+    many_params = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    docs = _documents_of(w)
+    shown, hidden = docs["Roadmap"], docs["Board pack"]
+    first = api.get(documents_url("acme", m.user_id, limit=2))
+    assert first.json()["next_cursor"], first.content
+    scenarios = {
+        (DOCUMENTS, "get", "200"): [
+            first,
+            api.get(documents_url("acme", m.user.email, cursor=first.json()["next_cursor"])),
+            api.get(documents_url("acme", m.user_id, q="nothing like it")),
+        ],
+        (DOCUMENTS, "get", "400"): [
+            api.get(documents_url("acme", m.user_id, limit=0)),
+            api.get(documents_url("acme", m.user_id, cursor="changed:by-hand", q="a\x00")),
+            api.get(documents_url("acme", m.user_id) + "?" + many_params),
+        ],
+        (DOCUMENTS, "get", "401"): [
+            anonymous.get(documents_url("acme", m.user_id)),
+            revoked.get(documents_url("acme", m.user_id)),
+        ],
+        (DOCUMENTS, "get", "404"): [
+            api.get(documents_url("initech", m.user_id)),
+            api.get(documents_url("acme", "ghost@acme.test")),
+            api.get(documents_url("ac%00me", m.user_id)),
+        ],
+        (DOCUMENTS, "get", "405"): [api.post(documents_url("acme", m.user_id))],
+        (VISIBLE, "post", "200"): [
+            filter_ids(api, "acme", m.user_id, {"document_ids": [hidden, shown, 10**12, shown]}),
+            filter_ids(api, "acme", m.user.email, {"document_ids": []}),
+        ],
+        (VISIBLE, "post", "400"): [
+            filter_ids(api, "acme", m.user_id, ""),
+            filter_ids(api, "acme", m.user_id, "{"),
+            filter_ids(api, "acme", m.user_id, {}),
+            filter_ids(api, "acme", m.user_id, {"document_ids": [1, "2"]}),
+            filter_ids(api, "acme", m.user_id, {"document_ids": list(range(1, 1002))}),
+            filter_ids(api, "acme", m.user_id, '{"document_ids": [9223372036854775808]}'),
+            filter_ids(api, "acme", m.user_id, '{"document_ids": [1], "x": "\\u0000"}'),
+        ],
+        (VISIBLE, "post", "401"): [
+            filter_ids(anonymous, "acme", m.user_id, {"document_ids": [shown]}),
+            filter_ids(revoked, "acme", m.user_id, {"document_ids": [shown]}),
+        ],
+        (VISIBLE, "post", "404"): [
+            filter_ids(api, "initech", m.user_id, {"document_ids": [shown]}),
+            filter_ids(api, "acme", "ghost@acme.test", {"document_ids": [shown]}),
+            filter_ids(api, "acme%00", m.user_id, {"document_ids": [shown]}),
+        ],
+        (VISIBLE, "post", "405"): [api.get(visible_url("acme", m.user_id))],
+        (ACCESS, "get", "200"): [
+            api.get(access_url("acme", shown, m.user_id)),
+            api.get(access_url("acme", hidden, m.user.email)),
+            api.get(access_url("acme", docs["Leave policy"], m.user_id)),
+        ],
+        (ACCESS, "get", "400"): [
+            api.get(access_url("acme", shown)),
+            api.get(access_url("acme", shown) + "?" + many_params),
+        ],
+        (ACCESS, "get", "401"): [
+            anonymous.get(access_url("acme", shown, m.user_id)),
+            revoked.get(access_url("acme", shown, m.user_id)),
+        ],
+        (ACCESS, "get", "404"): [
+            api.get(access_url("initech", shown, m.user_id)),
+            api.get(access_url("acme", shown, "ghost@acme.test")),
+            api.get(access_url("acme", 10**12, m.user_id)),
+            api.get(access_url("acme", "9" * 30, m.user_id)),
+        ],
+        (ACCESS, "get", "405"): [api.delete(access_url("acme", shown, m.user_id))],
+    }
+    return scenarios, shown
+
+
 def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
     api: Client = w["api"]
     m: Membership = w["member"]
     anonymous = Client()
     revoked = Client(HTTP_AUTHORIZATION=f"Bearer {w['revoked']}")
+    # Before the news report below suspends the workspace, which hides every document.
+    documents, shown = _document_scenarios(w, anonymous, revoked)
     MediaStatusChange.objects.create(
         workspace=w["workspace"], is_media_customer=True, source="self"
     )
@@ -208,6 +340,7 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
         assert guesser.get(features_url("acme", m.user_id)).status_code == 401
     many_params = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     return {
+        **documents,
         (FEATURES, "get", "200"): [
             api.get(features_url("acme", m.user_id)),
             api.get(features_url("acme", m.user.email) + "?feature=news"),
@@ -255,6 +388,9 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
         (USE, "post", "409"): [
             report(api, "acme", use_body(m, feature="news", outcome="used", event_id="evt-2"))
         ],
+        (DOCUMENTS, "get", "429"): [limited.get(documents_url("acme", m.user_id))],
+        (VISIBLE, "post", "429"): [filter_ids(limited, "acme", m.user_id, {"document_ids": []})],
+        (ACCESS, "get", "429"): [limited.get(access_url("acme", shown, m.user_id))],
         (DOCUMENT, "get", "200"): [anonymous.get("/api/service/openapi.json")],
         (DOCUMENT, "get", "405"): [anonymous.post("/api/service/openapi.json")],
         (DOCUMENT, "get", "429"): [limited.get("/api/service/openapi.json")],
