@@ -6,6 +6,7 @@ from __future__ import annotations
 import accounts.urls
 import billing.urls
 import compliance.urls
+import connectors.library_urls
 import connectors.urls
 import features.urls
 
@@ -16,4 +17,5 @@ urlpatterns = [
     *features.urls.urlpatterns,
     *compliance.urls.urlpatterns,
     *connectors.urls.urlpatterns,
+    *connectors.library_urls.urlpatterns,
 ]
