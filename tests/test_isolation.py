@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -52,6 +53,7 @@ from tests.factories import (
     GroupFactory,
     InvitationFactory,
     MembershipFactory,
+    SubscriptionFactory,
     UserFactory,
     WorkspaceFactory,
 )
@@ -140,6 +142,7 @@ KWARG_VALUES: dict[str, Filler] = {
     "connection_id": lambda w: w.extras["connection"].pk,
     "document_id": lambda w: w.extras["document"].pk,
     "library_id": lambda w: w.extras["library"].pk,
+    "grant_id": lambda w: w.extras["library_grant"].pk,
 }
 
 # (pattern name, parameter name) -> value, for generic parameter names (pk, id) whose
@@ -155,6 +158,9 @@ PATTERN_KWARG_VALUES: dict[tuple[str, str], Filler] = {
     ("ws:plan_change", "plan_slug"): lambda w: "team",
     # Features are the registry's keys, the same in every workspace.
     ("ws:feature_why", "feature"): lambda w: "web_search",
+    # A library's pages name documents of that library.
+    ("ws:library_document_download", "document_id"): lambda w: w.extras["library_document"].pk,
+    ("ws:library_document_remove", "document_id"): lambda w: w.extras["library_document"].pk,
 }
 
 # (pattern name, parameter name) of parameters that name the platform's catalogue (plans),
@@ -241,8 +247,13 @@ def _fast_passwords(settings: Any) -> None:
 
 
 @pytest.fixture
-def world(db: None) -> World:
+def world(db: None, settings: Any, tmp_path: Any) -> World:
+    # Uploaded files (a library's document) are stored in a folder of the test's own.
+    settings.MEDIA_ROOT = str(tmp_path)
     ws = WorkspaceFactory(name="Acme", slug="acme")
+    # A plan with every workspace feature, so that pages gated by one (a library's
+    # downloads) answer the workspace's owner.
+    SubscriptionFactory(workspace=ws, plan=Plan.objects.get(slug="team"))
     owner = MembershipFactory(
         workspace=ws, role=Role.OWNER, user=UserFactory(email="owner@acme.test")
     )
@@ -271,6 +282,19 @@ def world(db: None) -> World:
         workspace=ws, provider="google_drive", account="drive@acme.test", display_name="Drive"
     )
     library = Library.objects.create(workspace=ws, name="Handbooks", created_by=owner.user)
+    everyone = Principal.objects.create(workspace=ws, kind="everyone", key="")
+    library_grant = LibraryGrant.objects.create(library=library, principal=everyone)
+    library_document = Document(
+        workspace=ws,
+        library=library,
+        source_id="u1",
+        title="Handbook.txt",
+        mime_type="text/plain",
+        modified_at=timezone.now(),
+        principals=[everyone.pk],
+    )
+    library_document.file.save("u1.txt", ContentFile(b"Welcome"), save=False)
+    library_document.save()
     document = Document.objects.create(
         workspace=ws,
         connection=connection,
@@ -288,7 +312,13 @@ def world(db: None) -> World:
         join_request,
         audit_event,
         outsider,
-        extras={"connection": connection, "document": document, "library": library},
+        extras={
+            "connection": connection,
+            "document": document,
+            "library": library,
+            "library_grant": library_grant,
+            "library_document": library_document,
+        },
     )
 
 
