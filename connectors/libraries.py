@@ -52,7 +52,7 @@ from core.errors import DomainError, NotAllowed
 from core.parsing import is_storable_text, parse_id
 from features.decisions import WorkspaceFacts, decide
 
-from .access import Viewer, load_viewer, who_can_see
+from .access import Viewer, load_viewer, visible_documents, who_can_see
 from .audit import Action
 from .models import Document, DocumentKind, Library, LibraryGrant, LibraryRole, Principal
 from .models import PrincipalKind as K
@@ -311,17 +311,27 @@ class ShareTarget:
 EVERYONE = ShareTarget(TargetKind.EVERYONE)
 
 
+def _principal_text(kind: str, label: str) -> str:
+    """Whom a principal names, as the audit log's sentences read it."""
+    if kind == K.EVERYONE:
+        return "everyone in the workspace"
+    if kind == K.GROUP:
+        return f"the group {label}" if label else "a group"
+    return label or "a member"
+
+
 def _target_principal(workspace_id: int, target: ShareTarget) -> tuple[int, str]:
-    """The principal of a target of this workspace and its name, or a field error."""
+    """The principal of a target of this workspace and whom it names, or a field error."""
     if target.kind is TargetKind.EVERYONE:
-        return everyone_principal(workspace_id), "Everyone in the workspace"
+        return everyone_principal(workspace_id), _principal_text(K.EVERYONE, "")
     if target.id is None:
         raise DomainError(UNKNOWN_TARGET, field="target")
     if target.kind is TargetKind.GROUP:
         group = Group.objects.filter(pk=target.id, workspace_id=workspace_id).first()
         if group is None:
             raise DomainError(UNKNOWN_TARGET, field="target")
-        return _workspace_principal(workspace_id, K.GROUP, str(group.pk), group.name), group.name
+        principal = _workspace_principal(workspace_id, K.GROUP, str(group.pk), group.name)
+        return principal, _principal_text(K.GROUP, group.name)
     member = (
         Membership.objects.filter(pk=target.id, workspace_id=workspace_id)
         .select_related("user")
@@ -449,9 +459,11 @@ def library_share(*, actor: Actor, library_id: int, target: ShareTarget, role: s
     grant = LibraryGrant.objects.filter(library=library, principal_id=principal_id).first()
     if grant is not None and grant.role == role:
         return grant
+    # "target" reads as the sentence of the audit log says it; "principal" is the raw code.
+    who = {"target": label, "principal": str(target)}
     before: dict[str, str] = {}
     if grant is not None:
-        before = {"target": str(target), "role": grant.role}
+        before = {**who, "role": grant.role}
         grant.role = role
         grant.save(update_fields=["role"])
         documents = 0  # the same people see it; only what they may do changes
@@ -464,7 +476,7 @@ def library_share(*, actor: Actor, library_id: int, target: ShareTarget, role: s
         action=Action.LIBRARY_SHARED,
         target=library,
         before=before,
-        after={"target": str(target), "name": label, "role": role, "documents": documents},
+        after={**who, "role": role, "documents": documents},
     )
     return grant
 
@@ -482,7 +494,7 @@ def library_unshare(*, actor: Actor, library_id: int, grant_id: int) -> None:
     if grant is None:
         raise DomainError(NO_SUCH_GRANT)
     p = grant.principal
-    target = str(EVERYONE) if p.kind == K.EVERYONE else f"{p.kind}:{p.key}"
+    code = str(EVERYONE) if p.kind == K.EVERYONE else f"{p.kind}:{p.key}"
     grant.delete()
     documents = _apply(library)
     record(
@@ -490,7 +502,7 @@ def library_unshare(*, actor: Actor, library_id: int, grant_id: int) -> None:
         workspace=library.workspace,
         action=Action.LIBRARY_UNSHARED,
         target=library,
-        before={"target": target, "name": p.label, "role": grant.role},
+        before={"target": _principal_text(p.kind, p.label), "principal": code, "role": grant.role},
         after={"documents": documents},
     )
 
@@ -748,8 +760,11 @@ def library_list(viewer: Viewer, *, admin: bool, user_id: int) -> QuerySet[Libra
     )
 
 
-def library_documents(library: Library) -> QuerySet[Document]:
-    return Document.objects.filter(workspace_id=library.workspace_id, library=library).order_by(
+def library_documents(library: Library, viewer: Viewer | None = None) -> QuerySet[Document]:
+    """The library's documents, newest first: every one (the managers' and admins' count,
+    the admins' list), or with ``viewer`` those the document decision lets them see."""
+    qs = visible_documents(viewer) if viewer is not None else Document.objects.all()
+    return qs.filter(workspace_id=library.workspace_id, library=library).order_by(
         "-modified_at", "-id"
     )
 

@@ -169,9 +169,9 @@ def _detail_context(
     upload_form: UploadForm | None = None,
 ) -> dict[str, Any]:
     library, viewer = seen.library, seen.viewer
-    page = Paginator(libraries.library_documents(library), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # Admins list every document of the library; members, those the decision shows them.
+    shown = libraries.library_documents(library, None if _admin(request) else viewer)
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     docs = [
         DocRow(doc, decide_document(viewer, doc).allowed, _type_label(doc))
         for doc in page.object_list

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from accounts import services as accounts_services
 from accounts.actor import Actor
+from accounts.audit_display import describe
 from accounts.models import AuditEvent, Group, Membership, MemberStatus
 from accounts.roles import Role
 from billing.models import Plan
@@ -423,8 +424,8 @@ def test_sharing_with_a_group_as_viewer(acme: Acme, lib: Library, research: Grou
     )
     event = AuditEvent.objects.get(action=Action.LIBRARY_SHARED)
     assert event.after == {
-        "target": f"group:{research.pk}",
-        "name": "Research",
+        "target": "the group Research",
+        "principal": f"group:{research.pk}",
         "role": VIEWER,
         "documents": 1,
     }
@@ -448,7 +449,11 @@ def test_sharing_again_changes_the_role_and_twice_the_same_changes_nothing(
     changed = share(acme.alan, lib, member_target(acme.mary), EDITOR)
     assert changed.pk == first.pk and changed.role == EDITOR
     event = AuditEvent.objects.filter(action=Action.LIBRARY_SHARED).latest("pk")
-    assert event.before == {"target": f"member:{acme.mary.pk}", "role": VIEWER}
+    assert event.before == {
+        "target": "mary@acme.example",
+        "principal": f"member:{acme.mary.pk}",
+        "role": VIEWER,
+    }
 
 
 def test_unsharing_narrows_at_once(acme: Acme, lib: Library, research: Group) -> None:
@@ -459,7 +464,14 @@ def test_unsharing_narrows_at_once(acme: Acme, lib: Library, research: Group) ->
     assert not sees(acme.grace, doc)
     assert sees(acme.alan, doc)
     event = AuditEvent.objects.get(action=Action.LIBRARY_UNSHARED)
-    assert event.before == {"target": f"group:{research.pk}", "name": "Research", "role": VIEWER}
+    assert event.before == {
+        "target": "the group Research",
+        "principal": f"group:{research.pk}",
+        "role": VIEWER,
+    }
+    assert describe(event) == (
+        "alan@acme.example unshared the library Handbooks from the group Research as viewer."
+    )
     with pytest.raises(DomainError) as caught:
         libraries.library_unshare(actor=as_actor(acme.alan), library_id=lib.pk, grant_id=grant.pk)
     assert caught.value.message == libraries.NO_SUCH_GRANT
@@ -520,6 +532,29 @@ def test_share_targets_parse(raw: str, expected: ShareTarget | None) -> None:
     assert ShareTarget.parse(raw) == expected
     if expected is not None:
         assert str(expected) == raw
+
+
+def test_the_audit_log_tells_each_change(acme: Acme, research: Group) -> None:
+    alan = as_actor(acme.alan)
+    library = libraries.library_create(actor=alan, workspace=acme.workspace, name="Handbooks")
+    libraries.library_update(actor=alan, library_id=library.pk, name="Guides", description="")
+    grant = share(acme.alan, library, group_target(research))
+    share(acme.alan, library, member_target(acme.mary), EDITOR)
+    libraries.library_unshare(actor=alan, library_id=library.pk, grant_id=grant.pk)
+    doc = add(acme.alan, library)
+    libraries.library_document_remove(actor=alan, library_id=library.pk, document_id=doc.pk)
+    libraries.library_delete(actor=alan, library_id=library.pk)
+    events = AuditEvent.objects.filter(action__startswith="library.").order_by("pk")
+    assert [describe(e) for e in events] == [
+        "alan@acme.example created the library Handbooks.",
+        "alan@acme.example changed the library Guides.",
+        "alan@acme.example shared the library Guides with the group Research as viewer.",
+        "alan@acme.example shared the library Guides with mary@acme.example as editor.",
+        "alan@acme.example unshared the library Guides from the group Research as viewer.",
+        "alan@acme.example added report.pdf to the library Guides.",
+        "alan@acme.example removed report.pdf from the library Guides.",
+        "alan@acme.example deleted the library Guides.",
+    ]
 
 
 # --- Groups deleted, members removed -------------------------------------------------------
