@@ -36,7 +36,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -361,9 +361,15 @@ def library_create(
     _lock_workspace(workspace.pk)
     if _name_taken(workspace.pk, name):
         raise DomainError(NAME_TAKEN, field="name")
-    library = Library.objects.create(
-        workspace=workspace, name=name, description=description, created_by=m.user
-    )
+    try:
+        # The check above holds under the workspace lock; the constraint backs it (and
+        # folds case as the database does).
+        with transaction.atomic():
+            library = Library.objects.create(
+                workspace=workspace, name=name, description=description, created_by=m.user
+            )
+    except IntegrityError as exc:
+        raise DomainError(NAME_TAKEN, field="name") from exc
     _workspace_principal(workspace.pk, K.MEMBER, str(m.pk), m.user.email)
     record(
         actor=actor,
@@ -395,7 +401,11 @@ def library_update(*, actor: Actor, library_id: int, name: str, description: str
     ):
         raise DomainError(NAME_TAKEN, field="name")
     library.name, library.description = after["name"], after["description"]
-    library.save(update_fields=["name", "description"])
+    try:
+        with transaction.atomic():
+            library.save(update_fields=["name", "description"])
+    except IntegrityError as exc:
+        raise DomainError(NAME_TAKEN, field="name") from exc
     record(
         actor=actor,
         workspace=library.workspace,

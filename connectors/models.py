@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Workspace
@@ -265,6 +266,11 @@ class Library(models.Model):
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "libraries"
+        constraints = [
+            models.UniqueConstraint(
+                "workspace", Lower("name"), name="library_name_unique_in_workspace"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
