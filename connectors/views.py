@@ -1,31 +1,687 @@
-"""The connected services' pages."""
+"""The connected services' pages (R-CON-1 to R-CON-7), under /w/<slug>/connectors/.
+
+Admins (``Perm.MANAGE_CONNECTORS``):
+- "Connectors": the connections, their state and freshness, and the buttons that connect
+  Google Drive or SharePoint and OneDrive.
+- Connecting: a post stores a one-time ``state`` (and Google's PKCE verifier) in the
+  session and sends the browser to the provider; the provider sends it back to one fixed
+  callback per provider outside the workspace (``/connectors/<provider>/callback/``, the
+  redirect URI registered with the provider), which finds the workspace from the session
+  entry, checks that the user is still an admin of it, and opens the connection.
+- A connection's page: its state, settings, syncs on demand, pausing, reconnecting,
+  disconnecting (asked first), the current run's progress (polled while it runs) and the
+  history of runs.
+- Every document of the workspace, one document with its access list and who can see
+  it, the "why" of a member and a document, and the documents a member can see.
+
+Every member: "My documents", what they can see, and why not when they see nothing.
+
+HTMX requests get the part they act on plus a toast; plain requests get whole pages and
+plain form posts redirect (post, redirect, get)."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import importlib
+import time
+from secrets import token_urlsafe
+from types import ModuleType
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from accounts.access import WorkspaceRequest, workspace_view
-from accounts.roles import Perm
+from accounts.access import (
+    WorkspaceRequest,
+    get_membership,
+    workspace_view,
+)
+from accounts.actor import Actor
+from accounts.models import Membership, Workspace
+from accounts.roles import Perm, has_perm
+from accounts.views import confirm
+from billing.selectors import entitlements
+from core import registry
+from core.errors import DomainError
+from core.htmx import is_htmx, template_for, toast
+from core.htmx import redirect as htmx_redirect
+from core.parsing import is_storable_text
 
+from . import selectors, services
 from .access import access_connection
-from .models import Connection
+from .forms import (
+    ConnectionSettingsForm,
+)
+from .models import Connection, ConnectionStatus, Provider
+from .providers import google_drive
+from .providers.base import SourceError
+from .sync import lease_length
+
+INDEX = "connectors/index.html"
+CONNECTION = "connectors/connection.html"
+CONNECT_FAILED = "connectors/connect_failed.html"
+NAV = "connectors"
+
+RUNS_PAGE_SIZE = 20
+# How many polls (every 2 s) the page waits for a requested sync to start.
+WAIT_POLLS = 15
+POLL = "every 2s"
+# Events the connection page's parts listen to.
+RUN_FINISHED = "run-finished"
+CONNECTION_PARTS = {"live", "actions", "runs", "settings"}
+
+# The one-time entries of a connect flow in the session, keyed by their state.
+OAUTH_SESSION_KEY = "connectors_oauth"
+OAUTH_TTL_SECONDS = 600
+OAUTH_MAX_PENDING = 5
+
+CANCELLED = "You cancelled; nothing was connected."
+STATE_INVALID = (
+    "This answer from the service does not match a connection started here: it has "
+    "expired, was already used, or was started elsewhere. Nothing was connected; start "
+    "again from Connectors."
+)
+NO_LONGER_ADMIN = "Your role no longer allows connecting services here; nothing was connected."
+SUSPENDED = "The workspace is suspended: no service can be connected; nothing was connected."
+NO_CODE = "The service sent no authorization; nothing was connected. Try again."
+NOT_CONNECTED = "{provider} was not connected: {reason}"
+MICROSOFT_UNAVAILABLE = "SharePoint and OneDrive cannot be connected on this console yet."
+NO_TENANT = "Microsoft did not say which organization consented; nothing was connected."
+
+
+def _connections_url(ws: Workspace) -> str:
+    return reverse("ws:connectors", args=[ws.slug])
+
+
+def _connection_url(ws: Workspace, conn_id: int) -> str:
+    return reverse("ws:connection", args=[ws.slug, conn_id])
+
+
+def _plan_allows(ws: Workspace) -> bool:
+    return registry.CONNECTORS in entitlements(ws).features
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _with_provider_forms(response: HttpResponse) -> HttpResponse:
+    """Let this page's connect buttons lead to the providers' consent pages: a browser
+    checks ``form-action`` against every redirect that follows a form's post, so the
+    console's own policy ('self') would stop the post's redirect to Google or Microsoft.
+    Only the pages with such a button widen it, and only by those origins."""
+    policy = dict(getattr(settings, "SECURE_CSP", {}) or {})
+    if not policy:
+        return response
+    origins = [
+        o
+        for o in (_origin(settings.GOOGLE_OAUTH_AUTH_URL), _origin(settings.MICROSOFT_LOGIN_URL))
+        if o
+    ]
+    policy["form-action"] = [*policy.get("form-action", []), *origins]
+    # What django.views.decorators.csp.csp_override sets; here per request, since the
+    # providers' addresses are settings.
+    setattr(response, "_csp_config", policy)  # noqa: B010
+    return response
+
+
+# --- The index ----------------------------------------------------------------------
 
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.MANAGE_CONNECTORS)
 def index(request: WorkspaceRequest) -> HttpResponse:
-    connections = Connection.objects.filter(workspace=request.workspace)
-    return TemplateResponse(
-        request, "connectors/index.html", {"connections": connections, "nav": "connectors"}
+    ws = request.workspace
+    plan = entitlements(ws)
+    rows = selectors.connection_rows(ws)
+    busy = any(
+        r.connection.status in (ConnectionStatus.SYNCING, ConnectionStatus.DISCONNECTING)
+        for r in rows
     )
+    context = {
+        "page_title": "Connectors",
+        "nav": NAV,
+        "rows": rows,
+        "plan_allows": registry.CONNECTORS in plan.features,
+        "plan_name": plan.plan.name,
+        # While a connection syncs or is being deleted, the list refreshes itself.
+        "poll_url": _connections_url(ws) if busy else "",
+        "poll": POLL,
+    }
+    response = TemplateResponse(request, template_for(request, INDEX, "connections"), context)
+    return _with_provider_forms(response)
+
+
+# --- Connecting ---------------------------------------------------------------------
+
+
+def _remember(request: HttpRequest, *, provider: str, ws: Workspace, **extra: str) -> str:
+    """A one-time state for a connect flow, saved in the session with what the callback
+    needs; expired entries go, and only the newest few are kept."""
+    state = token_urlsafe(32)
+    now = time.time()
+    raw = request.session.get(OAUTH_SESSION_KEY)
+    pending = {
+        k: v
+        for k, v in (raw.items() if isinstance(raw, dict) else [])
+        if isinstance(v, dict) and float(v.get("expires", 0)) > now
+    }
+    # A flow abandoned at the provider leaves its entry; the newest few stay.
+    newest = sorted(pending.items(), key=lambda kv: float(kv[1].get("expires", 0)))
+    pending = dict(newest[-(OAUTH_MAX_PENDING - 1) :])
+    pending[state] = {
+        "provider": provider,
+        "workspace": ws.pk,
+        "slug": ws.slug,
+        "user": request.user.pk,
+        "expires": now + OAUTH_TTL_SECONDS,
+        **extra,
+    }
+    request.session[OAUTH_SESSION_KEY] = pending
+    return state
+
+
+def _take(request: HttpRequest, provider: str) -> dict[str, Any] | None:
+    """The session's entry of the callback's state, removed whatever happens next (single
+    use); None when there is none, it expired, or it belongs to another flow or user."""
+    state = request.GET.get("state", "")
+    raw = request.session.get(OAUTH_SESSION_KEY)
+    pending = dict(raw) if isinstance(raw, dict) else {}
+    entry = pending.pop(state, None) if state and len(state) <= 200 else None
+    if entry is not None:
+        request.session[OAUTH_SESSION_KEY] = pending
+    if not isinstance(entry, dict):
+        return None
+    if (
+        entry.get("provider") != provider
+        or float(entry.get("expires", 0)) <= time.time()
+        or entry.get("user") != request.user.pk
+    ):
+        return None
+    return entry
+
+
+def _failed(
+    request: HttpRequest,
+    membership: Membership | None,
+    message: str,
+    *,
+    status: int = 400,
+) -> HttpResponse:
+    """The page a connect flow ends on when nothing was connected."""
+    if membership is not None:
+        # What the shell reads to draw the workspace's navigation.
+        wreq = cast(WorkspaceRequest, request)
+        wreq.workspace = membership.workspace
+        wreq.membership = membership
+    context = {
+        "page_title": "Nothing was connected",
+        "nav": NAV,
+        "message": message,
+        "workspace": membership.workspace if membership else None,
+    }
+    return TemplateResponse(request, CONNECT_FAILED, context, status=status)
+
+
+def _admin_for(request: HttpRequest, entry: dict[str, Any]) -> Membership | HttpResponse:
+    """The user's membership of the flow's workspace, if they still may connect there: a
+    404 when they are no longer a member, the failure page when no longer an admin."""
+    membership = get_membership(request.user, str(entry.get("slug", "")))
+    if membership.workspace_id != entry.get("workspace"):
+        raise Http404("No such workspace.")
+    if not has_perm(membership.role, Perm.MANAGE_CONNECTORS):
+        return _failed(request, membership, NO_LONGER_ADMIN, status=403)
+    if membership.workspace.is_suspended:
+        # As workspace_view refuses every change of a suspended workspace.
+        return _failed(request, membership, SUSPENDED, status=403)
+    return membership
+
+
+def _refuse_connect(request: WorkspaceRequest, message: str) -> HttpResponse:
+    messages.error(request, message)
+    return htmx_redirect(request, _connections_url(request.workspace))
+
+
+def _opened(request: HttpRequest, conn: Connection, reconnected: bool) -> HttpResponse:
+    if reconnected:
+        messages.success(request, f"{conn.display_name} is reconnected; a sync has started.")
+    else:
+        messages.success(request, f"{conn.display_name} is connected; the first sync has started.")
+    return HttpResponseRedirect(_connection_url(conn.workspace, conn.pk))
+
+
+def _open(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    provider: str,
+    account: str,
+    display_name: str,
+    secrets: dict[str, Any],
+) -> HttpResponse:
+    label = Provider(provider).label
+    started = timezone.now()
+    try:
+        conn = services.connection_open(
+            actor=Actor.member(membership),
+            workspace=membership.workspace,
+            provider=provider,
+            account=account,
+            display_name=display_name,
+            secrets=secrets,
+        )
+    except DomainError as exc:
+        return _failed(
+            request, membership, NOT_CONNECTED.format(provider=label, reason=exc.message)
+        )
+    # A connection of the same account gets the new credentials (a reconnection).
+    return _opened(request, conn, reconnected=conn.created_at < started)
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def google_connect(request: WorkspaceRequest) -> HttpResponse:
+    """To Google's consent, with a state and PKCE; a reconnection takes the same way."""
+    ws = request.workspace
+    if not _plan_allows(ws):
+        return _refuse_connect(request, services.NOT_IN_PLAN)
+    verifier, challenge = google_drive.pkce_pair()
+    redirect_uri = request.build_absolute_uri(reverse("connector_google_callback"))
+    state = _remember(
+        request,
+        provider=Provider.GOOGLE_DRIVE,
+        ws=ws,
+        verifier=verifier,
+        redirect_uri=redirect_uri,
+    )
+    url = google_drive.authorize_url(state=state, challenge=challenge, redirect_uri=redirect_uri)
+    return htmx_redirect(request, url)
+
+
+def _query_text(request: HttpRequest, name: str, limit: int = 2000) -> str:
+    value = request.GET.get(name, "")
+    return value if len(value) <= limit and is_storable_text(value) else ""
+
+
+@require_http_methods(["GET"])
+@login_required
+def google_callback(request: HttpRequest) -> HttpResponse:
+    """Where Google sends the browser back: ``code`` and ``state``, or ``error``."""
+    entry = _take(request, Provider.GOOGLE_DRIVE)
+    if entry is None:
+        return _failed(request, None, STATE_INVALID)
+    membership = _admin_for(request, entry)
+    if isinstance(membership, HttpResponse):
+        return membership
+    error = _query_text(request, "error", 100)
+    if "error" in request.GET:
+        if error == "access_denied":
+            messages.info(request, CANCELLED)
+            return HttpResponseRedirect(_connections_url(membership.workspace))
+        reason = f"Google answered “{error or 'an error'}”."
+        return _failed(
+            request, membership, NOT_CONNECTED.format(provider="Google Drive", reason=reason)
+        )
+    code = _query_text(request, "code")
+    if not code:
+        return _failed(request, membership, NO_CODE)
+    try:
+        secrets, email = google_drive.exchange_code(
+            code=code,
+            verifier=str(entry.get("verifier", "")),
+            redirect_uri=str(entry.get("redirect_uri", "")),
+        )
+    except SourceError as exc:
+        reason = str(exc) or "Google could not be reached."
+        return _failed(
+            request,
+            membership,
+            NOT_CONNECTED.format(provider="Google Drive", reason=reason),
+            status=502,
+        )
+    return _open(
+        request,
+        membership,
+        provider=Provider.GOOGLE_DRIVE,
+        account=email,
+        display_name=f"Google Drive ({email})",
+        secrets=secrets,
+    )
+
+
+def _microsoft() -> ModuleType | None:
+    """The Microsoft provider's module, imported when used: its connect functions
+    (``admin_consent_url``, ``consent_error``, ``connect``) may not exist yet."""
+    try:
+        module = importlib.import_module("connectors.providers.microsoft")
+    except ImportError:  # pragma: no cover - the module is part of the app
+        return None
+    names = ("admin_consent_url", "consent_error", "connect")
+    return module if all(callable(getattr(module, n, None)) for n in names) else None
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def microsoft_connect(request: WorkspaceRequest) -> HttpResponse:
+    """To Microsoft's admin consent for the organization, with a state."""
+    ws = request.workspace
+    if not _plan_allows(ws):
+        return _refuse_connect(request, services.NOT_IN_PLAN)
+    provider = _microsoft()
+    if provider is None:
+        return _refuse_connect(request, MICROSOFT_UNAVAILABLE)
+    redirect_uri = request.build_absolute_uri(reverse("connector_microsoft_callback"))
+    state = _remember(request, provider=Provider.MICROSOFT, ws=ws, redirect_uri=redirect_uri)
+    url = str(provider.admin_consent_url(state=state, redirect_uri=redirect_uri))
+    return htmx_redirect(request, url)
+
+
+@require_http_methods(["GET"])
+@login_required
+def microsoft_callback(request: HttpRequest) -> HttpResponse:
+    """Where Microsoft's admin consent sends the browser back: ``tenant``,
+    ``admin_consent`` and ``state``, or ``error`` and ``error_description``."""
+    entry = _take(request, Provider.MICROSOFT)
+    if entry is None:
+        return _failed(request, None, STATE_INVALID)
+    membership = _admin_for(request, entry)
+    if isinstance(membership, HttpResponse):
+        return membership
+    label = Provider.MICROSOFT.label
+    provider = _microsoft()
+    if provider is None:
+        return _failed(request, membership, MICROSOFT_UNAVAILABLE)
+    if _query_text(request, "error", 100) == "access_denied":
+        messages.info(request, CANCELLED)
+        return HttpResponseRedirect(_connections_url(membership.workspace))
+    params = {k: _query_text(request, k) for k in request.GET}
+    problem = provider.consent_error(params)
+    if problem:
+        return _failed(
+            request, membership, NOT_CONNECTED.format(provider=label, reason=str(problem))
+        )
+    tenant = _query_text(request, "tenant", 100).strip()
+    if not tenant:
+        return _failed(request, membership, NO_TENANT)
+    try:
+        secrets, account, display_name = provider.connect(tenant=tenant)
+    except (SourceError, DomainError) as exc:
+        reason = str(exc) or "Microsoft could not be reached."
+        return _failed(
+            request, membership, NOT_CONNECTED.format(provider=label, reason=reason), status=502
+        )
+    return _open(
+        request,
+        membership,
+        provider=Provider.MICROSOFT,
+        account=str(account),
+        display_name=str(display_name),
+        secrets=dict(secrets),
+    )
+
+
+# --- A connection -------------------------------------------------------------------
+
+
+def _wait(request: HttpRequest) -> int:
+    raw = request.GET.get("wait", "")
+    return min(int(raw), WAIT_POLLS) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 0
+
+
+def _live_context(request: WorkspaceRequest, conn: Connection, *, wait: int = 0) -> dict[str, Any]:
+    """The part that shows the connection's state and its current work, and polls while
+    there is some: a run, a deletion, or a sync asked for that has not started yet."""
+    run = selectors.current_run(conn)
+    now = timezone.now()
+    stalled = run is not None and run.heartbeat_at < now - lease_length()
+    busy = selectors.is_busy(conn, run) and not stalled
+    url = _connection_url(request.workspace, conn.pk)
+    if busy:
+        poll_url = f"{url}?part=live&was=busy"
+    elif wait > 0:
+        poll_url = f"{url}?part=live&wait={wait - 1}"
+    else:
+        poll_url = ""
+    purge_percent = None
+    purge_text = ""
+    if conn.status == ConnectionStatus.DISCONNECTING and conn.purge_total:
+        purge_percent = min(100, int(100 * conn.purge_done / conn.purge_total))
+        purge_text = f"{conn.purge_done:,} of {conn.purge_total:,} deleted"
+    return {
+        "connection": conn,
+        "run": run,
+        "stalled": stalled,
+        "waiting": wait > 0 and run is None,
+        "poll_url": poll_url,
+        "poll": POLL,
+        "live_url": f"{url}?part=live",
+        "fresh": conn.is_fresh(now),
+        "hidden_since": selectors.hidden_since(conn),
+        "purge_percent": purge_percent,
+        "purge_text": purge_text,
+    }
+
+
+def _actions_context(request: WorkspaceRequest, conn: Connection) -> dict[str, Any]:
+    ws = request.workspace
+    url = _connection_url(ws, conn.pk)
+    connect = "ws:connector_google_connect"
+    if conn.provider == Provider.MICROSOFT:
+        connect = "ws:connector_microsoft_connect"
+    return {
+        "connection": conn,
+        "sync_url": f"{url}sync/",
+        "pause_url": f"{url}pause/",
+        "disconnect_url": f"{url}disconnect/",
+        "reconnect_url": reverse(connect, args=[ws.slug]),
+        "actions_url": f"{url}?part=actions",
+        "run_finished": RUN_FINISHED,
+    }
+
+
+def _runs_context(request: WorkspaceRequest, conn: Connection) -> dict[str, Any]:
+    page = Paginator(selectors.run_history(conn), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    url = _connection_url(request.workspace, conn.pk)
+    return {"runs": page, "runs_url": f"{url}?part=runs", "run_finished": RUN_FINISHED}
+
+
+def _settings_context(
+    request: WorkspaceRequest, conn: Connection, form: ConnectionSettingsForm | None = None
+) -> dict[str, Any]:
+    return {
+        "connection": conn,
+        "settings_form": form or ConnectionSettingsForm.for_connection(conn),
+        "settings_url": f"{_connection_url(request.workspace, conn.pk)}settings/",
+    }
+
+
+def _page_context(
+    request: WorkspaceRequest, conn: Connection, *, form: ConnectionSettingsForm | None = None
+) -> dict[str, Any]:
+    return {
+        "page_title": conn.display_name,
+        "nav": NAV,
+        "connectors_url": _connections_url(request.workspace),
+        **_live_context(request, conn),
+        **_actions_context(request, conn),
+        **_runs_context(request, conn),
+        **_settings_context(request, conn, form),
+    }
 
 
 @require_http_methods(["GET"])
 @workspace_view(Perm.MANAGE_CONNECTORS)
 def connection(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    """The whole page, or for htmx the part named by ``part``: ``live`` (polled),
+    ``actions``, ``runs`` (the history's pages) or ``settings``."""
+    part = ""
+    if is_htmx(request):
+        asked = request.GET.get("part", "")
+        part = asked if asked in CONNECTION_PARTS else "runs"
+    if part == "live":
+        return _live(request, connection_id)
     conn = access_connection(request.actor, connection_id)
-    return TemplateResponse(
-        request, "connectors/connection.html", {"connection": conn, "nav": "connectors"}
+    if not part:
+        # Its "Reconnect" button posts to the connect flow.
+        return _with_provider_forms(
+            TemplateResponse(request, CONNECTION, _page_context(request, conn))
+        )
+    builders = {"actions": _actions_context, "runs": _runs_context, "settings": _settings_context}
+    context = builders[part](request, conn)
+    return TemplateResponse(request, f"{CONNECTION}#{part}", context)
+
+
+def _live(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    try:
+        conn = access_connection(request.actor, connection_id)
+    except Http404:
+        # The deletion of a disconnected connection finished while the page polled.
+        messages.success(request, "The connection is disconnected and its data deleted.")
+        return HttpResponseClientRedirect(_connections_url(request.workspace))
+    context = _live_context(request, conn, wait=_wait(request))
+    response = TemplateResponse(request, f"{CONNECTION}#live", context)
+    if request.GET.get("was") == "busy" and not context["poll_url"]:
+        # The run just ended: the history and the buttons catch up.
+        trigger_client_event(response, RUN_FINISHED, {})
+    return response
+
+
+def _acted(
+    request: WorkspaceRequest, connection_id: int, *, ok: str = "", error: str = "", wait: int = 0
+) -> HttpResponse:
+    """The answer of a button of the connection page: its buttons and, out of band, its
+    state (which starts polling for a requested sync); a redirect to the page otherwise."""
+    ws = request.workspace
+    if not is_htmx(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, ok)
+        return HttpResponseRedirect(_connection_url(ws, connection_id))
+    conn = access_connection(request.actor, connection_id)
+    context = {
+        **_actions_context(request, conn),
+        **_live_context(request, conn, wait=wait),
+    }
+    response = TemplateResponse(request, f"{CONNECTION}#acted", context)
+    return toast(response, error or ok, "error" if error else "ok")
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def connection_sync(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    conn = access_connection(request.actor, connection_id)
+    full = request.POST.get("full") == "1"
+    try:
+        services.connection_sync_request(actor=request.actor, connection_id=conn.pk, full=full)
+    except DomainError as exc:
+        return _acted(request, conn.pk, error=exc.message)
+    what = "A full resync" if full else "A sync"
+    return _acted(
+        request, conn.pk, ok=f"{what} of {conn.display_name} is starting.", wait=WAIT_POLLS
     )
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def connection_pause(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    conn = access_connection(request.actor, connection_id)
+    paused = request.POST.get("paused") != "0"
+    try:
+        services.connection_pause(actor=request.actor, connection_id=conn.pk, paused=paused)
+    except DomainError as exc:
+        return _acted(request, conn.pk, error=exc.message)
+    if paused:
+        ok = f"{conn.display_name} is paused: no sync runs until you resume it."
+    else:
+        ok = f"{conn.display_name} is resumed; a sync follows."
+    return _acted(request, conn.pk, ok=ok)
+
+
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def connection_settings(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    conn = access_connection(request.actor, connection_id)
+    form = ConnectionSettingsForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            conn = services.connection_settings_update(
+                actor=request.actor, connection_id=conn.pk, change=form.change()
+            )
+            saved = True
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    ok = f"The settings of {conn.display_name} are saved."
+    if saved and not is_htmx(request):
+        messages.success(request, ok)
+        return HttpResponseRedirect(_connection_url(request.workspace, conn.pk))
+    if not is_htmx(request):
+        page = TemplateResponse(request, CONNECTION, _page_context(request, conn, form=form))
+        return _with_provider_forms(page)
+    response = TemplateResponse(
+        request,
+        f"{CONNECTION}#settings",
+        _settings_context(request, conn, None if saved else form),
+    )
+    return toast(response, ok) if saved else response
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def connection_disconnect(request: WorkspaceRequest, connection_id: int) -> HttpResponse:
+    """Asks first, naming how many documents, permissions and identities go; then access
+    ends at once and the deletion runs in the background, its progress on the page."""
+    conn = access_connection(request.actor, connection_id)
+    ws = request.workspace
+    url = _connection_url(ws, conn.pk)
+    if conn.status == ConnectionStatus.DISCONNECTING:
+        messages.info(request, services.DISCONNECTING)
+        return htmx_redirect(request, url)
+    if not confirm.is_confirmed(request):
+        preview = services.disconnect_preview(conn)
+        provider = conn.get_provider_display()
+
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count:,} {one if count == 1 else many}"
+
+        confirmation = confirm.Confirmation(
+            title=f"Disconnect {conn.display_name}?",
+            action_url=f"{url}disconnect/",
+            button=f"Disconnect {conn.display_name}",
+            cancel_url=url,
+            losses=[
+                f"Members lose access at once to its {n(preview.documents, 'document', 'documents')}.",
+                f"The copy of {n(preview.documents, 'document', 'documents')}, "
+                f"{n(preview.permissions, 'permission', 'permissions')} and "
+                f"{n(preview.identities, 'identity', 'identities')} (people, groups and "
+                "domains) is deleted, in the background.",
+                f"Its credentials, its settings and its history of syncs; the grant is "
+                f"given back to {provider} where it allows.",
+            ],
+            kept=[
+                f"Nothing changes in {provider}: its files and their sharing stay as they are.",
+                "Connecting the account again syncs everything anew.",
+            ],
+        )
+        return confirm.ask(request, confirmation, page_title="Disconnect", nav=NAV)
+    try:
+        services.connection_disconnect(actor=request.actor, connection_id=conn.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return htmx_redirect(request, url)
+    messages.success(
+        request,
+        f"{conn.display_name} is disconnected: its documents are hidden now and are being deleted.",
+    )
+    # To the list, which shows the deletion's progress until the connection is gone.
+    return htmx_redirect(request, _connections_url(ws))

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import invitations as invitation_views
+from connectors.urls import callback_urlpatterns as connector_callbacks
 from console import health, legal, views
 
 # The admin's login goes through allauth: its rate limits and MFA apply to staff too.
@@ -23,6 +24,8 @@ urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("invitations/<str:token>/", invitation_views.accept, name="invitation_accept"),
     path("w/<slug:slug>/", include("console.workspace_urls")),
+    # The providers' fixed redirect URIs (the workspace comes from the session).
+    *connector_callbacks,
     path("api/service/", include("api.urls")),
     # The local outbox: answers 404 unless DEBUG is on.
     path("dev/outbox/", include("core.urls")),
