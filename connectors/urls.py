@@ -33,6 +33,15 @@ urlpatterns: list[URLPattern] = [
         views.connection_disconnect,
         name="connection_disconnect",
     ),
+    path("connectors/documents/", views.documents, name="connector_documents"),
+    path("connectors/documents/<id:document_id>/", views.document, name="connector_document"),
+    path("connectors/why/", views.why, name="connector_why"),
+    path(
+        "connectors/members/<id:member_id>/documents/",
+        views.member_documents,
+        name="member_documents",
+    ),
+    path("connectors/mine/", views.my_documents, name="my_documents"),
 ]
 
 callback_urlpatterns: list[URLPattern] = [

@@ -41,6 +41,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.access import (
     WorkspaceRequest,
+    access_member,
     get_membership,
     workspace_view,
 )
@@ -55,22 +56,31 @@ from core.htmx import is_htmx, template_for, toast
 from core.htmx import redirect as htmx_redirect
 from core.parsing import is_storable_text
 
-from . import selectors, services
-from .access import access_connection
+from . import access, selectors, services
+from .access import access_connection, access_document
 from .forms import (
     ConnectionSettingsForm,
+    DocumentFilterForm,
+    TitleSearchForm,
+    WhoSearchForm,
+    WhyForm,
 )
-from .models import Connection, ConnectionStatus, Provider
+from .models import Connection, ConnectionStatus, Document, Provider
 from .providers import google_drive
 from .providers.base import SourceError
 from .sync import lease_length
 
 INDEX = "connectors/index.html"
 CONNECTION = "connectors/connection.html"
+DOCUMENTS = "connectors/documents.html"
+DOCUMENT = "connectors/document.html"
+WHY = "connectors/why.html"
+MEMBER_DOCUMENTS = "connectors/member_documents.html"
 CONNECT_FAILED = "connectors/connect_failed.html"
 NAV = "connectors"
 
 RUNS_PAGE_SIZE = 20
+WHO_PAGE_SIZE = 50
 # How many polls (every 2 s) the page waits for a requested sync to start.
 WAIT_POLLS = 15
 POLL = "every 2s"
@@ -95,6 +105,8 @@ NO_CODE = "The service sent no authorization; nothing was connected. Try again."
 NOT_CONNECTED = "{provider} was not connected: {reason}"
 MICROSOFT_UNAVAILABLE = "SharePoint and OneDrive cannot be connected on this console yet."
 NO_TENANT = "Microsoft did not say which organization consented; nothing was connected."
+NO_SUCH_MEMBER = "No member of this workspace is this one; choose one from the list."
+NO_SUCH_DOCUMENT = "No document of this workspace is this one; choose one from the list."
 
 
 def _connections_url(ws: Workspace) -> str:
@@ -511,6 +523,7 @@ def _page_context(
         "page_title": conn.display_name,
         "nav": NAV,
         "connectors_url": _connections_url(request.workspace),
+        "documents_url": reverse("ws:connector_documents", args=[request.workspace.slug]),
         **_live_context(request, conn),
         **_actions_context(request, conn),
         **_runs_context(request, conn),
@@ -685,3 +698,180 @@ def connection_disconnect(request: WorkspaceRequest, connection_id: int) -> Http
     )
     # To the list, which shows the deletion's progress until the connection is gone.
     return htmx_redirect(request, _connections_url(ws))
+
+
+# --- Documents ----------------------------------------------------------------------
+
+
+def _count_text(count: int, capped: bool) -> str:
+    if capped:
+        return f"{count:,}+ documents"
+    return f"{count:,} document{'' if count == 1 else 's'}"
+
+
+@require_http_methods(["GET"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def documents(request: WorkspaceRequest) -> HttpResponse:
+    """Every document of the workspace, newest first, by keyset pages."""
+    ws = request.workspace
+    form = DocumentFilterForm(request.GET or None, workspace=ws)
+    form.is_valid()
+    filters = form.filters()
+    qs = selectors.workspace_documents(ws, **filters)
+    page = selectors.keyset_page(selectors.for_list(qs), form.position())
+    count, capped = access.capped_count(qs)
+    context = {
+        "page_title": "Documents",
+        "nav": NAV,
+        "form": form,
+        "page": page,
+        "count_text": _count_text(count, capped),
+        "filtered": any(v for v in filters.values()),
+        "list_url": reverse("ws:connector_documents", args=[ws.slug]),
+        "document_base": reverse("ws:connector_documents", args=[ws.slug]),
+        "why_url": reverse("ws:connector_why", args=[ws.slug]),
+    }
+    return TemplateResponse(request, template_for(request, DOCUMENTS, "documents-list"), context)
+
+
+@require_http_methods(["GET"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def document(request: WorkspaceRequest, document_id: int) -> HttpResponse:
+    """One document: what it is, its access list as the source gave it, and who can see
+    it (searched and paged)."""
+    doc = access_document(request.actor, document_id)
+    ws = request.workspace
+    form = WhoSearchForm(request.GET or None)
+    form.is_valid()
+    q = str(getattr(form, "cleaned_data", {}).get("q") or "")
+    who = access.who_can_see(doc)
+    matching = selectors.filter_who(who, q)
+    page = Paginator(matching, WHO_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page_title": doc.title,
+        "nav": NAV,
+        "document": doc,
+        "web_url": selectors.safe_web_url(doc.web_url),
+        "acl": selectors.acl_rows(doc),
+        "who_total": len(who),
+        "who_page": page,
+        "who_form": form,
+        "q": q,
+        "document_url": reverse("ws:connector_document", args=[ws.slug, doc.pk]),
+        "documents_url": reverse("ws:connector_documents", args=[ws.slug]),
+        "why_url": reverse("ws:connector_why", args=[ws.slug]),
+        "connection_url": _connection_url(ws, doc.connection_id) if doc.connection_id else "",
+    }
+    return TemplateResponse(request, template_for(request, DOCUMENT, "who"), context)
+
+
+# --- Why ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def why(request: WorkspaceRequest) -> HttpResponse:
+    """May this member see this document, and why: a member and a document, each picked
+    from a search (``mq``, ``dq``) or named by id (``member``, ``document``)."""
+    ws = request.workspace
+    form = WhyForm(request.GET or None)
+    form.is_valid()
+    member: Membership | None = None
+    doc: Document | None = None
+    if form.value("member"):
+        try:
+            member = access_member(request.actor, form.value("member"))
+        except Http404:
+            form.add_error("member", NO_SUCH_MEMBER)
+    if form.value("document"):
+        try:
+            doc = access_document(request.actor, form.value("document"))
+        except Http404:
+            form.add_error("document", NO_SUCH_DOCUMENT)
+    decision = None
+    if member is not None and doc is not None:
+        decision = access.document_decision(member, doc.pk)
+    mq = str(form.value("mq") or "")
+    dq = str(form.value("dq") or "")
+    context = {
+        "page_title": "Why can a member see a document?",
+        "nav": NAV,
+        "form": form,
+        "member": member,
+        "document": doc,
+        "decision": decision,
+        "mq": mq,
+        "dq": dq,
+        "member_matches": selectors.member_matches(ws, mq) if mq else [],
+        "document_matches": selectors.document_matches(ws, dq) if dq else [],
+        "why_url": reverse("ws:connector_why", args=[ws.slug]),
+        "documents_url": reverse("ws:connector_documents", args=[ws.slug]),
+    }
+    return TemplateResponse(request, template_for(request, WHY, "why"), context)
+
+
+# --- What a member can see ----------------------------------------------------------
+
+
+def _visible_context(
+    request: WorkspaceRequest, membership: Membership, list_url: str
+) -> dict[str, Any]:
+    viewer = access.load_viewer(membership)
+    form = TitleSearchForm(request.GET or None)
+    form.is_valid()
+    qs = selectors.search_title(access.visible_documents(viewer), form.query())
+    page = selectors.keyset_page(selectors.for_list(qs), form.position())
+    count, capped = access.capped_count(qs)
+    gates = [
+        viewer.feature(key)
+        for key in (registry.CONNECTORS, registry.LIBRARIES)
+        if not viewer.feature(key).allowed
+    ]
+    return {
+        "viewer": viewer,
+        "subject": membership,
+        "form": form,
+        "page": page,
+        "count_text": _count_text(count, capped),
+        "filtered": bool(form.query()),
+        "gates": gates,
+        "hidden_sources": selectors.hidden_sources(viewer) if viewer.sees_connections() else [],
+        "list_url": list_url,
+    }
+
+
+@require_http_methods(["GET"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def member_documents(request: WorkspaceRequest, member_id: int) -> HttpResponse:
+    """What one member can see: the same list and the same decision as their own page."""
+    membership = access_member(request.actor, member_id)
+    ws = request.workspace
+    url = reverse("ws:member_documents", args=[ws.slug, membership.pk])
+    context = {
+        "page_title": f"Documents {membership.user.email} can see",
+        "nav": NAV,
+        "admin_view": True,
+        "document_base": reverse("ws:connector_documents", args=[ws.slug]),
+        "why_url": reverse("ws:connector_why", args=[ws.slug]),
+        **_visible_context(request, membership, url),
+    }
+    return TemplateResponse(
+        request, template_for(request, MEMBER_DOCUMENTS, "documents-list"), context
+    )
+
+
+@require_http_methods(["GET"])
+@workspace_view(Perm.VIEW_WORKSPACE)
+def my_documents(request: WorkspaceRequest) -> HttpResponse:
+    """What I can see of the connected services and libraries, newest first."""
+    ws = request.workspace
+    url = reverse("ws:my_documents", args=[ws.slug])
+    context = {
+        "page_title": "My documents",
+        "nav": "my_documents",
+        "admin_view": False,
+        **_visible_context(request, request.membership, url),
+    }
+    return TemplateResponse(
+        request, template_for(request, MEMBER_DOCUMENTS, "documents-list"), context
+    )
