@@ -55,6 +55,7 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.MANAGE_FEATURES: "Allow and deny features for the workspace, groups and members",
     Perm.MANAGE_COMPLIANCE: "Declare Media Customer status and request editorial-use authorization",
     Perm.FILE_APPEAL: "Appeal a suspension of the workspace",
+    Perm.MANAGE_CONNECTORS: "Connect, sync and disconnect services; see who can see each document, and why",
 }
 
 _ALL = frozenset(Role)

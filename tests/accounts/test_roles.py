@@ -70,6 +70,7 @@ PERM_PAGES: dict[Perm, str] = {
     Perm.MANAGE_FEATURES: "ws:features",
     Perm.MANAGE_COMPLIANCE: "ws:compliance",
     Perm.FILE_APPEAL: "ws:appeal",
+    Perm.MANAGE_CONNECTORS: "ws:connectors",
 }
 
 
