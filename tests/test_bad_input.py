@@ -137,6 +137,48 @@ def test_unstorable_text_in_any_path_parameter_is_a_404(
                 assert response.status_code == 404, (method, url)
 
 
+# Query parameters the console's pages read (searches, filters, pages, cursors, picked ids,
+# page parts): each with text the database cannot store, too long, or no row can have.
+HOSTILE_QUERIES = [
+    {"q": "a\x00b", "mq": "\x00", "dq": "\x00", "cursor": "\x00", "part": "\x00"},
+    {"q": "x" * 5000, "mq": "x" * 5000, "dq": "x" * 5000, "cursor": "9" * 5000 + ".1"},
+    {"page": "9" * 5000, "member": "9" * 30, "document": str(2**63), "connection": "9" * 30},
+    {"library": "-1", "group": "9" * 30, "role": "x", "cursor": "-1.-1", "wait": "9" * 40},
+    {"part": "live", "was": "busy", "wait": "99", "page": "-1"},
+]
+
+
+# Known to answer 500 on PostgreSQL: the group pages' member search passes a NUL to the
+# query (accounts.views.groups._picker_query does not refuse it). Remove once fixed.
+KNOWN_QUERY_500 = {"ws:group_member_search", "ws:group_detail"}
+QUERY_ROUTES = [
+    pytest.param(
+        name,
+        route,
+        id=name,
+        marks=[pytest.mark.xfail(reason="a NUL in the member search reaches the query")]
+        if name in KNOWN_QUERY_500
+        else [],
+    )
+    for name, route in PAGE_ROUTES
+]
+
+
+@pytest.mark.parametrize(("name", "route"), QUERY_ROUTES)
+def test_hostile_query_parameters_never_give_a_500(
+    world: World,  # noqa: F811
+    name: str,
+    route: str,
+) -> None:
+    owner = client_for(world.owner.user)
+    owner.raise_request_exception = False
+    url = _fill(name, route, world)
+    for params in HOSTILE_QUERIES:
+        for extra in ({}, HTMX):
+            response = owner.get(url, params, **extra)
+            assert response.status_code < 500, (url, params, extra, response.status_code)
+
+
 def test_a_nul_anywhere_in_a_path_is_a_404_before_any_query(
     client: Any, django_assert_num_queries: Any, db: None
 ) -> None:
@@ -147,7 +189,7 @@ def test_a_nul_anywhere_in_a_path_is_a_404_before_any_query(
 
 # --- Forms --------------------------------------------------------------------------------
 
-APPS = ("accounts", "billing", "features", "compliance", "api")
+APPS = ("accounts", "billing", "features", "compliance", "connectors", "api")
 
 
 def _form_modules() -> Iterator[Any]:

@@ -81,6 +81,19 @@ KNOWN_NAMES = {
     "ws:feature_why",
     "ws:my_features",
     "ws:my_feature_switch",
+    "ws:connectors",
+    "ws:connector_google_connect",
+    "ws:connector_microsoft_connect",
+    "ws:connection",
+    "ws:connection_sync",
+    "ws:connection_pause",
+    "ws:connection_settings",
+    "ws:connection_disconnect",
+    "ws:connector_documents",
+    "ws:connector_document",
+    "ws:connector_why",
+    "ws:member_documents",
+    "ws:my_documents",
 }
 
 # Fields a careless view could act on: a POST carries them all, so a view that forgets its
@@ -103,6 +116,14 @@ HOSTILE_POST = {
     "effect": "deny",
     "target": "workspace",
     "on": "0",
+    # Connections: settings that would widen access, a sync, a pause, a confirmed disconnect.
+    "sync_interval": "15",
+    "staleness_limit": "720",
+    "link_shares": "workspace",
+    "hidden_domain_shares": "domain",
+    "full": "1",
+    "paused": "1",
+    "confirmed": "1",
 }
 
 
