@@ -276,7 +276,10 @@ def test_without_the_plan_the_index_says_so_and_connecting_is_refused(db, google
     assert "connectors_oauth" not in c.session
 
 
-def test_microsoft_is_refused_clearly_until_its_provider_can_connect(acme, admin) -> None:
+def test_microsoft_is_refused_clearly_while_its_provider_cannot_connect(
+    acme, admin, monkeypatch
+) -> None:
+    monkeypatch.setattr(views, "_microsoft", lambda: None)
     response = admin.post(url("connector_microsoft_connect"), follow=True)
     assert response.status_code == 200
     assert views.MICROSOFT_UNAVAILABLE in response.content.decode()
@@ -333,6 +336,35 @@ def test_the_microsoft_flow_follows_its_provider_functions(acme, admin, monkeypa
         "Contoso SharePoint",
     )
     assert calls == ["t-1"]
+
+
+def test_connecting_sharepoint_through_the_local_microsoft(acme, admin, settings, waits) -> None:
+    from connectors.local.microsoft import LocalMicrosoft  # noqa: PLC0415
+    from connectors.local.microsoft import settings_for as microsoft_settings  # noqa: PLC0415
+
+    callback = "/connectors/microsoft/callback/"
+    with LocalMicrosoft(domain="contoso.test") as ms:
+        for key, value in microsoft_settings(ms.url).items():
+            setattr(settings, key, value)
+
+        def consent() -> str:
+            response = admin.post(url("connector_microsoft_connect"))
+            assert response["Location"].startswith(f"{ms.url}/organizations/v2.0/adminconsent?")
+            answer = httpx.get(response["Location"], follow_redirects=False)
+            back = urlsplit(answer.headers["Location"])
+            assert back.path == callback
+            return f"{back.path}?{back.query}"
+
+        ms.refuse_consent()
+        declined = admin.get(consent(), follow=True)
+        assert declined.redirect_chain[-1][0] == url("connectors")
+        assert views.CANCELLED in declined.content.decode()
+        assert not Connection.objects.exists()
+        ms.refuse_consent(False)
+        done = admin.get(consent())
+        conn = Connection.objects.get()
+        assert done["Location"] == url("connection", conn.pk)
+        assert conn.provider == "microsoft" and conn.credentials.startswith("fernet:")
 
 
 def test_the_index_lists_connections_or_an_empty_state(acme, admin) -> None:
