@@ -38,15 +38,37 @@ HIDDEN_DOMAIN_HELP = (
 )
 
 
-def _search(placeholder: str = "Title") -> forms.CharField:
+def _search(label: str = SEARCH_LABEL, placeholder: str = "Title") -> forms.CharField:
     # CharField refuses NUL characters itself ("Null characters are not allowed.").
     return forms.CharField(
-        label=SEARCH_LABEL,
+        label=label,
         required=False,
         max_length=selectors.SEARCH_MAX,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": placeholder, "autocomplete": "off"}
         ),
+    )
+
+
+def _mapping(
+    label: str, choices: list[tuple[str, str]], help_text: str, error: str
+) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        widget=forms.RadioSelect,
+        help_text=help_text,
+        error_messages={"invalid_choice": error, "required": error},
+    )
+
+
+def _picked(what: str) -> IdField:
+    """An id picked from a list (the why page's member or document)."""
+    error = f"Choose a {what} from the list."
+    return IdField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": error, "min_value": error, "max_value": error},
     )
 
 
@@ -84,25 +106,17 @@ class ConnectionSettingsForm(forms.Form):
             "required": "Enter the limit as a whole number of hours.",
         },
     )
-    link_shares = forms.ChoiceField(
-        label="Files shared with anyone who has the link",
-        choices=LinkShares.choices,
-        widget=forms.RadioSelect,
-        help_text=LINK_SHARES_HELP,
-        error_messages={
-            "invalid_choice": "Choose how link shares map.",
-            "required": "Choose how link shares map.",
-        },
+    link_shares = _mapping(
+        "Files shared with anyone who has the link",
+        LinkShares.choices,
+        LINK_SHARES_HELP,
+        "Choose how link shares map.",
     )
-    hidden_domain_shares = forms.ChoiceField(
-        label="Files shared with a domain but not listed for it",
-        choices=HiddenDomainShares.choices,
-        widget=forms.RadioSelect,
-        help_text=HIDDEN_DOMAIN_HELP,
-        error_messages={
-            "invalid_choice": "Choose how hidden domain shares map.",
-            "required": "Choose how hidden domain shares map.",
-        },
+    hidden_domain_shares = _mapping(
+        "Files shared with a domain but not listed for it",
+        HiddenDomainShares.choices,
+        HIDDEN_DOMAIN_HELP,
+        "Choose how hidden domain shares map.",
     )
 
     @classmethod
@@ -173,53 +187,16 @@ class DocumentFilterForm(TitleSearchForm):
 class WhoSearchForm(forms.Form):
     """The search and page of "who can see it"."""
 
-    q = forms.CharField(
-        label="Find a member",
-        required=False,
-        max_length=selectors.SEARCH_MAX,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Email or name", "autocomplete": "off"}
-        ),
-    )
+    q = _search("Find a member", "Email or name")
 
 
 class WhyForm(forms.Form):
     """The "why" page: a member and a document, each chosen by id or searched for."""
 
-    member = IdField(
-        required=False,
-        widget=forms.HiddenInput,
-        error_messages={
-            "invalid": "Choose a member from the list.",
-            "min_value": "Choose a member from the list.",
-            "max_value": "Choose a member from the list.",
-        },
-    )
-    document = IdField(
-        required=False,
-        widget=forms.HiddenInput,
-        error_messages={
-            "invalid": "Choose a document from the list.",
-            "min_value": "Choose a document from the list.",
-            "max_value": "Choose a document from the list.",
-        },
-    )
-    mq = forms.CharField(
-        label="Member",
-        required=False,
-        max_length=selectors.SEARCH_MAX,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Email or name", "autocomplete": "off"}
-        ),
-    )
-    dq = forms.CharField(
-        label="Document",
-        required=False,
-        max_length=selectors.SEARCH_MAX,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Title", "autocomplete": "off"}
-        ),
-    )
+    member = _picked("member")
+    document = _picked("document")
+    mq = _search("Member", "Email or name")
+    dq = _search("Document", "Title")
 
     def value(self, name: str) -> Any:
         return getattr(self, "cleaned_data", {}).get(name)

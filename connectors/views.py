@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from secrets import token_urlsafe
 from types import ModuleType
 from typing import Any, cast
@@ -280,7 +281,6 @@ def _open(
     display_name: str,
     secrets: dict[str, Any],
 ) -> HttpResponse:
-    label = Provider(provider).label
     started = timezone.now()
     try:
         conn = services.connection_open(
@@ -292,31 +292,52 @@ def _open(
             secrets=secrets,
         )
     except DomainError as exc:
-        return _failed(
-            request, membership, NOT_CONNECTED.format(provider=label, reason=exc.message)
-        )
+        return _not_connected(request, membership, provider, exc.message)
     # A connection of the same account gets the new credentials (a reconnection).
     return _opened(request, conn, reconnected=conn.created_at < started)
 
 
-@require_http_methods(["POST"])
-@workspace_view(Perm.MANAGE_CONNECTORS)
-def google_connect(request: WorkspaceRequest) -> HttpResponse:
-    """To Google's consent, with a state and PKCE; a reconnection takes the same way."""
+def _to_provider(
+    request: WorkspaceRequest,
+    provider: str,
+    callback: str,
+    consent_url: Callable[[str, str], str],
+    **extra: str,
+) -> HttpResponse:
+    """Start a connect flow: a one-time state in the session, then the provider's
+    consent page, given the state and the callback's absolute URI."""
     ws = request.workspace
     if not _plan_allows(ws):
         return _refuse_connect(request, services.NOT_IN_PLAN)
-    verifier, challenge = google_drive.pkce_pair()
-    redirect_uri = request.build_absolute_uri(reverse("connector_google_callback"))
-    state = _remember(
-        request,
-        provider=Provider.GOOGLE_DRIVE,
-        ws=ws,
-        verifier=verifier,
-        redirect_uri=redirect_uri,
-    )
-    url = google_drive.authorize_url(state=state, challenge=challenge, redirect_uri=redirect_uri)
-    return htmx_redirect(request, url)
+    redirect_uri = request.build_absolute_uri(reverse(callback))
+    state = _remember(request, provider=provider, ws=ws, redirect_uri=redirect_uri, **extra)
+    return htmx_redirect(request, consent_url(state, redirect_uri))
+
+
+def _returned(
+    request: HttpRequest, provider: str
+) -> tuple[Membership, dict[str, Any]] | HttpResponse:
+    """The start of a callback: its flow's entry (spent now), the admin who started it,
+    and the admin's cancel. The membership and the entry (Google's PKCE verifier, the
+    redirect URI) when the callback may go on; the answer otherwise."""
+    entry = _take(request, provider)
+    if entry is None:
+        return _failed(request, None, STATE_INVALID)
+    membership = _admin_for(request, entry)
+    if isinstance(membership, HttpResponse):
+        return membership
+    if _query_text(request, "error", 100) == "access_denied":
+        messages.info(request, CANCELLED)
+        return HttpResponseRedirect(_connections_url(membership.workspace))
+    return membership, entry
+
+
+def _not_connected(
+    request: HttpRequest, membership: Membership, provider: str, reason: str, *, status: int = 400
+) -> HttpResponse:
+    label = Provider(provider).label
+    message = NOT_CONNECTED.format(provider=label, reason=reason)
+    return _failed(request, membership, message, status=status)
 
 
 def _query_text(request: HttpRequest, name: str, limit: int = 2000) -> str:
@@ -324,24 +345,34 @@ def _query_text(request: HttpRequest, name: str, limit: int = 2000) -> str:
     return value if len(value) <= limit and is_storable_text(value) else ""
 
 
+@require_http_methods(["POST"])
+@workspace_view(Perm.MANAGE_CONNECTORS)
+def google_connect(request: WorkspaceRequest) -> HttpResponse:
+    """To Google's consent, with a state and PKCE; a reconnection takes the same way."""
+    verifier, challenge = google_drive.pkce_pair()
+
+    def consent_url(state: str, redirect_uri: str) -> str:
+        return google_drive.authorize_url(
+            state=state, challenge=challenge, redirect_uri=redirect_uri
+        )
+
+    return _to_provider(
+        request, Provider.GOOGLE_DRIVE, "connector_google_callback", consent_url, verifier=verifier
+    )
+
+
 @require_http_methods(["GET"])
 @login_required
 def google_callback(request: HttpRequest) -> HttpResponse:
     """Where Google sends the browser back: ``code`` and ``state``, or ``error``."""
-    entry = _take(request, Provider.GOOGLE_DRIVE)
-    if entry is None:
-        return _failed(request, None, STATE_INVALID)
-    membership = _admin_for(request, entry)
-    if isinstance(membership, HttpResponse):
-        return membership
-    error = _query_text(request, "error", 100)
+    returned = _returned(request, Provider.GOOGLE_DRIVE)
+    if isinstance(returned, HttpResponse):
+        return returned
+    membership, entry = returned
     if "error" in request.GET:
-        if error == "access_denied":
-            messages.info(request, CANCELLED)
-            return HttpResponseRedirect(_connections_url(membership.workspace))
-        reason = f"Google answered “{error or 'an error'}”."
-        return _failed(
-            request, membership, NOT_CONNECTED.format(provider="Google Drive", reason=reason)
+        error = _query_text(request, "error", 100) or "an error"
+        return _not_connected(
+            request, membership, Provider.GOOGLE_DRIVE, f"Google answered “{error}”."
         )
     code = _query_text(request, "code")
     if not code:
@@ -354,12 +385,7 @@ def google_callback(request: HttpRequest) -> HttpResponse:
         )
     except SourceError as exc:
         reason = str(exc) or "Google could not be reached."
-        return _failed(
-            request,
-            membership,
-            NOT_CONNECTED.format(provider="Google Drive", reason=reason),
-            status=502,
-        )
+        return _not_connected(request, membership, Provider.GOOGLE_DRIVE, reason, status=502)
     return _open(
         request,
         membership,
@@ -385,16 +411,14 @@ def _microsoft() -> ModuleType | None:
 @workspace_view(Perm.MANAGE_CONNECTORS)
 def microsoft_connect(request: WorkspaceRequest) -> HttpResponse:
     """To Microsoft's admin consent for the organization, with a state."""
-    ws = request.workspace
-    if not _plan_allows(ws):
-        return _refuse_connect(request, services.NOT_IN_PLAN)
     provider = _microsoft()
     if provider is None:
         return _refuse_connect(request, MICROSOFT_UNAVAILABLE)
-    redirect_uri = request.build_absolute_uri(reverse("connector_microsoft_callback"))
-    state = _remember(request, provider=Provider.MICROSOFT, ws=ws, redirect_uri=redirect_uri)
-    url = str(provider.admin_consent_url(state=state, redirect_uri=redirect_uri))
-    return htmx_redirect(request, url)
+
+    def consent_url(state: str, redirect_uri: str) -> str:
+        return str(provider.admin_consent_url(state=state, redirect_uri=redirect_uri))
+
+    return _to_provider(request, Provider.MICROSOFT, "connector_microsoft_callback", consent_url)
 
 
 @require_http_methods(["GET"])
@@ -402,25 +426,16 @@ def microsoft_connect(request: WorkspaceRequest) -> HttpResponse:
 def microsoft_callback(request: HttpRequest) -> HttpResponse:
     """Where Microsoft's admin consent sends the browser back: ``tenant``,
     ``admin_consent`` and ``state``, or ``error`` and ``error_description``."""
-    entry = _take(request, Provider.MICROSOFT)
-    if entry is None:
-        return _failed(request, None, STATE_INVALID)
-    membership = _admin_for(request, entry)
-    if isinstance(membership, HttpResponse):
-        return membership
-    label = Provider.MICROSOFT.label
+    returned = _returned(request, Provider.MICROSOFT)
+    if isinstance(returned, HttpResponse):
+        return returned
+    membership, _ = returned
     provider = _microsoft()
     if provider is None:
         return _failed(request, membership, MICROSOFT_UNAVAILABLE)
-    if _query_text(request, "error", 100) == "access_denied":
-        messages.info(request, CANCELLED)
-        return HttpResponseRedirect(_connections_url(membership.workspace))
-    params = {k: _query_text(request, k) for k in request.GET}
-    problem = provider.consent_error(params)
+    problem = provider.consent_error({k: _query_text(request, k) for k in request.GET})
     if problem:
-        return _failed(
-            request, membership, NOT_CONNECTED.format(provider=label, reason=str(problem))
-        )
+        return _not_connected(request, membership, Provider.MICROSOFT, str(problem))
     tenant = _query_text(request, "tenant", 100).strip()
     if not tenant:
         return _failed(request, membership, NO_TENANT)
@@ -428,9 +443,7 @@ def microsoft_callback(request: HttpRequest) -> HttpResponse:
         secrets, account, display_name = provider.connect(tenant=tenant)
     except (SourceError, DomainError) as exc:
         reason = str(exc) or "Microsoft could not be reached."
-        return _failed(
-            request, membership, NOT_CONNECTED.format(provider=label, reason=reason), status=502
-        )
+        return _not_connected(request, membership, Provider.MICROSOFT, reason, status=502)
     return _open(
         request,
         membership,
