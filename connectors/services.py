@@ -194,7 +194,7 @@ def remap(conn: Connection) -> int:
     mapper = Mapper(conn, SyncRun(changed_groups=[]), principals)
     changed = 0
     docs = Document.objects.filter(connection=conn, acl__isnull=False).only(
-        "id", "acl", "principals"
+        "id", "acl", "principals", "pending_principals"
     )
     for doc in docs.iterator(chunk_size=PURGE_BATCH):
         grants = [
@@ -205,11 +205,12 @@ def remap(conn: Connection) -> int:
                 discoverable=e.get("discoverable", True),
             )
             for e in doc.acl or []
-            if not e.get("pending")
+            if not (e.get("pending") and e.get("principal") in set(doc.pending_principals or []))
         ]
         principals.resolve(mapper.wanted(grants))
         ids, _, acl = mapper.map(grants, set(doc.principals))
-        pending = [e for e in doc.acl or [] if e.get("pending")]
+        waiting = set(doc.pending_principals or [])
+        pending = [e for e in doc.acl or [] if e.get("pending") and e.get("principal") in waiting]
         if ids != doc.principals:
             Document.objects.filter(pk=doc.pk).update(principals=ids, acl=[*(acl or []), *pending])
             changed += 1
@@ -220,6 +221,7 @@ def remap(conn: Connection) -> int:
 def connection_sync_request(*, actor: Actor, connection_id: int, full: bool = False) -> Connection:
     conn = _locked(connection_id)
     authorize(actor, conn.workspace_id, Perm.MANAGE_CONNECTORS)
+    _require_plan(conn.workspace)
     if conn.status == ConnectionStatus.NEEDS_REAUTH:
         raise DomainError(NEEDS_REAUTH)
     if conn.status == ConnectionStatus.PAUSED:
@@ -243,6 +245,9 @@ def connection_pause(*, actor: Actor, connection_id: int, paused: bool) -> Conne
     target = ConnectionStatus.PAUSED if paused else ConnectionStatus.CONNECTED
     if (conn.status == ConnectionStatus.PAUSED) == paused:
         return conn
+    if conn.status == ConnectionStatus.NEEDS_REAUTH:
+        # Pausing and resuming would hide that the grant is gone.
+        raise DomainError(NEEDS_REAUTH)
     before = conn.status
     conn.status = target
     if not paused:

@@ -220,7 +220,11 @@ def _stop(current: SyncRun, message: str, *, reauth: bool = False) -> Outcome:
         if reauth:
             changes["status"] = ConnectionStatus.NEEDS_REAUTH
         else:
-            changes["status"] = ConnectionStatus.CONNECTED
+            # A pause an admin asked for during the run stays.
+            if Connection.objects.filter(
+                pk=current.connection_id, status=ConnectionStatus.SYNCING
+            ).exists():
+                changes["status"] = ConnectionStatus.CONNECTED
             retry = min(
                 timedelta(minutes=5) * (2 ** max(0, current.attempts - 1)), timedelta(hours=1)
             )
@@ -494,6 +498,12 @@ def _sync_documents(
         current.save(update_fields=["phase"])
 
 
+def _web_url(url: str) -> str:
+    """Only a web address is kept: a source cannot make the pages link to a script."""
+    url = url.strip()[:2000]
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
 def _write_page(current: SyncRun, conn: Connection, page: Page, mapper: Mapper) -> int:
     now = timezone.now()
     docs: dict[str, SourceDocument] = {d.source_id: d for d in page.documents}
@@ -515,7 +525,7 @@ def _write_page(current: SyncRun, conn: Connection, page: Page, mapper: Mapper) 
                 title=d.title[:500] or "Untitled",
                 kind=d.kind,
                 mime_type=d.mime_type[:255],
-                web_url=d.web_url[:2000],
+                web_url=_web_url(d.web_url),
                 size=d.size,
                 parent_source_id=d.parent_source_id[:255],
                 path=d.path[:1000],
@@ -566,16 +576,21 @@ def _apply_pending(conn: Connection) -> None:
             cursor.execute(
                 "UPDATE connectors_document SET principals = ARRAY("
                 "SELECT DISTINCT unnest(principals || pending_principals) ORDER BY 1), "
-                "pending_principals = NULL "
+                "pending_principals = NULL, "
+                "acl = CASE WHEN acl IS NULL THEN NULL ELSE (SELECT "
+                "coalesce(jsonb_agg(e - 'pending'), '[]'::jsonb) "
+                "FROM jsonb_array_elements(acl) AS e) END "
                 "WHERE connection_id = %s AND pending_principals IS NOT NULL",
                 [conn.pk],
             )
         return
     pending = Document.objects.filter(connection=conn, pending_principals__isnull=False)
-    for doc in pending.only("id", "principals", "pending_principals").iterator():
+    for doc in pending.only("id", "principals", "pending_principals", "acl").iterator():
+        acl = [{k: v for k, v in e.items() if k != "pending"} for e in doc.acl or []]
         Document.objects.filter(pk=doc.pk).update(
             principals=[*doc.principals, *(doc.pending_principals or [])],
             pending_principals=None,
+            acl=acl if doc.acl is not None else None,
         )
 
 

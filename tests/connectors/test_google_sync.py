@@ -115,8 +115,8 @@ def test_link_and_hidden_domain_shares_reach_nobody_by_default_and_follow_the_se
     services.connection_settings_update(
         actor=Actor.member(acme.admin), connection_id=conn.pk, change=change
     )
-    # Applied at once from the stored access lists, without a sync.
-    assert {"Press kit", "Holidays"} <= visible(acme.alan)
+    # Applied at once from the stored access lists, without a sync; group grants stay.
+    assert {"Press kit", "Holidays", "Architecture"} <= visible(acme.alan)
     assert "Press kit" in visible(acme.guest) and "Holidays" not in visible(acme.guest)
     back = services.SettingsChange(
         sync_interval=conn.sync_interval,
@@ -128,6 +128,8 @@ def test_link_and_hidden_domain_shares_reach_nobody_by_default_and_follow_the_se
         actor=Actor.member(acme.admin), connection_id=conn.pk, change=back
     )
     assert not {"Press kit", "Holidays"} & visible(acme.alan)
+    assert visible(acme.alan) == {"Architecture", "Handbook"}
+    assert not any(e.get("pending") for e in Document.objects.get(title="Architecture").acl)
 
 
 def test_removed_at_the_source_is_removed_at_the_next_incremental_sync(google, drive, acme):
