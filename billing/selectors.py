@@ -68,6 +68,12 @@ def active_plans() -> QuerySet[Plan]:
     return Plan.objects.filter(is_active=True).order_by("sort_order", "name")
 
 
+def plan_choices() -> list[tuple[str, str]]:
+    """Every plan, active or not, as ``(slug, name)`` in the catalogue's order: the plans
+    the model catalogue may say offer a model (``catalogue.offers``)."""
+    return list(Plan.objects.order_by("sort_order", "name").values_list("slug", "name"))
+
+
 def models_for_workspace(
     workspace: Workspace, kind: Kind | str | None = None
 ) -> QuerySet[BaseModel]:
