@@ -1,5 +1,6 @@
 """The staff's view of plans and subscriptions (R-FEAT-3). Plans are data that staff edit
-here: the features are ticked from the registry and checked by ``Plan.clean``.
+here: the features are ticked from the registry and checked by ``Plan.clean``; the slug is
+fixed once the plan exists (the model catalogue names plans by it).
 Subscriptions are a record: they change through ``billing.services`` (audited), never here."""
 
 from __future__ import annotations
@@ -122,6 +123,15 @@ class PlanAdmin(SafeActionsMixin, admin.ModelAdmin[Plan]):
         ),
         ("Offer", {"fields": ("self_serve", "is_default", "is_active")}),
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Plan | None = None) -> Any:
+        # The slug is the plan's key once it exists: the model catalogue, below billing,
+        # names the plans that offer a model by their slugs.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "slug") if obj is not None else fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Plan | None = None) -> Any:
+        return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
         return (

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from accounts.models import MemberStatus, Workspace
+from catalogue.models import BaseModel, Kind, ModelRef
+from catalogue.refs import Resolved, resolve
+from catalogue.selectors import available_models
 
 from .models import Plan, PriceBasis, Subscription
 
@@ -63,6 +66,29 @@ def entitlements(workspace: Workspace) -> Entitlements:
 def active_plans() -> QuerySet[Plan]:
     """The plans offered today, in the catalogue's order."""
     return Plan.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def plan_choices() -> list[tuple[str, str]]:
+    """Every plan, active or not, as ``(slug, name)`` in the catalogue's order: the plans
+    the model catalogue may say offer a model (``catalogue.offers``)."""
+    return list(Plan.objects.order_by("sort_order", "name").values_list("slug", "name"))
+
+
+def models_for_workspace(
+    workspace: Workspace, kind: Kind | str | None = None
+) -> QuerySet[BaseModel]:
+    """The base models the workspace's plan offers and the platform serves today, of
+    ``kind`` when given, in the catalogue's order. The catalogue sits below billing and
+    knows plans only by slug; this is where a workspace's plan meets it. Two queries
+    (three without a subscription), however many models."""
+    return available_models(entitlements(workspace).plan.slug, kind)
+
+
+def resolve_for_workspace(ref: ModelRef, workspace: Workspace) -> Resolved:
+    """Whether the workspace may use the model ``ref`` names on its current plan, and why
+    (``catalogue.refs.resolve``, worded with the plan's name)."""
+    plan = entitlements(workspace).plan
+    return resolve(ref, plan.slug, plan_name=plan.name)
 
 
 def active_member_count(workspace: Workspace) -> int:

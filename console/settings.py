@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "console",
     "core",
     "accounts",
+    "catalogue",
     "billing",
     "compliance",
     "features",

@@ -30,9 +30,10 @@ def _clean_state() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _plan_catalogue(request: pytest.FixtureRequest) -> None:
-    """The plans a data migration loads, for every test that uses the database. A
-    transactional test (the browser and worker tests) empties the database when it ends,
-    the catalogue with it, and under xdist a test of another file may run next."""
+    """The plans and the base models that data migrations load, for every test that uses
+    the database. A transactional test (the browser and worker tests) empties the database
+    when it ends, the catalogues with it, and under xdist a test of another file may run
+    next."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
@@ -43,12 +44,15 @@ def _plan_catalogue(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     else:
         return
+    from django.apps import apps  # noqa: PLC0415
+
     from billing.models import Plan  # noqa: PLC0415
+    from catalogue.models import BaseModel  # noqa: PLC0415
 
     if not Plan.objects.exists():
-        from django.apps import apps  # noqa: PLC0415
-
         import_module("billing.migrations.0002_catalogue").load(apps, None)
+    if not BaseModel.objects.exists():
+        import_module("catalogue.migrations.0002_models").load(apps, None)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from accounts.models import (
 from accounts.roles import Role
 from api.models import SHOWN_CHARS, FeatureUseEvent, ServiceToken, hash_token, new_raw_token
 from billing.models import Plan, PlanKind, PriceBasis, Subscription
+from catalogue.models import BaseModel, Kind, Lifecycle, ModelOffer
 from compliance.models import (
     Appeal,
     EditorialAuthorization,
@@ -153,6 +154,54 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[AuditEvent], *args: Any, **kwargs: Any) -> AuditEvent:
         return record(**kwargs)
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+
+class BaseModelFactory(factory.django.DjangoModelFactory):
+    """A new chat model, available and offered on no plan unless made with ``plans=[...]``
+    (plan slugs); ``deprecated=True`` retires it in 90 days, ``retired=True`` retired it 30
+    days ago. ``BaseModelFactory(model_id="mistral-large-2411")`` answers the catalogue's."""
+
+    class Meta:
+        model = BaseModel
+        django_get_or_create = ("model_id",)
+        skip_postgeneration_save = True
+
+    model_id = factory.Sequence(lambda n: f"test-model-{n}")
+    name = factory.Sequence(lambda n: f"Test model {n}")
+    kind = Kind.CHAT
+    context_window = 32_768
+    supports_tools = True
+    supports_json_mode = True
+    sort_order = 1000
+
+    class Params:
+        deprecated = factory.Trait(
+            lifecycle=Lifecycle.DEPRECATED,
+            retirement_date=factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=90)),
+        )
+        retired = factory.Trait(
+            lifecycle=Lifecycle.RETIRED,
+            retirement_date=factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30)),
+        )
+
+    @factory.post_generation
+    def plans(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create:
+            for slug in extracted or []:
+                ModelOffer.objects.get_or_create(model=self, plan_slug=slug)
+
+
+class ModelOfferFactory(factory.django.DjangoModelFactory):
+    """A new model offered on the team plan."""
+
+    class Meta:
+        model = ModelOffer
+
+    model = factory.SubFactory(BaseModelFactory)
+    plan_slug = "team"
 
 
 # --- billing ------------------------------------------------------------------------------

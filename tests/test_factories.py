@@ -14,6 +14,7 @@ from tests.api.conftest import features_url
 from tests.factories import (
     AppealFactory,
     AuditEventFactory,
+    BaseModelFactory,
     ConnectionFactory,
     DocumentFactory,
     DomainFactory,
@@ -29,6 +30,7 @@ from tests.factories import (
     LibraryGrantFactory,
     MediaStatusChangeFactory,
     MembershipFactory,
+    ModelOfferFactory,
     NewsViolationFactory,
     PlanFactory,
     PrincipalFactory,
@@ -52,6 +54,8 @@ FACTORIES = [
     DomainFactory,
     JoinRequestFactory,
     AuditEventFactory,
+    BaseModelFactory,
+    ModelOfferFactory,
     PlanFactory,
     SubscriptionFactory,
     MediaStatusChangeFactory,
@@ -87,7 +91,15 @@ def test_every_model_of_the_apps_has_a_factory() -> None:
     covered = {f._meta.model for f in FACTORIES}
     ours = {
         m
-        for label in ("accounts", "billing", "compliance", "features", "api", "connectors")
+        for label in (
+            "accounts",
+            "catalogue",
+            "billing",
+            "compliance",
+            "features",
+            "api",
+            "connectors",
+        )
         for m in apps.get_app_config(label).get_models()
     }
     assert ours - covered == set()

@@ -158,6 +158,18 @@ def test_staff_add_a_plan(staff_client) -> None:
     assert Plan.objects.get(slug="pro-plus").features == ["canvas"]
 
 
+def test_a_plan_slug_is_fixed_once_the_plan_exists(staff_client) -> None:
+    # The model catalogue names the plans that offer a model by their slugs.
+    p = plan("team")
+    html = staff_client.get(change_url(p)).content.decode()
+    assert 'name="slug"' not in html and "team" in html
+    r = staff_client.post(change_url(p), plan_form(p, slug="team-2", name="Team II"))
+    assert r.status_code == 302, r.content.decode()
+    p.refresh_from_db()
+    assert (p.slug, p.name) == ("team", "Team II")
+    assert 'name="slug"' in staff_client.get(reverse("admin:billing_plan_add")).content.decode()
+
+
 def test_plan_has_no_bulk_delete(staff_client) -> None:
     html = staff_client.get(reverse("admin:billing_plan_changelist")).content.decode()
     assert "delete_selected" not in html
