@@ -98,3 +98,53 @@ def test_connect_sync_watch_and_disconnect(page: Page, new_page: NewPage, google
 
     other.reload()
     expect(other.get_by_text("No document to show")).to_be_visible()
+
+
+def test_ask_why_then_a_permission_removed_at_the_source_ends_access(
+    page: Page, new_page: NewPage, google
+) -> None:
+    ws = WorkspaceFactory(name="Acme", slug="acme")
+    SubscriptionFactory(workspace=ws, plan=Plan.objects.get(slug="team"))
+    admin = MembershipFactory(
+        workspace=ws, role=Role.ADMIN, user=UserFactory(email="admin@acme.example")
+    )
+    grace = MembershipFactory(workspace=ws, user=UserFactory(email="grace@acme.example"))
+
+    sign_in(page, admin.user.email, PASSWORD, next_path="/w/acme/connectors/")
+    page.get_by_role("button", name="Connect Google Drive").click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.locator("#run-history")).to_contain_text("Succeeded")
+
+    # Why does grace see Architecture? Through the group the source shares it with.
+    page.goto("/w/acme/connectors/why/")
+    page.get_by_label(re.compile("^Member")).fill("grace")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="grace@acme.example").click()
+    page.get_by_label(re.compile("^Document")).fill("Archi")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Architecture").click()
+    answer = page.locator(".why-answer")
+    expect(answer).to_contain_text("grace@acme.example can see “Architecture”")
+    expect(answer).to_contain_text("eng@acme.example")
+
+    other = new_page("grace")
+    sign_in(other, grace.user.email, PASSWORD, next_path="/w/acme/connectors/mine/")
+    expect(other.get_by_role("table")).to_contain_text("Architecture")
+
+    # The source takes the permission away; the next sync removes it.
+    with google.changing() as d:
+        d.set_permissions("f-arch", [])
+    page.goto(f"/w/acme/connectors/{Connection.objects.get().pk}/")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#toasts")).to_contain_text("is starting")
+    page.reload()
+    expect(page.locator("#run-history tbody tr")).to_have_count(2)
+    expect(page.locator("#run-history")).not_to_contain_text("Running")
+
+    other.reload()
+    expect(other.get_by_text("No document to show")).to_be_visible()
+    page.goto("/w/acme/connectors/why/?member=%d" % grace.pk)
+    page.get_by_label(re.compile("^Document")).fill("Archi")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Architecture").click()
+    expect(page.locator(".why-answer")).to_contain_text("cannot see")
