@@ -148,20 +148,7 @@ HOSTILE_QUERIES = [
 ]
 
 
-# Known to answer 500 on PostgreSQL: the group pages' member search passes a NUL to the
-# query (accounts.views.groups._picker_query does not refuse it). Remove once fixed.
-KNOWN_QUERY_500 = {"ws:group_member_search", "ws:group_detail"}
-QUERY_ROUTES = [
-    pytest.param(
-        name,
-        route,
-        id=name,
-        marks=[pytest.mark.xfail(reason="a NUL in the member search reaches the query")]
-        if name in KNOWN_QUERY_500
-        else [],
-    )
-    for name, route in PAGE_ROUTES
-]
+QUERY_ROUTES = [pytest.param(name, route, id=name) for name, route in PAGE_ROUTES]
 
 
 @pytest.mark.parametrize(("name", "route"), QUERY_ROUTES)

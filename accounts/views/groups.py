@@ -26,6 +26,7 @@ from accounts.roles import Perm, has_perm
 from accounts.views import confirm
 from core.errors import DomainError
 from core.htmx import is_htmx, toast
+from core.parsing import is_storable_text
 
 PAGE_SIZE = 50
 # How many members the delete confirmation names before "and N more".
@@ -93,7 +94,9 @@ def _group(request: WorkspaceRequest, group_id: int) -> Group:
 
 def _picker_query(request: WorkspaceRequest) -> str:
     data = request.POST if request.method == "POST" else request.GET
-    return data.get("q", "").strip()[: selectors.MEMBER_SEARCH_MAX]
+    q = data.get("q", "").strip()[: selectors.MEMBER_SEARCH_MAX]
+    # Text the database cannot hold (a NUL) matches nobody, rather than reaching the query.
+    return q if is_storable_text(q) else ""
 
 
 def _picker_context(request: WorkspaceRequest, group: Group) -> dict[str, Any]:

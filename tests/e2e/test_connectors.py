@@ -143,7 +143,7 @@ def test_ask_why_then_a_permission_removed_at_the_source_ends_access(
 
     other.reload()
     expect(other.get_by_text("No document to show")).to_be_visible()
-    page.goto("/w/acme/connectors/why/?member=%d" % grace.pk)
+    page.goto(f"/w/acme/connectors/why/?member={grace.pk}")
     page.get_by_label(re.compile("^Document")).fill("Archi")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Architecture").click()
