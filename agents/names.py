@@ -84,10 +84,10 @@ def _fold_char(ch: str) -> str:
         # Only the ASCII characters the data maps to exactly one other ASCII character
         # (1 -> l, I -> l, 0 -> O); "l" itself lists every vertical stroke and stays.
         if entries and len(entries) == 1 and entries[0]["c"].isascii():
-            return entries[0]["c"].lower()
+            return str(entries[0]["c"]).lower()
         return ch.lower()
     for entry in confusables_data.get(ch, ()):
-        target = entry["c"].replace("\u200e", "")
+        target = str(entry["c"]).replace("\u200e", "")
         if target and target.isascii() and target.isalnum():
             return target.lower()
     return ch
