@@ -75,6 +75,20 @@ ACTION_LABELS: dict[str, str] = {
     "library.unshared": "Library unshared",
     "library.document_added": "Document added to a library",
     "library.document_removed": "Document removed from a library",
+    "agent.created": "Agent created",
+    "agent.updated": "Agent edited",
+    "agent.restored": "Agent version restored",
+    "agent.shared": "Agent shared",
+    "agent.unshared": "Agent unshared",
+    "agent.visibility_changed": "Agent visibility changed",
+    "agent.deleted": "Agent deleted",
+    "agent.disabled": "Agent disabled by staff",
+    "agent.enabled": "Agent enabled by staff",
+    "agent.name_approved": "Agent name approved by staff",
+    "agents.ended": "Agents ended",
+    "agent_settings.changed": "Agent settings changed",
+    "blocked_term.added": "Blocked agent name term added",
+    "blocked_term.removed": "Blocked agent name term removed",
 }
 
 KEY_LABELS: dict[str, str] = {
@@ -109,6 +123,11 @@ KEY_LABELS: dict[str, str] = {
     "statement": "Statement",
     "prefix": "Prefix",
     "error": "Error",
+    "visibility": "Visibility",
+    "default_visibility": "Visibility of new agents",
+    "workspace_sharing": "Who may share with the whole workspace",
+    "version": "Version",
+    "term": "Term",
 }
 
 # Status codes of every app's requests and records, so the log reads the same whatever
@@ -123,12 +142,17 @@ STATUS_LABELS: dict[str, str] = {
 JOIN_MODE_LABELS: dict[str, str] = {value: str(label) for value, label in JoinMode.choices}
 EFFECT_LABELS = {"allow": "Allow", "deny": "Deny", "inherit": "Inherit"}
 SOURCE_LABELS = {"self": "Self-declaration", "staff": "Staff"}
+VISIBILITY_LABELS = {"workspace": "Whole workspace", "restricted": "Chosen members and groups"}
+SHARING_LABELS = {"everyone": "Every member", "admins": "Admins only"}
 ROLE_KEYS = frozenset({"role", "default_role"})
 LOOKUPS: dict[str, Mapping[str, str]] = {
     "status": STATUS_LABELS,
     "join_mode": JOIN_MODE_LABELS,
     "effect": EFFECT_LABELS,
     "source": SOURCE_LABELS,
+    "visibility": VISIBILITY_LABELS,
+    "default_visibility": VISIBILITY_LABELS,
+    "workspace_sharing": SHARING_LABELS,
 }
 
 
@@ -457,6 +481,57 @@ def _library_document(e: _Event, verb: str) -> str:
     return f"{e.actor} {verb} {title} {'to' if verb == 'added' else 'from'} {_library(e)}"
 
 
+def _agent(e: _Event) -> str:
+    name = e.value("name") or e.named
+    return f"the agent {name}" if name else "an agent"
+
+
+def _version(raw: Any) -> str:
+    return f"version {raw}" if isinstance(raw, int) and not isinstance(raw, bool) else ""
+
+
+def _agent_updated(e: _Event, verb: str) -> str:
+    old, new = _version(e.event.before.get("version")), _version(e.event.after.get("version"))
+    restored = _version(e.event.after.get("restored_from"))
+    what = f" ({restored} again)" if restored else ""
+    moved = f" from {old} to {new}" if old and new else _clause(" to ", new)
+    return f"{e.actor} {verb} {_agent(e)}{moved}{what}"
+
+
+def _agent_shared(e: _Event, verb: str) -> str:
+    who = e.value("target") or "someone"
+    role = _clause(" as ", e.value("role"))
+    return f"{e.actor} {verb} {_agent(e)} {'with' if verb == 'shared' else 'from'} {who}{role}"
+
+
+def _agent_visibility(e: _Event) -> str:
+    raw = e.event.after.get("visibility")
+    whom = {"workspace": "the whole workspace", "restricted": "chosen members and groups only"}
+    return f"{e.actor} made {_agent(e)} visible to {whom.get(str(raw), 'someone else')}"
+
+
+def _agent_deleted(e: _Event) -> str:
+    n = e.event.before.get("members")
+    lost = f"; {n} members lost it" if isinstance(n, int) and n != 1 else ""
+    lost = "; 1 member lost it" if n == 1 else lost
+    return f"{e.actor} deleted {_agent(e)} and its instructions{lost}"
+
+
+def _agents_ended(e: _Event) -> str:
+    n = e.event.after.get("agents")
+    count = f"{n} agents" if isinstance(n, int) and n != 1 else "1 agent" if n == 1 else "agents"
+    return f"{e.actor} ended the workspace's {count} with the account"
+
+
+def _agent_settings(e: _Event) -> str:
+    parts = [
+        f"{KEY_LABELS[k].lower()} {e.change(k)}"
+        for k in ("default_visibility", "workspace_sharing")
+        if e.change(k)
+    ]
+    return f"{e.actor} changed the agent settings" + _clause(": ", "; ".join(parts))
+
+
 SENTENCES: dict[str, Callable[[_Event], str]] = {
     Action.WORKSPACE_CREATED: lambda e: (
         f"{e.actor} created the workspace {e.after('name') or e.event.workspace_name}"
@@ -520,6 +595,26 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "library.unshared": lambda e: _library_shared(e, "unshared"),
     "library.document_added": lambda e: _library_document(e, "added"),
     "library.document_removed": lambda e: _library_document(e, "removed"),
+    "agent.created": lambda e: f"{e.actor} created {_agent(e)}",
+    "agent.updated": lambda e: _agent_updated(e, "edited"),
+    "agent.restored": lambda e: _agent_updated(e, "restored an earlier version of"),
+    "agent.shared": lambda e: _agent_shared(e, "shared"),
+    "agent.unshared": lambda e: _agent_shared(e, "unshared"),
+    "agent.visibility_changed": _agent_visibility,
+    "agent.deleted": _agent_deleted,
+    "agent.disabled": lambda e: (
+        f"{e.actor} disabled {_agent(e)}" + _clause(": ", e.after("reason"))
+    ),
+    "agent.enabled": lambda e: f"{e.actor} enabled {_agent(e)} again",
+    "agent.name_approved": lambda e: f"{e.actor} approved the name of {_agent(e)}",
+    "agents.ended": _agents_ended,
+    "agent_settings.changed": _agent_settings,
+    "blocked_term.added": lambda e: (
+        f"{e.actor} blocked the term {e.value('term') or 'a term'} in agent names"
+    ),
+    "blocked_term.removed": lambda e: (
+        f"{e.actor} unblocked the term {e.value('term') or 'a term'} in agent names"
+    ),
 }
 
 

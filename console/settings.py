@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "compliance",
     "features",
     "connectors",
+    "agents",
     "api",
 ]
 

@@ -29,6 +29,14 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from agents.models import (
+    Agent,
+    AgentGrant,
+    AgentSettings,
+    AgentVersion,
+    BlockedTerm,
+    GrantRole,
+)
 from api.models import SHOWN_CHARS, FeatureUseEvent, ServiceToken, hash_token, new_raw_token
 from billing.models import Plan, PlanKind, PriceBasis, Subscription
 from catalogue.models import BaseModel, Kind, Lifecycle, ModelOffer
@@ -451,3 +459,67 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Document {n}")
     modified_at = factory.LazyFunction(timezone.now)
     acl = factory.LazyFunction(list)
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    """An agent shared with its whole workspace, created by a member of it, with a first
+    version on a new base model (``current``). The services make agents; this row is for
+    tests that need one without its audit event."""
+
+    class Meta:
+        model = Agent
+        skip_postgeneration_save = True
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    created_by = factory.SubFactory(
+        MembershipFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    name = factory.Sequence(lambda n: f"Agent {n}")
+    description = "Answers questions."
+
+    @factory.post_generation
+    def version(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            kwargs.setdefault("author", self.created_by.user if self.created_by else None)
+            self.current = AgentVersionFactory(agent=self, number=1, **kwargs)
+            self.save(update_fields=["current"])
+
+
+class AgentVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentVersion
+
+    agent = factory.SubFactory(AgentFactory, version=False)
+    number = factory.Sequence(lambda n: n + 1)
+    base_model = factory.SubFactory(BaseModelFactory)
+    instructions = "Answer briefly."
+
+
+class AgentGrantFactory(factory.django.DjangoModelFactory):
+    """A Viewer grant to a member of the agent's workspace."""
+
+    class Meta:
+        model = AgentGrant
+
+    agent = factory.SubFactory(AgentFactory)
+    membership = factory.SubFactory(
+        MembershipFactory, workspace=factory.SelfAttribute("..agent.workspace")
+    )
+    role = GrantRole.VIEWER
+
+
+class AgentSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentSettings
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+
+
+class BlockedTermFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BlockedTerm
+
+    term = factory.Sequence(lambda n: f"blockedword{n}")

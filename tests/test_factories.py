@@ -12,9 +12,14 @@ from billing.models import Plan
 from features.decisions import decide
 from tests.api.conftest import features_url
 from tests.factories import (
+    AgentFactory,
+    AgentGrantFactory,
+    AgentSettingsFactory,
+    AgentVersionFactory,
     AppealFactory,
     AuditEventFactory,
     BaseModelFactory,
+    BlockedTermFactory,
     ConnectionFactory,
     DocumentFactory,
     DomainFactory,
@@ -73,6 +78,11 @@ FACTORIES = [
     LibraryFactory,
     LibraryGrantFactory,
     DocumentFactory,
+    AgentFactory,
+    AgentVersionFactory,
+    AgentGrantFactory,
+    AgentSettingsFactory,
+    BlockedTermFactory,
 ]
 
 
@@ -99,6 +109,7 @@ def test_every_model_of_the_apps_has_a_factory() -> None:
             "features",
             "api",
             "connectors",
+            "agents",
         )
         for m in apps.get_app_config(label).get_models()
     }

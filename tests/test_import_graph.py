@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[set[str]] = [
     {"console"},
     {"api"},
-    {"agents", "finetuning", "connectors"},
+    {"agents", "finetuning"},
+    {"connectors"},
     {"features"},
     {"billing", "compliance"},
     {"catalogue", "accounts"},

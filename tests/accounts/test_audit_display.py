@@ -166,6 +166,37 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "target_repr": "Handbooks",
         "before": {"title": "Onboarding.pdf"},
     },
+    "agent.created": {"target_repr": "Triage", "after": {"name": "Triage", "version": 1}},
+    "agent.updated": {"target_repr": "Triage", "before": {"version": 1}, "after": {"version": 2}},
+    "agent.restored": {
+        "target_repr": "Triage",
+        "before": {"version": 3},
+        "after": {"version": 4, "restored_from": 1},
+    },
+    "agent.shared": {
+        "target_repr": "Triage",
+        "after": {"target": "the group Research", "role": "editor"},
+    },
+    "agent.unshared": {
+        "target_repr": "Triage",
+        "before": {"target": "alan@acme.test", "role": "viewer"},
+    },
+    "agent.visibility_changed": {
+        "target_repr": "Triage",
+        "before": {"visibility": "workspace"},
+        "after": {"visibility": "restricted"},
+    },
+    "agent.deleted": {"target_repr": "Triage", "before": {"name": "Triage", "members": 12}},
+    "agent.disabled": {"target_repr": "Triage", "after": {"reason": "Impersonates a bank"}},
+    "agent.enabled": {"target_repr": "Triage", "before": {"reason": "Impersonates a bank"}},
+    "agent.name_approved": {"target_repr": "Mistral helper", "after": {"name": "Mistral helper"}},
+    "agents.ended": {"after": {"agents": 7}, "actor_email": ""},
+    "agent_settings.changed": {
+        "before": {"default_visibility": "workspace", "workspace_sharing": "everyone"},
+        "after": {"default_visibility": "restricted", "workspace_sharing": "admins"},
+    },
+    "blocked_term.added": {"after": {"term": "scam"}},
+    "blocked_term.removed": {"before": {"term": "scam"}},
 }
 
 

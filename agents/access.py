@@ -1,0 +1,308 @@
+"""May this member use, edit or manage this agent, and why (R-AGT-2 to R-AGT-4): the one
+decision every page and the service API go through.
+
+The answer, for an active member with the ``agents`` feature, by what they are to it:
+
+- its creator, or an admin of the workspace: use, edit and manage (share, delete);
+- where the plan has no agent sharing, nobody else: an agent is usable by its creator
+  alone (admins still manage it, so they can delete it);
+- an Editor grant, to them or to a group they are in: use, edit and manage;
+- a Viewer grant, to them or a group, or an agent shared with the whole workspace: use.
+
+A deactivated membership reaches nothing. A member whose ``agents`` feature is denied
+uses nothing; an admin among them still manages. An agent disabled by staff is used and
+edited by nobody; its managers may still delete it.
+
+``evaluate`` is pure over facts loaded once (``load_member``, ``load_agents``: a fixed
+number of queries for any number of agents); ``usable_agents`` is the same rule as one
+queryset.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.actor import Actor, ActorKind
+from accounts.models import Group, Membership, MemberStatus
+from accounts.roles import Role
+from core import registry
+from features.decisions import Decision as FeatureDecision
+from features.decisions import (
+    WorkspaceFacts,
+    decide_many,
+    load_member_facts,
+    load_workspace_facts,
+)
+from features.decisions import evaluate as evaluate_feature
+
+from .models import Agent, AgentGrant, GrantRole, Visibility
+
+
+class Code(StrEnum):
+    """Why the answer came out as it did; stable values for the service API."""
+
+    CREATOR = "creator"
+    ADMIN = "admin"
+    DIRECT_GRANT = "direct_grant"
+    GROUP_GRANT = "group_grant"
+    WHOLE_WORKSPACE = "whole_workspace"
+    NOT_SHARED = "not_shared"
+    PLAN_FORBIDS_SHARING = "plan_forbids_sharing"
+    FEATURE_DENIED = "feature_denied"
+    DISABLED = "disabled_by_staff"
+    MEMBERSHIP_INACTIVE = "membership_inactive"
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    membership_id: int
+    workspace_id: int
+    active: bool
+    admin: bool
+    group_ids: frozenset[int]
+    # The member's ``agents`` decision.
+    feature: FeatureDecision
+    # Whether the workspace's plan has agent sharing (``agent_sharing``).
+    plan_shares: bool
+    plan_name: str
+    group_names: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentFacts:
+    agent_id: int
+    creator_id: int | None
+    visibility: str
+    disabled: bool
+    disabled_reason: str = ""
+    member_grants: Mapping[int, str] = field(default_factory=dict)  # membership id -> role
+    group_grants: Mapping[int, str] = field(default_factory=dict)  # group id -> role
+
+
+@dataclass(frozen=True)
+class Access:
+    use: bool
+    edit: bool
+    manage: bool
+    code: Code
+    reason: str
+    steps: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.use
+
+
+def _none(code: Code, reason: str, steps: list[str], *, manage: bool = False) -> Access:
+    return Access(False, False, manage, code, reason, (*steps, reason))
+
+
+def evaluate(m: MemberFacts, a: AgentFacts) -> Access:
+    steps: list[str] = []
+    if not m.active:
+        return _none(Code.MEMBERSHIP_INACTIVE, "This membership is deactivated.", steps)
+    creator = a.creator_id is not None and a.creator_id == m.membership_id
+
+    # What the member is to the agent, most rights first.
+    use, manage = False, False
+    if creator:
+        code, reason, use, manage = Code.CREATOR, "You created this agent.", True, True
+    elif m.admin:
+        code, reason, use, manage = Code.ADMIN, "Admins manage every agent.", True, True
+        if not m.plan_shares:
+            use = False
+            reason = (
+                f"Admins manage every agent; the {m.plan_name} plan has no agent sharing, "
+                "so only its creator uses it."
+            )
+    elif not m.plan_shares:
+        reason = f"The {m.plan_name} plan has no agent sharing: only its creator uses it."
+        return _none(Code.PLAN_FORBIDS_SHARING, reason, steps)
+    else:
+        code, reason = Code.NOT_SHARED, "The agent is not shared with you."
+        direct = a.member_grants.get(m.membership_id)
+        groups = sorted(
+            (m.group_names.get(gid, f"#{gid}"), role)
+            for gid, role in a.group_grants.items()
+            if gid in m.group_ids
+        )
+        group_editor = next((name for name, role in groups if role == GrantRole.EDITOR), None)
+        if direct == GrantRole.EDITOR:
+            code, reason, use, manage = Code.DIRECT_GRANT, "Shared with you as Editor.", True, True
+        elif group_editor is not None:
+            code, use, manage = Code.GROUP_GRANT, True, True
+            reason = f"Shared with the group {group_editor} as Editor."
+        elif direct == GrantRole.VIEWER:
+            code, reason, use = Code.DIRECT_GRANT, "Shared with you as Viewer.", True
+        elif groups:
+            code, use = Code.GROUP_GRANT, True
+            reason = f"Shared with the group {groups[0][0]} as Viewer."
+        elif a.visibility == Visibility.WORKSPACE:
+            code, reason, use = Code.WHOLE_WORKSPACE, "Shared with the whole workspace.", True
+        if not use:
+            return _none(code, reason, steps)
+    steps.append(reason)
+
+    if not m.feature.allowed:
+        return _none(Code.FEATURE_DENIED, f"Agents: {m.feature.reason}", steps, manage=m.admin)
+    if a.disabled:
+        why = "Disabled by the platform's staff" + (
+            f": {a.disabled_reason}" if a.disabled_reason else "."
+        )
+        return _none(Code.DISABLED, why, steps, manage=manage)
+    return Access(use, manage, manage, code, reason, tuple(steps))
+
+
+# --- Loading the facts --------------------------------------------------------------------
+
+
+def load_member(membership: Membership, *, facts: WorkspaceFacts | None = None) -> MemberFacts:
+    """The member's side: their groups and the ``agents`` decision, in a fixed number of
+    queries (the workspace's facts, then groups and rules)."""
+    ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
+    feature = decide_many(membership.workspace, [membership], [registry.AGENTS], facts=ws_facts)[
+        membership.pk
+    ][registry.AGENTS]
+    groups = dict(
+        Group.objects.filter(members=membership, workspace_id=membership.workspace_id)
+        .order_by()
+        .values_list("id", "name")
+    )
+    return MemberFacts(
+        membership_id=membership.pk,
+        workspace_id=membership.workspace_id,
+        active=membership.status == MemberStatus.ACTIVE,
+        admin=membership.role >= Role.ADMIN,
+        group_ids=frozenset(groups),
+        feature=feature,
+        plan_shares=registry.AGENT_SHARING in ws_facts.plan_features,
+        plan_name=ws_facts.plan_name,
+        group_names=groups,
+    )
+
+
+def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
+    """The agents' side: their grants, one query for any number of agents."""
+    agents = list(agents)
+    members: dict[int, dict[int, str]] = defaultdict(dict)
+    groups: dict[int, dict[int, str]] = defaultdict(dict)
+    if agents:
+        for agent_id, membership_id, group_id, role in AgentGrant.objects.filter(
+            agent_id__in=[a.pk for a in agents]
+        ).values_list("agent_id", "membership_id", "group_id", "role"):
+            if membership_id is not None:
+                members[agent_id][membership_id] = role
+            elif group_id is not None:
+                groups[agent_id][group_id] = role
+    return {
+        a.pk: AgentFacts(
+            agent_id=a.pk,
+            creator_id=a.created_by_id,
+            visibility=a.visibility,
+            disabled=a.is_disabled,
+            disabled_reason=a.disabled_reason,
+            member_grants=members.get(a.pk, {}),
+            group_grants=groups.get(a.pk, {}),
+        )
+        for a in agents
+    }
+
+
+def load_members(
+    workspace_facts: WorkspaceFacts, memberships: list[Membership]
+) -> dict[int, MemberFacts]:
+    """``load_member`` for many members of one workspace: a fixed number of queries."""
+    if not memberships:
+        return {}
+    workspace = memberships[0].workspace
+    found = load_member_facts(workspace, memberships)
+    names = dict(Group.objects.filter(workspace=workspace).order_by().values_list("id", "name"))
+    agents_feature = registry.get(registry.AGENTS)
+    return {
+        m.pk: MemberFacts(
+            membership_id=m.pk,
+            workspace_id=m.workspace_id,
+            active=m.status == MemberStatus.ACTIVE,
+            admin=m.role >= Role.ADMIN,
+            group_ids=found[m.pk].group_ids,
+            feature=evaluate_feature(agents_feature, workspace_facts, found[m.pk]),
+            plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
+            plan_name=workspace_facts.plan_name,
+            group_names=names,
+        )
+        for m in memberships
+    }
+
+
+def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None = None) -> Access:
+    """May this member use, edit or manage this agent, and why."""
+    if agent.workspace_id != membership.workspace_id:
+        return _none(Code.NOT_SHARED, "The agent is not shared with you.", [])
+    m = member if member is not None else load_member(membership)
+    return evaluate(m, agent_facts([agent])[agent.pk])
+
+
+def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Access]:
+    """The member's answer for each agent of their workspace: one query for the grants."""
+    found = agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    return {pk: evaluate(m, facts) for pk, facts in found.items()}
+
+
+# --- "Usable by me" as one queryset -------------------------------------------------------
+
+
+def usable_filter(m: MemberFacts) -> Q | None:
+    """The rule of ``evaluate`` for ``use``, as a filter on agents of the member's
+    workspace; None when the member uses none."""
+    if not m.active or not m.feature.allowed:
+        return None
+    mine = Q(created_by_id=m.membership_id)
+    if not m.plan_shares:
+        rule = mine
+    elif m.admin:
+        rule = Q()
+    else:
+        grants = AgentGrant.objects.filter(agent=OuterRef("pk"))
+        rule = mine | Q(visibility=Visibility.WORKSPACE)
+        rule |= Q(Exists(grants.filter(membership_id=m.membership_id)))
+        if m.group_ids:
+            rule |= Q(Exists(grants.filter(group_id__in=sorted(m.group_ids))))
+    return Q(workspace_id=m.workspace_id, disabled_at__isnull=True, current__isnull=False) & rule
+
+
+def usable_agents(membership: Membership, *, member: MemberFacts | None = None) -> QuerySet[Agent]:
+    """The agents this member may use, by name, with their current version and model: a
+    fixed number of queries whatever the number of agents, grants and groups."""
+    m = member if member is not None else load_member(membership)
+    rule = usable_filter(m)
+    qs = Agent.objects.select_related("current", "current__base_model").order_by("name", "id")
+    return qs.none() if rule is None else qs.filter(rule)
+
+
+# --- The door for URLs ----------------------------------------------------------------
+
+
+def access_agent(actor: Actor, agent_id: int, *, need: str = "use") -> tuple[Agent, Access]:
+    """The agent ``agent_id`` of the actor's workspace with the actor's access to it, or
+    404: missing, of another workspace, or out of reach (``need``: use, edit or manage)
+    alike, so a URL never tells which."""
+    m = actor.membership
+    if actor.kind is not ActorKind.MEMBER or m is None or m.status != MemberStatus.ACTIVE:
+        raise Http404("No such agent.")
+    agent = (
+        Agent.objects.select_related("current", "current__base_model", "workspace")
+        .filter(pk=agent_id, workspace_id=m.workspace_id)
+        .first()
+    )
+    if agent is None:
+        raise Http404("No such agent.")
+    access = decide(m, agent)
+    if not getattr(access, need):
+        raise Http404("No such agent.")
+    return agent, access

@@ -1,0 +1,241 @@
+"""Reads of agents that pages and the service API share, each in a fixed number of
+queries: the lists ("usable by me", "created by me", all), "who can use it" and the
+configuration the platform serves to a member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Membership, MemberStatus
+from core import registry
+from features.decisions import Decision, decide_many, load_workspace_facts
+
+from . import sources, tools
+from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
+from .access import agent_facts as load_agent_facts
+from .models import Agent, AgentVersion
+
+PAGE_SIZE = 25
+
+__all__ = ["usable_agents"]
+
+
+def _listed(qs: QuerySet[Agent]) -> QuerySet[Agent]:
+    return qs.select_related("current", "current__base_model").order_by("name", "id")
+
+
+def created_by(membership: Membership) -> QuerySet[Agent]:
+    """The agents this member created, whatever their state: one query."""
+    return _listed(
+        Agent.objects.filter(workspace_id=membership.workspace_id, created_by=membership)
+    )
+
+
+def workspace_agents(membership: Membership) -> QuerySet[Agent]:
+    """Every agent of the workspace, for admins' "all" list: one query."""
+    return _listed(Agent.objects.filter(workspace_id=membership.workspace_id))
+
+
+def search(qs: QuerySet[Agent], q: str = "", *, model: str = "", tool: str = "") -> QuerySet[Agent]:
+    """A list narrowed by name (contains, case-insensitive), model id and tool key."""
+    if q:
+        qs = qs.filter(name__icontains=q)
+    if model:
+        qs = qs.filter(Q(current__base_model__model_id=model) | Q(current__fine_tuned_id=model))
+    if tool in tools.BY_KEY:
+        # The JSON list as text holds the key in quotes; no key is a part of another's
+        # quoted form, and the lookup works alike on PostgreSQL and SQLite.
+        qs = qs.filter(current__tools__icontains=f'"{tool}"')
+    return qs
+
+
+def versions(agent: Agent) -> QuerySet[AgentVersion]:
+    """The agent's history, newest first, with authors: one query."""
+    return agent.versions.select_related("author", "base_model").order_by("-number")
+
+
+# --- Who can use it ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhoRow:
+    membership: Membership
+    access: Access
+
+
+@dataclass(frozen=True)
+class WhoPage:
+    rows: list[WhoRow]
+    count: int
+    page: int
+    pages: int
+
+
+def who_can_use(agent: Agent, q: str = "", *, page: int = 1, size: int = PAGE_SIZE) -> WhoPage:
+    """The active members who may use the agent, with the reason for each, by email;
+    searched by email or name, paginated, counted. A fixed number of queries: the members,
+    the workspace's facts, the members' groups and rules, the agent's grants."""
+    members_qs = (
+        Membership.objects.filter(workspace_id=agent.workspace_id, status=MemberStatus.ACTIVE)
+        .select_related("user", "workspace")
+        .order_by("user__email", "id")
+    )
+    if q:
+        members_qs = members_qs.filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
+    memberships = list(members_qs)
+    if not memberships:
+        return WhoPage([], 0, 1, 1)
+    ws_facts = load_workspace_facts(memberships[0].workspace)
+    facts = load_members(ws_facts, memberships)
+    a = load_agent_facts([agent])[agent.pk]
+    rows = [WhoRow(m, access) for m in memberships if (access := evaluate(facts[m.pk], a)).use]
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    return WhoPage(rows[(page - 1) * size : page * size], len(rows), page, pages)
+
+
+# --- What the platform serves ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dropped:
+    tool: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ServedConfig:
+    agent_id: int
+    name: str
+    version: int
+    model: str
+    instructions: str
+    tools: tuple[str, ...]
+    library_ids: tuple[int, ...]
+    connection_ids: tuple[int, ...]
+    temperature: Decimal
+    max_tokens: int | None
+    top_p: Decimal
+    dropped: tuple[Dropped, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "agent_id": self.agent_id,
+            "name": self.name,
+            "version": self.version,
+            "model": self.model,
+            "instructions": self.instructions,
+            "tools": list(self.tools),
+            "document_search": {
+                "library_ids": list(self.library_ids),
+                "connection_ids": list(self.connection_ids),
+            },
+            "completion": {
+                "temperature": str(self.temperature),
+                "max_tokens": self.max_tokens,
+                "top_p": str(self.top_p),
+            },
+            "dropped": [{"tool": d.tool, "reason": d.reason} for d in self.dropped],
+        }
+
+
+@dataclass(frozen=True)
+class Served:
+    access: Access
+    config: ServedConfig | None
+
+
+MEDIA_DROPPED = (
+    "The workspace is a Media Customer: its agents cannot carry verified news (R-MEDIA-2)."
+)
+SOURCE_GONE = "{what} {pk} does not exist any more."
+
+
+def _config(
+    agent: Agent, version: AgentVersion, decisions: dict[str, Decision], media: bool
+) -> ServedConfig:
+    kept: list[str] = []
+    dropped: list[Dropped] = []
+    for key in version.tools:
+        tool = tools.BY_KEY.get(key)
+        if tool is None:
+            continue
+        if key == tools.NEWS and media:
+            dropped.append(Dropped(key, MEDIA_DROPPED))
+            continue
+        if tool.feature is not None:
+            decision = decisions[tool.feature]
+            if not decision.allowed:
+                dropped.append(Dropped(key, f"{tool.label}: {decision.reason}"))
+                continue
+        kept.append(key)
+    library_ids: tuple[int, ...] = ()
+    connection_ids: tuple[int, ...] = ()
+    if tools.DOCUMENT_SEARCH in kept:
+        ws_id = agent.workspace_id
+        for what, feature, ids, load in (
+            ("Library", registry.LIBRARIES, version.library_ids, sources.libraries),
+            ("Connection", registry.CONNECTORS, version.connection_ids, sources.connections),
+        ):
+            if not ids:
+                continue
+            decision = decisions[feature]
+            if not decision.allowed:
+                label = registry.get(feature).label
+                dropped.append(
+                    Dropped(f"{tools.DOCUMENT_SEARCH}:{feature}", f"{label}: {decision.reason}")
+                )
+                continue
+            found = load(ws_id, ids)
+            for pk in ids:
+                if pk not in found:
+                    dropped.append(
+                        Dropped(
+                            f"{tools.DOCUMENT_SEARCH}:{pk}", SOURCE_GONE.format(what=what, pk=pk)
+                        )
+                    )
+            kept_ids = tuple(pk for pk in ids if pk in found)
+            if what == "Library":
+                library_ids = kept_ids
+            else:
+                connection_ids = kept_ids
+        if not (library_ids or connection_ids):
+            kept.remove(tools.DOCUMENT_SEARCH)
+            dropped.append(
+                Dropped(tools.DOCUMENT_SEARCH, "No source of document search is left to you.")
+            )
+    return ServedConfig(
+        agent_id=agent.pk,
+        name=agent.name,
+        version=version.number,
+        model=version.model_ref.public_id,
+        instructions=version.instructions,
+        tools=tuple(kept),
+        library_ids=library_ids,
+        connection_ids=connection_ids,
+        temperature=version.temperature,
+        max_tokens=version.max_tokens,
+        top_p=version.top_p,
+        dropped=tuple(dropped),
+    )
+
+
+def served_config(
+    membership: Membership, agent: Agent, *, member: MemberFacts | None = None
+) -> Served:
+    """The current version as this member may use it: only the tools their feature
+    decisions allow (a group denied web search gets the agent without it), each dropped
+    one with its reason; None in ``config`` when they may not use the agent."""
+    ws_facts = load_workspace_facts(membership.workspace)
+    m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
+    access = decide(membership, agent, member=m)
+    version = agent.current
+    if not access.use or version is None:
+        return Served(access, None)
+    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
+        membership.pk
+    ]
+    return Served(access, _config(agent, version, decisions, ws_facts.media.is_media_customer))
