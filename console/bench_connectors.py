@@ -97,9 +97,9 @@ def p95(values: Sequence[float]) -> float:
 
 
 def measure(call: Callable[[int], object], n: int, warmup: int) -> Figure:
-    """``call(i)`` for i in 0..n-1, each timed; the warm-up calls and the call whose
-    queries are counted are not measured."""
-    for i in range(warmup):
+    """``call(i)`` for i in 0..n-1, each timed, after ``warmup`` calls with inputs of
+    their own (n and above); the call whose queries are counted is not timed."""
+    for i in range(n, n + warmup):
         call(i)
     times: list[float] = []
     for i in range(n):
@@ -615,7 +615,7 @@ READS = (
 
 def measure_reads(data: Dataset, n: int, warmup: int) -> tuple[list[Member], list[Row], str]:
     layout = data.layout
-    calls = max(n, warmup, 1)
+    calls = n + warmup
     members = [
         _member(data, layout.wide, "wide: a huge group", calls),
         _member(data, layout.guest, "guest", calls),
