@@ -299,8 +299,11 @@ def decide_document(viewer: Viewer, doc: Document) -> DocumentDecision:
 def document_decision(membership: Membership, document_id: int) -> DocumentDecision | None:
     """The decision for one document of the member's workspace; None when there is none."""
     viewer = load_viewer(membership)
-    doc = Document.objects.filter(pk=document_id, workspace_id=viewer.workspace_id).first()
-    if doc is None:
+    # get(), not first(): no ORDER BY (the model's newest-first) to compile and plan for
+    # one row by its primary key.
+    try:
+        doc = Document.objects.get(pk=document_id, workspace_id=viewer.workspace_id)
+    except Document.DoesNotExist:
         return None
     return decide_document(viewer, doc)
 
