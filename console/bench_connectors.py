@@ -842,7 +842,19 @@ class SyncFigures:
 
 
 def _sync_workspace() -> Workspace:
-    ws, _ = Workspace.objects.get_or_create(slug="bench-sync", defaults={"name": "Bench sync"})
+    ws, created = Workspace.objects.get_or_create(
+        slug="bench-sync", defaults={"name": "Bench sync"}
+    )
+    if created:
+        # On a plan with connectors, as a workspace that syncs is.
+        now = timezone.now()
+        Subscription.objects.create(
+            workspace=ws,
+            plan=Plan.objects.get(slug="enterprise"),
+            started_at=now,
+            current_period_start=now,
+            current_period_end=add_month(now),
+        )
     return ws
 
 
