@@ -78,12 +78,14 @@ lint: install
 	DEBUG=1 $(BIN)/mypy
 
 # The bench measures with DEBUG off, as in production, on throwaway keys of its own; static
-# files are read from the source folders (it measures pages, and collects nothing).
+# files are read from the source folders (it measures pages, and collects nothing). Its
+# settings add django-guardian, the baseline of the connectors section (BENCH_ARGS=
+# "--sections connectors"; "--sections pages,connectors" runs both).
 KEYGEN := $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))'
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} \
 	  SECRET_KEY=$${SECRET_KEY:-$$($(KEYGEN))} FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(KEYGEN))} \
-	  STATIC_MANIFEST=$${STATIC_MANIFEST:-0} \
+	  STATIC_MANIFEST=$${STATIC_MANIFEST:-0} DJANGO_SETTINGS_MODULE=console.bench_settings \
 	  $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:

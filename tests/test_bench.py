@@ -6,8 +6,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
 
 from accounts.models import AuditEvent, Membership, Workspace
+from connectors.models import Connection, Document
 
 SIZES = {"members": 50, "groups": 5, "invitations": 20, "events": 200, "requests": 3, "warmup": 1}
 
@@ -51,3 +54,47 @@ def test_bench_runs_and_prints_the_table() -> None:
     call_command("bench", stdout=again, **SIZES)
     assert "Reusing the data" in again.getvalue()
     assert Workspace.objects.filter(slug=ws.slug).count() == 1
+
+
+CONNECTORS = {
+    "sections": "connectors",
+    "documents": 3000,
+    "acl_members": 200,
+    "acl_groups": 20,
+    "sync_documents": 2000,
+    "sync_groups": 5,
+    "requests": 2,
+    "warmup": 1,
+}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the connectors section measures PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)  # it runs VACUUM, which no transaction may hold
+def test_connectors_section_prints_its_tables() -> None:
+    out = StringIO()
+    call_command("bench", stdout=out, **CONNECTORS)
+    text = out.getvalue()
+    ws = Workspace.objects.get(slug="bench-acl-3000d-200m-20g")
+    assert Document.objects.filter(workspace=ws).count() == 3000
+    assert "| Measure | Member | Target p95 | Console median |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| May see this document")]
+    assert len(rows) == 6  # warm and cold, for each of the three kinds of member
+    for label in ("wide: a huge group", "guest", "own grants only"):
+        assert f"| 25 newest visible, first page | {label} |" in text
+    assert "| Full sync (connectors.sync.run) |" in text
+    assert "| Raw COPY of the same rows (baseline) |" in text
+    # The sync's workspace is emptied after it is measured.
+    assert not Connection.objects.filter(workspace__slug="bench-sync").exists()
+
+    again = StringIO()
+    call_command("bench", stdout=again, **{**CONNECTORS, "sync_documents": 1000})
+    assert "Reusing the data of workspace bench-acl-3000d-200m-20g" in again.getvalue()
+    assert Document.objects.filter(workspace=ws).count() == 3000
+
+
+@pytest.mark.django_db
+def test_unknown_sections_are_refused() -> None:
+    with pytest.raises(CommandError, match="Unknown sections"):
+        call_command("bench", sections="pages,nope", stdout=StringIO())

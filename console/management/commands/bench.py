@@ -5,6 +5,10 @@ members, groups, invitations and audit events, then requests the console's pages
 the Django admin changelists of the same rows in the same run, through Django's test
 client, and prints a markdown table of median and p95 server time and query counts.
 
+``--sections`` chooses what runs: ``pages`` (the default: the pages and the service API)
+and ``connectors`` (console.bench_connectors: document access and sync at scale, beside
+django-guardian; PostgreSQL).
+
 ``make bench`` runs it on PostgreSQL (DATABASE_URL); the command creates the database
 and its schema when they are missing.
 """
@@ -20,7 +24,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -44,8 +48,10 @@ from api.models import SHOWN_CHARS, ServiceToken, hash_token, new_raw_token
 from billing.models import Plan, Subscription
 from billing.selectors import current_subscription
 from billing.services import add_month, subscription_start
-from console import bench_urls
+from console import bench_connectors, bench_urls
 from features.models import FeatureOptOut, FeatureRule
+
+SECTIONS = ("pages", "connectors")
 
 
 @dataclass
@@ -83,11 +89,41 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-migrate", action="store_true", help="Skip creating or updating the schema."
         )
+        parser.add_argument(
+            "--sections",
+            default="pages",
+            help=f"Comma-separated, of {', '.join(SECTIONS)} (default: pages).",
+        )
+        # The connectors section's sizes.
+        parser.add_argument("--documents", type=int, default=1_000_000)
+        parser.add_argument("--acl-members", type=int, default=10_000)
+        parser.add_argument("--acl-groups", type=int, default=1_000)
+        parser.add_argument("--sync-documents", type=int, default=100_000)
+        parser.add_argument("--sync-groups", type=int, default=100)
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        sections = [s.strip() for s in opts["sections"].split(",") if s.strip()]
+        unknown = sorted(set(sections) - set(SECTIONS))
+        if unknown or not sections:
+            raise CommandError(f"Unknown sections {unknown}; choose among {', '.join(SECTIONS)}.")
         if not opts["no_migrate"]:
             self._ensure_database()
             call_command("migrate", interactive=False, verbosity=0)
+        if "pages" in sections:
+            self._pages(opts)
+        if "connectors" in sections:
+            bench_connectors.run(
+                self.stdout,
+                documents=opts["documents"],
+                members=opts["acl_members"],
+                groups=opts["acl_groups"],
+                sync_documents=opts["sync_documents"],
+                sync_groups=opts["sync_groups"],
+                n=max(1, opts["requests"]),
+                warmup=max(0, opts["warmup"]),
+            )
+
+    def _pages(self, opts: dict[str, Any]) -> None:
         sizes = {k: opts[k] for k in ("members", "groups", "invitations", "events")}
         if sizes["members"] < 2:
             sizes["members"] = 2
