@@ -10,6 +10,7 @@ toast; plain form posts redirect (post, redirect, get).
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass
 from typing import Any
@@ -191,16 +192,31 @@ def _tool_rows(decisions: dict[str, Decision], media: bool) -> list[ToolRow]:
     return rows
 
 
+def _draft(request: WorkspaceRequest, agent: Agent | None, config: services.Config) -> Agent:
+    """The agent as it would be after saving ``config``, unsaved, so that the preview is
+    what ``served_config`` will answer the editor once it is saved."""
+    draft = copy.copy(agent) if agent is not None else None
+    if draft is None:
+        draft = Agent(
+            workspace=request.workspace, created_by=request.membership, name="", visibility=""
+        )
+    number = agent.current.number + 1 if agent is not None and agent.current is not None else 1
+    draft.current = AgentVersion(agent=draft, number=number, **config.fields())
+    return draft
+
+
 def _builder_context(
-    request: WorkspaceRequest, form: AgentForm, agent: Agent | None
+    request: WorkspaceRequest,
+    form: AgentForm,
+    agent: Agent | None,
+    draft: services.Config | None = None,
 ) -> dict[str, Any]:
     facts = load_workspace_facts(request.workspace)
     decisions = decide_many(request.workspace, [request.membership], tools.FEATURES, facts=facts)[
         request.membership.pk
     ]
-    served = (
-        selectors.served_config(request.membership, agent).config if agent is not None else None
-    )
+    shown = _draft(request, agent, draft) if draft is not None else agent
+    served = selectors.served_config(request.membership, shown).config if shown else None
     return {
         "page_title": f"Edit {agent.name}" if agent is not None else "New agent",
         "nav": NAV,
@@ -209,6 +225,7 @@ def _builder_context(
         "tool_rows": _tool_rows(decisions, facts.media.is_media_customer),
         "agents_feature": decisions[registry.AGENTS],
         "served": served,
+        "previewing": draft is not None,
         "action_url": _url(request, "agent_edit", agent.pk)
         if agent is not None
         else _url(request, "agent_new"),
@@ -245,10 +262,24 @@ def _initial(agent: Agent) -> dict[str, Any]:
 
 
 def _builder_answer(
-    request: WorkspaceRequest, form: AgentForm, agent: Agent | None
+    request: WorkspaceRequest,
+    form: AgentForm,
+    agent: Agent | None,
+    draft: services.Config | None = None,
 ) -> HttpResponse:
     template = htmx.template_for(request, BUILDER, "agent-form")
-    return TemplateResponse(request, template, _builder_context(request, form, agent))
+    return TemplateResponse(request, template, _builder_context(request, form, agent, draft))
+
+
+def _preview(request: WorkspaceRequest, form: AgentForm, agent: Agent | None) -> HttpResponse:
+    """The builder again, unsaved, with the configuration the platform would receive; or
+    the first problem beside its field."""
+    try:
+        draft = services.clean_config(request.workspace, form.config())
+    except DomainError as exc:
+        _form_error(form, exc)
+        return _builder_answer(request, form, agent)
+    return _builder_answer(request, form, agent, draft)
 
 
 @require_http_methods(["GET", "POST"])
@@ -257,6 +288,8 @@ def new(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "GET":
         return _builder_answer(request, _agent_form(request), None)
     form = _agent_form(request, request.POST)
+    if form.is_valid() and request.POST.get("preview"):
+        return _preview(request, form, None)
     if form.is_valid():
         try:
             agent = services.agent_create(
@@ -281,6 +314,8 @@ def edit(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
     if request.method == "GET":
         return _builder_answer(request, _agent_form(request, initial=_initial(agent)), agent)
     form = _agent_form(request, request.POST)
+    if form.is_valid() and request.POST.get("preview"):
+        return _preview(request, form, agent)
     if form.is_valid():
         before = agent.current.number if agent.current is not None else 0
         try:

@@ -211,6 +211,36 @@ def test_creating_makes_version_one_with_and_without_htmx(
     assert response.status_code == 200 and "HX-Redirect" in response
 
 
+def test_preview_shows_what_the_platform_would_receive_and_saves_nothing(
+    client: Client, team, member, model, config
+) -> None:
+    FeatureRuleFactory(membership=member, feature="web_search", effect="deny")
+    login(client, member.user)
+    data = form_data(model, tools=["web_search", "code_interpreter"], preview="1")
+    for extra in ({}, HTMX):
+        response = client.post(url("agent_new"), data, **extra)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Preview: what the platform will receive" in body and "Be brief." in body
+        assert "<code>code_interpreter</code>" in body
+        assert "Left out for you" in body and "<code>web_search</code>:" in body
+    assert not Agent.objects.exists()
+    # A problem the services find shows beside its field, as on saving.
+    response = client.post(
+        url("agent_new"), form_data(model, tools=["document_search"], preview="1")
+    )
+    assert services.SEARCH_NEEDS_SOURCES in response.context["form"].errors["libraries"]
+    agent = make(member, config, "Helper")
+    response = client.post(
+        url("agent_edit", agent.pk),
+        form_data(model, instructions="New words.", preview="1"),
+        **HTMX,
+    )
+    assert "version 2" in response.content.decode() and "New words." in response.content.decode()
+    agent.refresh_from_db()
+    assert agent.current is not None and agent.current.number == 1
+
+
 @pytest.mark.parametrize(
     ("over", "field", "message"),
     [
