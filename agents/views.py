@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -431,6 +431,16 @@ def _detail_context(request: WorkspaceRequest, agent: Agent, access: Access) -> 
     }
 
 
+def _reach(request: WorkspaceRequest, agent_id: int) -> tuple[Agent, Access]:
+    """The agent for its page: who may use it, or manage it (an admin of a workspace
+    whose plan has no sharing, the managers of an agent staff disabled, who may still
+    delete it); 404 for anybody else."""
+    try:
+        return access_agent(request.actor, agent_id)
+    except Http404:
+        return access_agent(request.actor, agent_id, need="manage")
+
+
 # Pieces of the agent's page that htmx asks for by their id.
 PARTS = {"agent-sharing", "agent-who", "agent-history"}
 
@@ -438,7 +448,7 @@ PARTS = {"agent-sharing", "agent-who", "agent-history"}
 @require_http_methods(["GET"])
 @workspace_view(Perm.VIEW_WORKSPACE)
 def detail(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
-    agent, access = access_agent(request.actor, agent_id)
+    agent, access = _reach(request, agent_id)
     if htmx.is_htmx(request) and request.htmx.target == "agent-who":
         return TemplateResponse(request, f"{DETAIL}#agent-who", _who_context(request, agent))
     if htmx.is_htmx(request) and request.htmx.target == "agent-sharing":
@@ -463,7 +473,7 @@ def _act_answer(
         if error:
             messages.error(request, error)
         return redirect(_url(request, "agent", agent_id))
-    agent, access = access_agent(request.actor, agent_id)
+    agent, access = _reach(request, agent_id)
     context = _detail_context(request, agent, access)
     response = TemplateResponse(request, f"{DETAIL}#agent-main", context)
     if error:
@@ -568,7 +578,7 @@ def _sharing_answer(request: WorkspaceRequest, agent_id: int, ok: str) -> HttpRe
     if not request.htmx:
         messages.success(request, ok)
         return redirect(_url(request, "agent", agent_id) + "#agent-sharing")
-    agent, access = access_agent(request.actor, agent_id)
+    agent, access = _reach(request, agent_id)
     context = {**_sharing_context(request, agent, access), "oob_who": True}
     context.update(_who_context(request, agent))
     response = TemplateResponse(request, f"{DETAIL}#agent-sharing", context)

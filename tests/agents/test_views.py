@@ -375,6 +375,23 @@ def test_the_page_with_and_without_htmx_and_404_for_who_may_not_use(
     assert client.get(url("agent", 10**9)).status_code == 404
 
 
+def test_managers_reach_a_disabled_agent_to_delete_it_and_users_do_not(
+    client: Client, team, owner, member, config
+) -> None:
+    agent = make(member, config, "Helper")
+    Agent.objects.filter(pk=agent.pk).update(
+        disabled_at="2026-01-01T00:00Z", disabled_reason="Reported name"
+    )
+    other = MembershipFactory(workspace=team)
+    login(client, owner.user)
+    body = client.get(url("agent", agent.pk)).content.decode()
+    assert "Disabled by the platform's staff: Reported name" in body
+    assert url("agent_delete", agent.pk) in body and url("agent_edit", agent.pk) not in body
+    assert client.get(url("agent_edit", agent.pk)).status_code == 404
+    login(client, other.user)
+    assert client.get(url("agent", agent.pk)).status_code == 404
+
+
 def test_another_workspaces_member_gets_404(
     client: Client, team, owner, config, other_workspace_member
 ) -> None:
