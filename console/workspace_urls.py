@@ -4,6 +4,7 @@ own pages, and this module joins them (accounts imports no app above it)."""
 from __future__ import annotations
 
 import accounts.urls
+import agents.urls
 import billing.urls
 import compliance.urls
 import connectors.library_urls
@@ -18,4 +19,5 @@ urlpatterns = [
     *compliance.urls.urlpatterns,
     *connectors.urls.urlpatterns,
     *connectors.library_urls.urlpatterns,
+    *agents.urls.urlpatterns,
 ]

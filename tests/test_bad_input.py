@@ -176,7 +176,7 @@ def test_a_nul_anywhere_in_a_path_is_a_404_before_any_query(
 
 # --- Forms --------------------------------------------------------------------------------
 
-APPS = ("accounts", "billing", "features", "compliance", "connectors", "api")
+APPS = ("accounts", "billing", "features", "compliance", "connectors", "agents", "api")
 
 
 def _form_modules() -> Iterator[Any]:

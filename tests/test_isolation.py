@@ -44,11 +44,14 @@ from accounts.models import (
     Workspace,
 )
 from accounts.roles import Role
+from agents.models import Agent, AgentGrant, AgentVersion, GrantRole, Visibility
 from billing.models import Plan, Subscription
 from compliance.models import Appeal, EditorialAuthorization, MediaStatusChange, NewsViolation
 from connectors.models import Connection, Document, Library, LibraryGrant, Principal, SyncRun
 from features.models import FeatureOptOut, FeatureRule
 from tests.factories import (
+    AgentFactory,
+    AgentVersionFactory,
     DomainFactory,
     GroupFactory,
     InvitationFactory,
@@ -94,6 +97,15 @@ KNOWN_NAMES = {
     "ws:connector_why",
     "ws:member_documents",
     "ws:my_documents",
+    "ws:agents",
+    "ws:agent_new",
+    "ws:agent",
+    "ws:agent_edit",
+    "ws:agent_restore",
+    "ws:agent_visibility",
+    "ws:agent_share",
+    "ws:agent_unshare",
+    "ws:agent_delete",
 }
 
 # Fields a careless view could act on: a POST carries them all, so a view that forgets its
@@ -164,6 +176,7 @@ KWARG_VALUES: dict[str, Filler] = {
     "document_id": lambda w: w.extras["document"].pk,
     "library_id": lambda w: w.extras["library"].pk,
     "grant_id": lambda w: w.extras["library_grant"].pk,
+    "agent_id": lambda w: w.extras["agent"].pk,
 }
 
 # (pattern name, parameter name) -> value, for generic parameter names (pk, id) whose
@@ -182,6 +195,9 @@ PATTERN_KWARG_VALUES: dict[tuple[str, str], Filler] = {
     # A library's pages name documents of that library.
     ("ws:library_document_download", "document_id"): lambda w: w.extras["library_document"].pk,
     ("ws:library_document_remove", "document_id"): lambda w: w.extras["library_document"].pk,
+    # An agent's pages name its grants and its versions (by number, within the agent).
+    ("ws:agent_unshare", "grant_id"): lambda w: w.extras["agent_grant"].pk,
+    ("ws:agent_restore", "version"): lambda w: 1,
 }
 
 # (pattern name, parameter name) of parameters that name the platform's catalogue (plans),
@@ -323,6 +339,13 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
         title="Plan",
         modified_at=timezone.now(),
     )
+    # An agent restricted to the group, with a second version so that restoring the first
+    # would change something.
+    agent = AgentFactory(workspace=ws, created_by=owner, visibility=Visibility.RESTRICTED)
+    second = AgentVersionFactory(agent=agent, number=2, base_model=agent.current.base_model)
+    agent.current = second
+    agent.save(update_fields=["current"])
+    agent_grant = AgentGrant.objects.create(agent=agent, group=group, role=GrantRole.VIEWER)
     return World(
         ws,
         owner,
@@ -339,6 +362,8 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
             "library": library,
             "library_grant": library_grant,
             "library_document": library_document,
+            "agent": agent,
+            "agent_grant": agent_grant,
         },
     )
 
@@ -368,6 +393,9 @@ SNAPSHOT_MODELS: list[type[models.Model]] = [
     LibraryGrant,
     Principal,
     SyncRun,
+    Agent,
+    AgentVersion,
+    AgentGrant,
 ]
 
 
