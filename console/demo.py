@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+import agents.demo
 import billing.demo
 import compliance.demo
 import connectors.demo
@@ -201,8 +202,10 @@ def seed() -> None:
     demo_user(STAFF_EMAIL, "Sam Staff", staff=True)
     acme = _seed_acme(owner)
     billing.demo.seed()
-    _seed_ledger(owner)
+    ledger = _seed_ledger(owner)
     connectors.demo.connect_local_drive(_owner_membership(acme, owner))
+    agents.demo.seed_acme(_owner_membership(acme, owner))
+    agents.demo.seed_ledger(_owner_membership(ledger, owner))
 
 
 # --- What to sign in with ------------------------------------------------------------------

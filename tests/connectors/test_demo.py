@@ -59,3 +59,24 @@ def test_without_the_demo_drive_the_demo_has_no_connection(db, settings):
     with override_settings(DOMAIN_RESOLVER="accounts.dns.StaticResolver"):
         demo.seed()
     assert not Connection.objects.exists()
+
+
+@override_settings(DOMAIN_RESOLVER="accounts.dns.StaticResolver")
+def test_the_demo_has_agents_restricted_sharing_a_library_and_refused_news(
+    db, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from agents.models import Agent
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.GOOGLE_CLIENT_ID = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+    acme = {a.name: a for a in Agent.objects.filter(workspace__slug="acme")}
+    assert acme["Literature reviewer"].visibility == "restricted"
+    assert acme["Literature reviewer"].grants.filter(group__name="Research").exists()
+    assert acme["Handbook helper"].current.library_ids
+    ledger = Agent.objects.get(workspace__slug="daily-ledger")
+    assert "news" not in ledger.current.tools
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+    assert Agent.objects.count() == 3
