@@ -18,7 +18,7 @@ from accounts.roles import Role
 from agents import services
 from agents.access import Code
 from agents.models import Agent, GrantRole, Visibility
-from agents.selectors import NO_SOURCE_LEFT, SOURCE_MISSING
+from agents.selectors import MEDIA_CUSTOMER, NO_SOURCE_LEFT, SOURCE_MISSING
 from api import errors, forms
 from api.models import new_raw_token
 from billing.models import Plan
@@ -31,6 +31,7 @@ from tests.factories import (
     FeatureRuleFactory,
     GroupFactory,
     LibraryFactory,
+    MediaStatusChangeFactory,
     MembershipFactory,
     ServiceTokenFactory,
     SubscriptionFactory,
@@ -156,6 +157,18 @@ def test_the_list_leaves_out_the_tools_the_member_may_not_use(api, team, owner, 
         {"tool": "web_search", "code": "member_rule", "reason": body["dropped"][0]["reason"]}
     ]
     assert body["dropped"][0]["reason"].startswith("Web search: ")
+
+
+def test_a_media_customers_agents_are_served_without_verified_news(
+    api, team, owner, member, model
+) -> None:
+    a = agent(team, owner, "Desk", base_model=model, tools=["news", "web_search"])
+    MediaStatusChangeFactory(workspace=team, is_media_customer=True)
+    [row] = api.get(list_url("acme", member.user_id)).json()["agents"]
+    assert row["tools"] == ["web_search"]
+    body = api.get(agent_url("acme", a.pk, member.user_id)).json()
+    assert body["tools"] == ["web_search"]
+    assert [(d["tool"], d["code"]) for d in body["dropped"]] == [("news", MEDIA_CUSTOMER)]
 
 
 def test_a_member_who_may_not_use_agents_lists_none(api, team, owner, member, model) -> None:
