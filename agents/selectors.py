@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, MemberStatus
 from core import registry
-from features.decisions import Decision, decide_many, load_workspace_facts
+from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
 
 from . import sources, tools
 from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
@@ -100,10 +100,18 @@ def who_can_use(agent: Agent, q: str = "", *, page: int = 1, size: int = PAGE_SI
 # --- What the platform serves ----------------------------------------------------------------
 
 
+# Why a tool was dropped, beyond the feature decision's own codes (``features.decisions.Code``,
+# e.g. ``not_in_plan``, ``group_rule``, ``media_customer``): stable values for the service API.
+SOURCE_MISSING = "source_missing"
+NO_SOURCE_LEFT = "no_source_left"
+MEDIA_CUSTOMER = "media_customer"
+
+
 @dataclass(frozen=True)
 class Dropped:
     tool: str
     reason: str
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,7 @@ class ServedConfig:
                 "max_tokens": self.max_tokens,
                 "top_p": str(self.top_p),
             },
-            "dropped": [{"tool": d.tool, "reason": d.reason} for d in self.dropped],
+            "dropped": [{"tool": d.tool, "code": d.code, "reason": d.reason} for d in self.dropped],
         }
 
 
@@ -154,9 +162,18 @@ MEDIA_DROPPED = (
 SOURCE_GONE = "{what} {pk} does not exist any more."
 
 
+Found = dict[int, str]
+
+
 def _config(
-    agent: Agent, version: AgentVersion, decisions: dict[str, Decision], media: bool
+    agent: Agent,
+    version: AgentVersion,
+    decisions: dict[str, Decision],
+    media: bool,
+    found: tuple[Found, Found] | None = None,
 ) -> ServedConfig:
+    """``found``: the workspace's libraries and connections among those the agents name,
+    loaded once for many agents; None loads this agent's."""
     kept: list[str] = []
     dropped: list[Dropped] = []
     for key in version.tools:
@@ -164,21 +181,33 @@ def _config(
         if tool is None:
             continue
         if key == tools.NEWS and media:
-            dropped.append(Dropped(key, MEDIA_DROPPED))
+            dropped.append(Dropped(key, MEDIA_DROPPED, MEDIA_CUSTOMER))
             continue
         if tool.feature is not None:
             decision = decisions[tool.feature]
             if not decision.allowed:
-                dropped.append(Dropped(key, f"{tool.label}: {decision.reason}"))
+                dropped.append(Dropped(key, f"{tool.label}: {decision.reason}", str(decision.code)))
                 continue
         kept.append(key)
     library_ids: tuple[int, ...] = ()
     connection_ids: tuple[int, ...] = ()
     if tools.DOCUMENT_SEARCH in kept:
         ws_id = agent.workspace_id
-        for what, feature, ids, load in (
-            ("Library", registry.LIBRARIES, version.library_ids, sources.libraries),
-            ("Connection", registry.CONNECTORS, version.connection_ids, sources.connections),
+        for what, feature, ids, load, preloaded in (
+            (
+                "Library",
+                registry.LIBRARIES,
+                version.library_ids,
+                sources.libraries,
+                found[0] if found else None,
+            ),
+            (
+                "Connection",
+                registry.CONNECTORS,
+                version.connection_ids,
+                sources.connections,
+                found[1] if found else None,
+            ),
         ):
             if not ids:
                 continue
@@ -186,18 +215,24 @@ def _config(
             if not decision.allowed:
                 label = registry.get(feature).label
                 dropped.append(
-                    Dropped(f"{tools.DOCUMENT_SEARCH}:{feature}", f"{label}: {decision.reason}")
+                    Dropped(
+                        f"{tools.DOCUMENT_SEARCH}:{feature}",
+                        f"{label}: {decision.reason}",
+                        str(decision.code),
+                    )
                 )
                 continue
-            found = load(ws_id, ids)
+            present = preloaded if preloaded is not None else load(ws_id, ids)
             for pk in ids:
-                if pk not in found:
+                if pk not in present:
                     dropped.append(
                         Dropped(
-                            f"{tools.DOCUMENT_SEARCH}:{pk}", SOURCE_GONE.format(what=what, pk=pk)
+                            f"{tools.DOCUMENT_SEARCH}:{pk}",
+                            SOURCE_GONE.format(what=what, pk=pk),
+                            SOURCE_MISSING,
                         )
                     )
-            kept_ids = tuple(pk for pk in ids if pk in found)
+            kept_ids = tuple(pk for pk in ids if pk in present)
             if what == "Library":
                 library_ids = kept_ids
             else:
@@ -205,7 +240,11 @@ def _config(
         if not (library_ids or connection_ids):
             kept.remove(tools.DOCUMENT_SEARCH)
             dropped.append(
-                Dropped(tools.DOCUMENT_SEARCH, "No source of document search is left to you.")
+                Dropped(
+                    tools.DOCUMENT_SEARCH,
+                    "No source of document search is left to you.",
+                    NO_SOURCE_LEFT,
+                )
             )
     return ServedConfig(
         agent_id=agent.pk,
@@ -239,3 +278,41 @@ def served_config(
         membership.pk
     ]
     return Served(access, _config(agent, version, decisions, ws_facts.media.is_media_customer))
+
+
+def served_configs(
+    membership: Membership,
+    agents: list[Agent],
+    *,
+    member: MemberFacts | None = None,
+    facts: WorkspaceFacts | None = None,
+) -> dict[int, ServedConfig]:
+    """``served_config`` for many agents the member may use (``usable_agents``, with their
+    current versions), by agent id: the member's decisions once and the sources the agents
+    name in two queries, so a fixed number of queries whatever the number of agents. An
+    agent the member may not use, or without a version, is left out."""
+    if not agents:
+        return {}
+    ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
+    m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
+    found = load_agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    usable = [a for a in agents if a.pk in found and a.current is not None]
+    usable = [a for a in usable if evaluate(m, found[a.pk]).use]
+    if not usable:
+        return {}
+    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
+        membership.pk
+    ]
+    library_ids = {pk for a in usable if a.current for pk in a.current.library_ids}
+    connection_ids = {pk for a in usable if a.current for pk in a.current.connection_ids}
+    ws_id = membership.workspace_id
+    preloaded = (
+        sources.libraries(ws_id, library_ids) if library_ids else {},
+        sources.connections(ws_id, connection_ids) if connection_ids else {},
+    )
+    media = ws_facts.media.is_media_customer
+    return {
+        a.pk: _config(a, a.current, decisions, media, preloaded)
+        for a in usable
+        if a.current is not None
+    }

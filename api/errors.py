@@ -19,6 +19,8 @@ EVENT_CONFLICT = "event_conflict"
 NOT_FOUND = "not_found"
 RATE_LIMITED = "rate_limited"
 DOCUMENT_NOT_FOUND = "document_not_found"
+AGENT_NOT_FOUND = "agent_not_found"
+AGENT_NOT_USABLE = "agent_not_usable"
 CODES = (
     INVALID_TOKEN,
     WORKSPACE_NOT_FOUND,
@@ -31,6 +33,8 @@ CODES = (
     NOT_FOUND,
     RATE_LIMITED,
     DOCUMENT_NOT_FOUND,
+    AGENT_NOT_FOUND,
+    AGENT_NOT_USABLE,
 )
 
 # Messages, so tests name them the same way.
@@ -61,6 +65,7 @@ FIELDS_INVALID = "Some fields are missing or invalid: see “fields”."
 FEATURE_UNKNOWN = "Unknown feature “{key}”. Known features: {known}."
 METHOD_NOT_ALLOWED_MESSAGE = "{method} is not allowed here; use {allowed}."
 DOCUMENT_UNKNOWN = "The workspace “{slug}” has no document {document_id}."
+AGENT_UNKNOWN = "The workspace “{slug}” has no agent {agent_id}."
 EVENT_CONFLICTS = (
     "The event “{event_id}” was already reported with different values: an event id names one event. "
     "Send a new event id for a new event."
@@ -78,6 +83,7 @@ class ApiError(Exception):
         *,
         fields: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        reason_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -85,11 +91,15 @@ class ApiError(Exception):
         self.message = message
         self.fields = dict(fields or {})
         self.headers = dict(headers or {})
+        # A refusal's decision code (403 ``agent_not_usable``: why the member may not).
+        self.reason_code = reason_code
 
     def response(self) -> JsonResponse:
         body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
+        if self.reason_code is not None:
+            body["reason_code"] = self.reason_code
         response = JsonResponse({"error": body}, status=self.status)
         for name, value in self.headers.items():
             response[name] = value

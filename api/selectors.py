@@ -1,5 +1,5 @@
 """Reads of the service API: one member of a workspace, by user id or email; a page of the
-documents a member may see."""
+documents a member may see; the agents a member may use, and one agent of a workspace."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import Membership, Workspace
+from agents.access import Access, Code, load_members
+from agents.models import Agent
+from agents.selectors import ServedConfig, served_configs, usable_agents
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
+from features.decisions import load_workspace_facts
 
 from .forms import MemberRef
 from .pagination import Cursor
@@ -87,3 +91,43 @@ def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
     the ranking of its candidates."""
     visible = set(visible_ids(viewer, ids))
     return [i for i in ids if i in visible]
+
+
+# --- Agents (agents.access decides; these only list and fetch) -----------------------------
+
+
+@dataclass(frozen=True)
+class UsableAgent:
+    agent: Agent
+    config: ServedConfig
+
+
+def usable_agent_list(membership: Membership) -> list[UsableAgent]:
+    """The agents the member may use, by name then id, each with its tools as the member
+    would be served them: a fixed number of queries whatever the number of agents, grants
+    and groups (``usable_agents``, then ``served_configs``)."""
+    facts = load_workspace_facts(membership.workspace)
+    member = load_members(facts, [membership])[membership.pk]
+    agents = list(usable_agents(membership, member=member))
+    configs = served_configs(membership, agents, member=member, facts=facts)
+    return [UsableAgent(a, configs[a.pk]) for a in agents if a.pk in configs]
+
+
+def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
+    """The agent ``agent_id`` of the workspace with its current version and model, or None
+    when it is missing, deleted or another workspace's: one query. Nothing caches it, so a
+    deleted agent is missed from the moment its deletion commits."""
+    return (
+        Agent.objects.select_related("current", "current__base_model", "workspace")
+        .filter(pk=agent_id, workspace_id=workspace_id, current__isnull=False)
+        .first()
+    )
+
+
+def refusal_code(access: Access) -> str:
+    """The stable code of a refusal to use. An admin is refused only where the plan has no
+    sharing (``agents.access`` keeps ``admin`` as the code of what they are to the agent),
+    so that refusal answers ``plan_forbids_sharing``."""
+    if access.code is Code.ADMIN:
+        return Code.PLAN_FORBIDS_SHARING.value
+    return access.code.value

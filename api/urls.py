@@ -28,6 +28,16 @@ urlpatterns = [
         name="api_member_documents_visible",
     ),
     path(
+        "workspaces/<str:slug>/members/<str:member>/agents",
+        views.member_agents,
+        name="api_member_agents",
+    ),
+    path(
+        "workspaces/<str:slug>/agents/<id:agent_id>",
+        views.agent_config,
+        name="api_agent_config",
+    ),
+    path(
         "workspaces/<str:slug>/documents/<id:document_id>/access",
         views.document_access,
         name="api_document_access",

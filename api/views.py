@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Membership
 from accounts.roles import Role
+from agents.selectors import served_config
 from billing.selectors import entitlements
 from connectors.access import DocumentDecision, Viewer, document_decision, load_viewer
 from connectors.models import Document
@@ -269,6 +270,61 @@ def document_access(request: HttpRequest, slug: str, document_id: int) -> HttpRe
             errors.DOCUMENT_UNKNOWN.format(slug=slug, document_id=document_id),
         )
     return JsonResponse(_document_decision_json(decision))
+
+
+# --- Agents (agents.access decides) ---------------------------------------------------------
+
+
+@service_endpoint("GET")
+def member_agents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
+    """The agents the member may use, by name, compact: each with its model and the tools
+    the member would be served (those their feature decisions drop are left out)."""
+    membership = _member_or_404(slug, member)
+    rows = selectors.usable_agent_list(membership)
+    return JsonResponse(
+        {
+            "agents": [
+                {
+                    "id": row.agent.pk,
+                    "name": row.agent.name,
+                    "model": row.config.model,
+                    "tools": list(row.config.tools),
+                    "updated_at": row.agent.updated_at,
+                }
+                for row in rows
+            ]
+        }
+    )
+
+
+@service_endpoint("GET")
+def agent_config(request: HttpRequest, slug: str, agent_id: int) -> HttpResponse:
+    """The agent's current version as this member may use it (``served_config``): 404 for
+    an agent the workspace does not have (deleted, or another workspace's), 403 with the
+    access decision's code when the member may not use it."""
+    membership = _member_or_404(slug, member_param(request.GET))
+    agent = selectors.agent_of_workspace(membership.workspace_id, agent_id)
+    if agent is None:
+        raise ApiError(
+            404,
+            errors.AGENT_NOT_FOUND,
+            errors.AGENT_UNKNOWN.format(slug=slug, agent_id=agent_id),
+        )
+    served = served_config(membership, agent)
+    if served.config is None:
+        raise ApiError(
+            403,
+            errors.AGENT_NOT_USABLE,
+            served.access.reason,
+            reason_code=selectors.refusal_code(served.access),
+        )
+    return JsonResponse(
+        {
+            **served.config.as_json(),
+            "updated_at": agent.updated_at,
+            "access": {"code": str(served.access.code), "reason": served.access.reason},
+        }
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -17,8 +17,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, Workspace
 from accounts.roles import Role
+from agents import access as agent_access
+from agents import selectors as agent_selectors
+from agents import services as agent_services
+from agents import tools as agent_tools
+from agents.models import Visibility
 from api import errors, forms
 from api.models import Outcome, new_raw_token
 from api.views import OPENAPI_PATH
@@ -43,7 +49,15 @@ from tests.api.conftest import (
     user,
     visible_url,
 )
-from tests.factories import ServiceTokenFactory, SubscriptionFactory
+from tests.factories import (
+    AgentFactory,
+    BaseModelFactory,
+    FeatureRuleFactory,
+    LibraryFactory,
+    ServiceTokenFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
 
 DOC: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
 PREFIX = "api/service/"
@@ -157,6 +171,13 @@ def test_enums_are_the_codes_of_the_implementation() -> None:
     )
     assert set(schemas["DocumentAccessCode"]["enum"]) == {c.value for c in access.Code}
     assert set(schemas["DocumentSummary"]["properties"]["kind"]["enum"]) == set(DocumentKind.values)
+    assert set(schemas["AgentAccessCode"]["enum"]) == {c.value for c in agent_access.Code}
+    assert schemas["AgentTool"]["enum"] == list(agent_tools.KEYS)
+    assert set(schemas["DroppedToolCode"]["enum"]) == {c.value for c in Code} | {
+        agent_selectors.SOURCE_MISSING,
+        agent_selectors.NO_SOURCE_LEFT,
+        agent_selectors.MEDIA_CUSTOMER,
+    }
     ids = schemas["VisibleDocumentsRequest"]["properties"]["document_ids"]
     assert ids["maxItems"] == forms.VISIBLE_IDS_MAX
     params = {p["name"]: p["schema"] for p in DOC["paths"][DOCUMENTS]["get"]["parameters"]}
@@ -189,6 +210,17 @@ DOCUMENT = "/api/service/openapi.json"
 DOCUMENTS = "/api/service/workspaces/{slug}/members/{member}/documents"
 VISIBLE = "/api/service/workspaces/{slug}/members/{member}/documents/visible"
 ACCESS = "/api/service/workspaces/{slug}/documents/{document_id}/access"
+AGENTS = "/api/service/workspaces/{slug}/members/{member}/agents"
+AGENT = "/api/service/workspaces/{slug}/agents/{agent_id}"
+
+
+def agents_url(slug: str, member: object) -> str:
+    return f"/api/service/workspaces/{slug}/members/{member}/agents"
+
+
+def agent_url(slug: str, agent_id: object, member: object | None = None) -> str:
+    url = f"/api/service/workspaces/{slug}/agents/{agent_id}"
+    return f"{url}?member={member}" if member is not None else url
 
 
 @pytest.fixture(autouse=True)
@@ -321,6 +353,90 @@ def _document_scenarios(
     return scenarios, shown
 
 
+def _agent_scenarios(
+    w: dict[str, Any], anonymous: Client, revoked: Client
+) -> tuple[dict[tuple[str, str, str], list[Any]], int]:
+    """The agents endpoints' answers of every status but 429 (the workspace on the Team
+    plan), and an agent the member may use."""
+    api: Client = w["api"]
+    m: Membership = w["member"]
+    ws: Workspace = w["workspace"]
+    owner = Membership.objects.get(workspace=ws, role=Role.OWNER)
+    many_params = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    model = BaseModelFactory(plans=["team"], context_window=32_000)
+    library = LibraryFactory(workspace=ws)
+    gone = LibraryFactory(workspace=ws)
+
+    def agent(name: str, **kw: Any) -> Any:
+        version = {f"version__{k}": kw.pop(k) for k in ("tools", "library_ids") if k in kw}
+        return AgentFactory(
+            workspace=ws, created_by=owner, name=name, version__base_model=model, **version, **kw
+        )
+
+    plain = agent("Plain")
+    searching = agent(
+        "Search",
+        tools=["web_search", "document_search", "code_interpreter"],
+        library_ids=[library.pk, gone.pk],
+    )
+    hidden = agent("Hidden", visibility=Visibility.RESTRICTED)
+    disabled = agent("Disabled")
+    agent_services.agent_disable(
+        actor=Actor.staff(UserFactory(is_staff=True)), agent_id=disabled.pk, reason="Review"
+    )
+    deleted = agent("Deleted")
+    agent_services.agent_delete(actor=Actor.member(owner), agent_id=deleted.pk)
+    gone.delete()
+    FeatureRuleFactory(membership=m, feature="web_search")
+    denied = AgentFactory(workspace=ws, name="Someone's", version__base_model=model)
+    FeatureRuleFactory(membership=denied.created_by, feature="agents")
+    scenarios = {
+        (AGENTS, "get", "200"): [
+            api.get(agents_url("acme", m.user_id)),
+            api.get(agents_url("acme", m.user.email)),
+            api.get(agents_url("acme", denied.created_by.user_id)),
+        ],
+        (AGENTS, "get", "401"): [
+            anonymous.get(agents_url("acme", m.user_id)),
+            revoked.get(agents_url("acme", m.user_id)),
+        ],
+        (AGENTS, "get", "404"): [
+            api.get(agents_url("initech", m.user_id)),
+            api.get(agents_url("acme", "ghost@acme.test")),
+            api.get(agents_url("ac%00me", m.user_id)),
+        ],
+        (AGENTS, "get", "405"): [api.post(agents_url("acme", m.user_id))],
+        (AGENT, "get", "200"): [
+            api.get(agent_url("acme", plain.pk, m.user_id)),
+            api.get(agent_url("acme", searching.pk, m.user.email)),
+            api.get(agent_url("acme", searching.pk, owner.user_id)),
+        ],
+        (AGENT, "get", "400"): [
+            api.get(agent_url("acme", plain.pk)),
+            api.get(agent_url("acme", plain.pk, "")),
+            api.get(agent_url("acme", plain.pk, m.user_id) + "&" + many_params),
+        ],
+        (AGENT, "get", "401"): [
+            anonymous.get(agent_url("acme", plain.pk, m.user_id)),
+            revoked.get(agent_url("acme", plain.pk, m.user_id)),
+        ],
+        (AGENT, "get", "403"): [
+            api.get(agent_url("acme", hidden.pk, m.user_id)),
+            api.get(agent_url("acme", disabled.pk, m.user_id)),
+            api.get(agent_url("acme", plain.pk, denied.created_by.user_id)),
+        ],
+        (AGENT, "get", "404"): [
+            api.get(agent_url("initech", plain.pk, m.user_id)),
+            api.get(agent_url("acme", plain.pk, "ghost@acme.test")),
+            api.get(agent_url("acme", deleted.pk, m.user_id)),
+            api.get(agent_url("acme", 10**12, m.user_id)),
+            api.get(agent_url("acme", "9" * 30, m.user_id)),
+        ],
+        (AGENT, "get", "405"): [api.delete(agent_url("acme", plain.pk, m.user_id))],
+    }
+    return scenarios, plain.pk
+
+
 def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
     api: Client = w["api"]
     m: Membership = w["member"]
@@ -328,6 +444,7 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
     revoked = Client(HTTP_AUTHORIZATION=f"Bearer {w['revoked']}")
     # Before the news report below suspends the workspace, which hides every document.
     documents, shown = _document_scenarios(w, anonymous, revoked)
+    agents, usable = _agent_scenarios(w, anonymous, revoked)
     MediaStatusChange.objects.create(
         workspace=w["workspace"], is_media_customer=True, source="self"
     )
@@ -341,6 +458,9 @@ def _scenarios(w: dict[str, Any]) -> dict[tuple[str, str, str], list[Any]]:
     many_params = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     return {
         **documents,
+        **agents,
+        (AGENTS, "get", "429"): [limited.get(agents_url("acme", m.user_id))],
+        (AGENT, "get", "429"): [limited.get(agent_url("acme", usable, m.user_id))],
         (FEATURES, "get", "200"): [
             api.get(features_url("acme", m.user_id)),
             api.get(features_url("acme", m.user.email) + "?feature=news"),
