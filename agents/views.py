@@ -571,6 +571,9 @@ def _share_context(request: WorkspaceRequest, agent: Agent, error: str = "") -> 
         "roles": GrantRole.choices,
         "error": error,
         "in_dialog": htmx.is_htmx(request),
+        # The results partial is also rendered on its own (the dialog's search), outside
+        # the body that names this URL: without it its forms would post to the page.
+        "share_url": _url(request, "agent_share", agent.pk),
     }
 
 

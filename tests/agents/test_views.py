@@ -463,6 +463,9 @@ def test_the_share_dialog_searches_members_and_groups_by_htmx(
     ).content.decode()
     assert "Graphics" in results and "grace@acme.test" in results and "Grape" not in results
     assert "<dialog" not in results
+    # The results' forms post to the share URL, not to the page they are shown in.
+    share = url("agent_share", agent.pk)
+    assert f'hx-post="{share}"' in results and 'hx-post=""' not in results
 
 
 def test_sharing_with_a_group_then_revoking(client: Client, team, owner, other, config) -> None:
