@@ -23,6 +23,7 @@ from .models import (
     TOP_P_MIN,
     GrantRole,
     Visibility,
+    WorkspaceSharing,
 )
 from .services import ShareTarget, TargetKind
 
@@ -218,3 +219,17 @@ class ListForm(SearchForm):
             return ""
         raw = self.cleaned_data.get(key, "") or ""
         return raw if is_storable_text(raw) else ""
+
+
+class AgentSettingsForm(forms.Form):
+    """The workspace's agent settings, beyond the terms' default."""
+
+    default_visibility = forms.ChoiceField(
+        label="New agents are visible to",
+        choices=Visibility.choices,
+        help_text="The terms' default is the whole workspace; the creator can change it per agent.",
+    )
+    workspace_sharing = forms.ChoiceField(
+        label="Who may share an agent with the whole workspace",
+        choices=WorkspaceSharing.choices,
+    )

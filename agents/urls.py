@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("agents/", views.index, name="agents"),
     path("agents/new/", views.new, name="agent_new"),
+    path("agents/settings/", views.agent_settings, name="agent_settings"),
     path("agents/<id:agent_id>/", views.detail, name="agent"),
     path("agents/<id:agent_id>/edit/", views.edit, name="agent_edit"),
     path(

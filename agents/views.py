@@ -38,7 +38,14 @@ from features.decisions import Decision, decide_many, load_workspace_facts
 
 from . import selectors, services, sources, tools
 from .access import Access, MemberFacts, access_agent, decide_for_agents, load_member
-from .forms import AgentForm, ListForm, SearchForm, ShareForm, VisibilityForm
+from .forms import (
+    AgentForm,
+    AgentSettingsForm,
+    ListForm,
+    SearchForm,
+    ShareForm,
+    VisibilityForm,
+)
 from .models import Agent, AgentGrant, AgentVersion, GrantRole, Visibility
 
 INDEX = "agents/agents.html"
@@ -661,3 +668,43 @@ def delete(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
     lost = services.agent_delete(actor=request.actor, agent_id=agent.pk)
     messages.success(request, f"Agent {name} deleted; {lost} member{pluralize(lost)} lost it.")
     return htmx.redirect(request, _url(request, "agents"))
+
+
+# --- The workspace's agent settings ----------------------------------------------------------
+
+SETTINGS_PAGE = "agents/settings.html"
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Perm.MANAGE_SETTINGS)
+def agent_settings(request: WorkspaceRequest) -> HttpResponse:
+    """Beyond the terms' default: whom new agents are visible to, and who may share one
+    with the whole workspace."""
+    current = services.settings_for(request.workspace)
+    initial = {
+        "default_visibility": current.default_visibility,
+        "workspace_sharing": current.workspace_sharing,
+    }
+    form = AgentSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_settings_update(
+                actor=request.actor,
+                workspace=request.workspace,
+                default_visibility=form.cleaned_data["default_visibility"],
+                workspace_sharing=form.cleaned_data["workspace_sharing"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Agent settings saved.")
+                return redirect(_url(request, "agent_settings"))
+            form = AgentSettingsForm(initial=form.cleaned_data)
+            response = TemplateResponse(
+                request, f"{SETTINGS_PAGE}#agent-settings", {"form": form, "nav": NAV}
+            )
+            return htmx.toast(response, "Agent settings saved.")
+    template = htmx.template_for(request, SETTINGS_PAGE, "agent-settings")
+    context = {"form": form, "nav": NAV, "page_title": "Agent settings"}
+    return TemplateResponse(request, template, context)

@@ -626,3 +626,41 @@ def test_delete_asks_naming_how_many_lose_it_then_deletes(
     assert client.get(url("agent", agent.pk)).status_code == 404
     listed = login(Client(), member.user).get(url("agents")).content.decode()
     assert "Helper" not in listed
+
+
+def test_admins_set_the_default_visibility_and_who_may_share_with_the_workspace(
+    client: Client, team, owner, member, config
+) -> None:
+    from accounts.models import AuditEvent
+    from agents.models import AgentSettings
+
+    login(client, owner.user)
+    page = client.get(url("agent_settings"))
+    assert page.status_code == 200 and "New agents are visible to" in page.content.decode()
+    assert url("agent_settings") in client.get(url("agents")).content.decode()
+    bad = client.post(
+        url("agent_settings"),
+        {"default_visibility": "everyone\x00", "workspace_sharing": "nobody"},
+        **HTMX,
+    )
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    assert not AgentSettings.objects.exists()
+    saved = client.post(
+        url("agent_settings"),
+        {"default_visibility": "restricted", "workspace_sharing": "admins"},
+        **HTMX,
+    )
+    assert saved.status_code == 200 and "HX-Trigger" in saved.headers
+    row = AgentSettings.objects.get(workspace=team)
+    assert (row.default_visibility, row.workspace_sharing) == ("restricted", "admins")
+    assert AuditEvent.objects.filter(action="agent_settings.changed").count() == 1
+    # New agents follow the default; a plain member may not widen one to everyone.
+    agent = make(member, config, "Notes")
+    assert agent.visibility == "restricted"
+    login(client, member.user)
+    assert client.get(url("agent_settings")).status_code == 403
+    assert client.post(
+        url("agent_visibility", agent.pk), {"visibility": "workspace"}
+    ).status_code in (200, 302)
+    agent.refresh_from_db()
+    assert agent.visibility == "restricted"
