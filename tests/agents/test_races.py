@@ -17,7 +17,7 @@ from tests.factories import BaseModelFactory, MembershipFactory, SubscriptionFac
 
 pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
 
-THREADS = 4
+THREADS = 20
 
 
 def test_one_of_many_creating_the_same_name_wins(workspace: Workspace) -> None:

@@ -1,4 +1,4 @@
-"""One run at a time per connection, however many workers start one at once (the
+"""One run at a time per connection, however many workers (twenty here) start one at once (the
 schedule, "Sync now" and a retried task can overlap)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from tests.concurrency import needs_postgres, run_concurrently
 
 from .conftest import connect_google
 
-THREADS = 8
+THREADS = 20
 
 
 @needs_postgres
@@ -44,4 +44,4 @@ def test_many_workers_starting_a_sync_at_once_run_it_once(google, acme):
         f"Renamed {i}" for i in range(6)
     }
     pages = [r for r in google.requests if r == "GET /drive/v3/changes"]
-    assert len(pages) == 3  # one run's three pages, not eight runs' worth
+    assert len(pages) == 3  # one run's three pages, not twenty runs' worth

@@ -188,7 +188,7 @@ def test_open_request_lets_other_integrity_errors_through() -> None:
 
 # --- Races on PostgreSQL -------------------------------------------------------------------
 
-THREADS = 8
+THREADS = 20
 
 
 def _race_join_request(staff: User) -> tuple[DecidedRequest, Callable[[], object], str, str]:
