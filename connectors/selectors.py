@@ -8,7 +8,7 @@ next rows of the index instead of counting and skipping the ones before it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -342,3 +342,22 @@ def hidden_sources(viewer: Viewer) -> list[SourceNote]:
                 )
             )
     return out
+
+
+# --- What other apps name (an agent's document-search sources) ------------------------------
+
+
+def library_names(workspace_id: int, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """The workspace's libraries (of ``ids`` when given), name by id: one query."""
+    qs = Library.objects.filter(workspace_id=workspace_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return dict(qs.order_by("name", "id").values_list("id", "name"))
+
+
+def connection_names(workspace_id: int, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """The workspace's connections (of ``ids`` when given), name by id: one query."""
+    qs = Connection.objects.filter(workspace_id=workspace_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return dict(qs.order_by("display_name", "id").values_list("id", "display_name"))
