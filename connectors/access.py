@@ -380,6 +380,11 @@ def who_can_see(
     document: Document, *, facts: WorkspaceFacts | None = None
 ) -> list[tuple[Membership, str]]:
     """The active members who may see a document, each with the reason, by email."""
+    if document.connection_id is not None:
+        # A stale or disconnecting source shows nobody: decided before any other read.
+        conn = Connection.objects.filter(pk=document.connection_id).first()
+        if conn is None or not conn.is_fresh():
+            return []
     ws = document.workspace_id
     pids = set(document.principals)
     principals = list(
@@ -446,10 +451,6 @@ def who_can_see(
     feature = registry.LIBRARIES if document.library_id is not None else registry.CONNECTORS
     decisions = decide_many(chosen[0].workspace, chosen, [feature], facts=facts)
     out = [(m, reasons[m.pk]) for m in chosen if decisions[m.pk][feature].allowed]
-    if document.connection_id is not None:
-        conn = Connection.objects.filter(pk=document.connection_id).first()
-        if conn is None or not conn.is_fresh():
-            return []
     out.sort(key=lambda pair: pair[0].user.email)
     return out
 
