@@ -150,8 +150,8 @@ class SyncRun(models.Model):
     # The last few errors, newest last: [{"at": ..., "message": ...}].
     error_log = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
-    # Source groups whose expansion differs from the current one (principal ids): a
-    # document newly shared with one of them waits for the run to complete.
+    # Source groups whose run expansion lost members against the current one (principal
+    # ids): a document newly shared with one of them waits for the run to complete.
     changed_groups = models.JSONField(default=list, blank=True)
     triggered_by = models.CharField(max_length=254, blank=True)
 

@@ -49,6 +49,24 @@ def synced(conn: Connection, **kw) -> SyncRun:
     return outcome.run
 
 
+class Killed(SourceError):
+    pass
+
+
+def killed_after_one_page(conn: Connection) -> SyncRun | None:
+    """An incremental run whose worker dies after the first page of changes."""
+    provider = for_connection(conn)
+    real = provider.changes
+
+    def one_page_then_die(cursor, checkpoint):
+        pages = real(cursor, checkpoint)
+        yield next(pages)
+        raise Killed("worker lost")
+
+    provider.changes = one_page_then_die  # type: ignore[method-assign]
+    return sync.run(conn.pk, provider=provider).run
+
+
 @pytest.fixture
 def drive(google):
     d = google.domain
@@ -288,20 +306,7 @@ def test_a_document_newly_shared_with_a_changed_group_waits_for_the_run(google, 
         d.add_member("platform@acme.example", "mary@acme.example")
         d.set_permissions("f-memo", [group("platform@acme.example")])
         d.set_permissions("f-arch", [group("sales@acme.example")])
-    provider = for_connection(conn)
-
-    class Killed(SourceError):
-        pass
-
-    real = provider.changes
-
-    def one_page_then_die(cursor, checkpoint):
-        pages = real(cursor, checkpoint)
-        yield next(pages)
-        raise Killed("worker lost")
-
-    provider.changes = one_page_then_die  # type: ignore[method-assign]
-    run = sync.run(conn.pk, provider=provider).run
+    run = killed_after_one_page(conn)
     assert run is not None and run.status == RunStatus.INTERRUPTED
     # Narrowing applies at once: alan and grace lost Architecture.
     assert "Architecture" not in visible(acme.alan) | visible(acme.grace)
@@ -391,3 +396,66 @@ def test_the_schedule_syncs_each_connection_when_its_interval_has_passed(google,
     services.connection_pause(actor=Actor.member(acme.admin), connection_id=conn.pk, paused=True)
     Connection.objects.filter(pk=conn.pk).update(next_sync_at=timezone.now() - timedelta(seconds=1))
     assert tasks.sync_due_connections() == 0
+
+
+def test_a_group_that_only_gains_members_applies_a_new_grant_at_once(google, drive, acme):
+    """Its current members are all still in it at the source, so the grant need not wait
+    for the run: mary sees Architecture as soon as its page is written, grace (who joins
+    sales in this run) once the run completes."""
+    conn = connect_google(google, acme)
+    synced(conn)
+    with google.changing() as d:
+        d.add_member("sales@acme.example", "grace@acme.example")
+        d.set_permissions("f-arch", [group("eng@acme.example"), group("sales@acme.example")])
+    run = killed_after_one_page(conn)
+    assert run is not None and run.status == RunStatus.INTERRUPTED
+    assert run.changed_groups == []
+    assert "Architecture" in visible(acme.mary)
+    assert decision(acme.mary, "Architecture").allowed
+    Connection.objects.filter(pk=conn.pk).update(next_sync_at=None)
+    synced(conn)
+    assert "Architecture" in visible(acme.grace) and "Architecture" in visible(acme.mary)
+
+
+def test_hostile_text_from_the_source_is_stored_as_given_without_nul(google, drive, acme):
+    """Tabs, line ends and backslashes survive the page's COPY; a NUL (which the
+    database's text cannot hold) goes, in titles, paths, grants and groups alike."""
+    google.domain.add_file(
+        "f-odd",
+        "Tab\there\nline\\back\x00slash \u00e9t\u00e9",
+        permissions=[user("alan@acme.example", "owner"), group("eng\x00@acme.example")],
+    )
+    google.domain.add_group("eng\x00@acme.example", people=["grace@acme.example"])
+    conn = connect_google(google, acme)
+    run = synced(conn)
+    assert run.status == RunStatus.SUCCEEDED, run.error_log
+    doc = Document.objects.get(source_id="f-odd")
+    assert doc.title == "Tab\there\nline\\backslash \u00e9t\u00e9"
+    assert {e["value"] for e in doc.acl} == {"alan@acme.example", "eng@acme.example"}
+    assert "Tab\there\nline\\backslash \u00e9t\u00e9" in visible(acme.alan)
+    assert "Tab\there\nline\\backslash \u00e9t\u00e9" in visible(acme.grace)
+    keys = set(Principal.objects.filter(connection=conn).values_list("key", flat=True))
+    assert "eng@acme.example" in keys and not any("\x00" in k for k in keys)
+
+
+def test_a_first_sync_that_lists_a_document_twice_keeps_one(google, drive, acme):
+    """A file listed again on a later page (it changed while the listing ran) is updated,
+    not refused, in a first full sync's direct writes."""
+    conn = connect_google(google, acme)
+    provider = for_connection(conn)
+    real = provider.list_all
+
+    def twice(checkpoint):
+        first = None
+        for page in real(checkpoint):
+            if first is None:
+                first = page.documents[0]
+            elif not page.checkpoint:
+                page.documents.append(first)
+            yield page
+
+    provider.list_all = twice  # type: ignore[method-assign]
+    outcome = sync.run(conn.pk, full=True, provider=provider)
+    assert outcome.run is not None and outcome.run.status == RunStatus.SUCCEEDED
+    assert Document.objects.filter(connection=conn).count() == len(drive.files)
+    assert visible(acme.alan) == {"Architecture", "Handbook"}
