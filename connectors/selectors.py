@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from .models import (
     Connection,
     ConnectionStatus,
     Document,
+    DocumentKind,
     Library,
     Principal,
     RunStatus,
@@ -269,6 +271,50 @@ def acl_rows(document: Document) -> list[AclRow] | None:
             )
         )
     return rows
+
+
+# How many folders up a path is followed (a source should give no cycle, nor this depth).
+PATH_DEPTH = 64
+
+_FOLDERS_UP = """
+WITH RECURSIVE up(source_id, parent, title, depth) AS (
+    SELECT source_id, parent_source_id, title, 1 FROM connectors_document
+    WHERE connection_id = %(connection)s AND source_id = %(parent)s AND kind = %(folder)s
+    UNION ALL
+    SELECT f.source_id, f.parent_source_id, f.title, up.depth + 1
+    FROM up JOIN connectors_document f
+      ON f.connection_id = %(connection)s AND f.source_id = up.parent AND f.kind = %(folder)s
+    WHERE up.depth < %(depth)s
+)
+SELECT source_id, title FROM up ORDER BY depth
+"""
+
+
+def document_path(document: Document) -> str:
+    """Where the document sits: the path the source gave, or (Drive gives only the
+    parent's id) the names of its stored folders from the top down, in one query. "/" for
+    one at the top of a drive or below a folder the account cannot see; empty for one with
+    no parent (shared with the account directly)."""
+    if document.path or not document.parent_source_id or document.connection_id is None:
+        return document.path
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FOLDERS_UP,
+            {
+                "connection": document.connection_id,
+                "parent": document.parent_source_id,
+                "folder": DocumentKind.FOLDER.value,
+                "depth": PATH_DEPTH,
+            },
+        )
+        names: list[str] = []
+        seen: set[str] = set()
+        for source_id, title in cursor.fetchall():
+            if source_id in seen:  # a cycle: the chain ends where it closes
+                break
+            seen.add(source_id)
+            names.append(title)
+    return "/" + "/".join(reversed(names))
 
 
 def safe_web_url(url: str) -> str:

@@ -764,6 +764,7 @@ def document(request: WorkspaceRequest, document_id: int) -> HttpResponse:
         "page_title": doc.title,
         "nav": NAV,
         "document": doc,
+        "path": selectors.document_path(doc),
         "web_url": selectors.safe_web_url(doc.web_url),
         "acl": selectors.acl_rows(doc),
         "who_total": len(who),

@@ -72,8 +72,10 @@ TOPICS = (
     "dashboard checklist handbook policy proposal summary review template"
 ).split()
 KINDS = ("notes", "plan", "draft", "deck", "report", "minutes", "brief", "sheet", "memo")
-# Pages of the fake provider, as Drive lists them.
+# Pages of the fake provider, as Drive lists them; its first documents are folders.
 SYNC_PAGE = 1000
+FOLDERS = 500
+FOLDER_TYPE = "application/vnd.google-apps.folder"
 
 
 # --- Measuring -----------------------------------------------------------------------------
@@ -775,6 +777,15 @@ class FakeProvider:
     def start_cursor(self) -> str:
         return "cursor-1"
 
+    def parent(self, i: int) -> str:
+        """The first FOLDERS documents are a tree of folders; the others sit in them."""
+        if i == 0:
+            return "root"
+        return f"f{((i - 1) // 5 if i < FOLDERS else i % FOLDERS):08d}"
+
+    def title(self, i: int) -> str:
+        return f"{TOPICS[i % len(TOPICS)].capitalize()} {KINDS[i % len(KINDS)]} {i}"
+
     def document(self, i: int) -> SourceDocument:
         owner = (i * 7919) % self.people
         colleague = (owner + 1 + i % (self.people - 1)) % self.people
@@ -785,13 +796,13 @@ class FakeProvider:
         )
         return SourceDocument(
             source_id=f"f{i:08d}",
-            title=f"{TOPICS[i % len(TOPICS)].capitalize()} {KINDS[i % len(KINDS)]} {i}",
+            title=self.title(i),
             modified_at=self.base - timedelta(seconds=(i * 7727) % (3 * 365 * 86400)),
-            mime_type="application/vnd.google-apps.document",
+            kind="folder" if i < FOLDERS else "file",
+            mime_type=FOLDER_TYPE if i < FOLDERS else "application/vnd.google-apps.document",
             web_url=f"https://docs.example/d/f{i:08d}",
-            size=1000 + i % 100_000,
-            parent_source_id=f"folder{i % 500:04d}",
-            path=f"/Shared/folder{i % 500:04d}",
+            size=None if i < FOLDERS else 1000 + i % 100_000,
+            parent_source_id=self.parent(i),
             owner_email=self.person(owner),
             grants=[
                 SourceGrant("user", self.person(owner), "owner"),

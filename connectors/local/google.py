@@ -118,6 +118,10 @@ class Domain:
         self.files[file_id]["name"] = name
         self._touch(file_id)
 
+    def move(self, file_id: str, parent: str) -> None:
+        self.files[file_id]["parents"] = [parent] if parent else []
+        self._touch(file_id)
+
     def remove_file(self, file_id: str) -> None:
         self.files.pop(file_id, None)
         self.shared_drive_files.discard(file_id)

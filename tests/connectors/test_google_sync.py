@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.actor import Actor
 from accounts.models import MemberStatus
-from connectors import access, services, sync
-from connectors.local.google import anyone, domain, group, user
+from connectors import access, selectors, services, sync
+from connectors.local.google import FOLDER, anyone, domain, group, user
 from connectors.models import (
     Connection,
     ConnectionStatus,
@@ -459,3 +459,50 @@ def test_a_first_sync_that_lists_a_document_twice_keeps_one(google, drive, acme)
     assert outcome.run is not None and outcome.run.status == RunStatus.SUCCEEDED
     assert Document.objects.filter(connection=conn).count() == len(drive.files)
     assert visible(acme.alan) == {"Architecture", "Handbook"}
+
+
+def test_paths_come_from_the_folders_and_follow_a_rename_or_a_move(google, drive, acme):
+    """Drive gives parents, not paths: the path is read from the stored folders, so a
+    renamed folder changes the path of everything below it with the one changed row."""
+    d = google.domain
+    d.add_file(
+        "fld-top",
+        "Projects",
+        mime_type=FOLDER,
+        parent="root-id",
+        permissions=[user("alan@acme.example")],
+    )
+    d.add_file("fld-sub", "Apollo", mime_type=FOLDER, parent="fld-top")
+    d.add_file("f-plan", "Plan", parent="fld-sub", permissions=[user("alan@acme.example")])
+    d.add_file("f-root", "Loose notes", parent="root-id", permissions=[user("alan@acme.example")])
+    conn = connect_google(google, acme)
+    synced(conn)
+
+    def path(source_id: str) -> str:
+        return selectors.document_path(Document.objects.get(connection=conn, source_id=source_id))
+
+    assert path("f-plan") == "/Projects/Apollo"
+    assert path("fld-sub") == "/Projects"
+    assert path("fld-top") == "/" and path("f-root") == "/"
+    assert path("f-memo") == ""  # no parent the account can see
+    with google.changing() as d:
+        d.rename("fld-top", "Archive")
+    run = synced(conn)
+    assert run.kind == RunKind.INCREMENTAL and run.items_seen == 1
+    assert path("f-plan") == "/Archive/Apollo" and path("fld-sub") == "/Archive"
+    with google.changing() as d:
+        d.move("f-plan", "fld-top")
+    synced(conn)
+    assert path("f-plan") == "/Archive"
+
+
+def test_a_folder_cycle_from_the_source_ends_the_path_where_it_closes(google, drive, acme):
+    d = google.domain
+    d.add_file("fld-a", "A", mime_type=FOLDER, parent="fld-b")
+    d.add_file("fld-b", "B", mime_type=FOLDER, parent="fld-a")
+    d.add_file("f-in", "Inside", parent="fld-a", permissions=[user("alan@acme.example")])
+    conn = connect_google(google, acme)
+    assert synced(conn).status == RunStatus.SUCCEEDED
+    assert (
+        selectors.document_path(Document.objects.get(connection=conn, source_id="f-in")) == "/B/A"
+    )

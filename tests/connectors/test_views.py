@@ -760,6 +760,28 @@ def test_another_workspaces_connection_is_not_a_filter_choice(conn, admin) -> No
     assert admin.get(url("connector_document", Document.objects.get().pk)).status_code == 404
 
 
+def test_the_document_page_shows_a_drive_path_from_the_stored_folders(conn, acme, admin) -> None:
+    """Drive names a parent, not a path: the page reads the folders above, in one query."""
+    now = timezone.now()
+
+    def stored(source_id: str, title: str, parent: str, kind: str = "folder") -> Document:
+        return Document.objects.create(
+            workspace=acme.workspace,
+            connection=conn,
+            source_id=source_id,
+            title=title,
+            kind=kind,
+            parent_source_id=parent,
+            modified_at=now,
+        )
+
+    stored("fld-1", "Projects", "root")
+    stored("fld-2", "<i>Apollo</i>", "fld-1")
+    doc = stored("d-1", "Plan", "fld-2", kind="file")
+    body = admin.get(url("connector_document", doc.pk)).content.decode()
+    assert "/Projects/&lt;i&gt;Apollo&lt;/i&gt;" in body
+
+
 def test_the_document_page_shows_the_access_list_as_given_and_never_trusts_its_link(
     conn, acme, admin
 ) -> None:
