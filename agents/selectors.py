@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
 from accounts.models import Membership, MemberStatus
 from core import registry
@@ -16,7 +16,7 @@ from features.decisions import Decision, WorkspaceFacts, decide_many, load_works
 from . import sources, tools
 from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
 from .access import agent_facts as load_agent_facts
-from .models import Agent, AgentVersion
+from .models import Agent, AgentGrant, AgentVersion, Visibility
 
 PAGE_SIZE = 25
 
@@ -50,6 +50,36 @@ def search(qs: QuerySet[Agent], q: str = "", *, model: str = "", tool: str = "")
         # quoted form, and the lookup works alike on PostgreSQL and SQLite.
         qs = qs.filter(current__tools__icontains=f'"{tool}"')
     return qs
+
+
+@dataclass(frozen=True)
+class SharedAgents:
+    count: int
+    first: tuple[Agent, ...]
+
+
+def shared_beyond_creator(workspace_id: int, *, first: int) -> SharedAgents:
+    """The agents of the workspace that members other than their creator may use while the
+    plan has sharing: shared with the whole workspace, with a group, or with a member who
+    is not the creator (any grant, once the creator has left). How many, and the first
+    ``first`` by name: one query, whatever their number."""
+    grants = AgentGrant.objects.filter(agent=OuterRef("pk"))
+    rule = (
+        Q(visibility=Visibility.WORKSPACE)
+        # A grant to a group, or to a member other than the creator.
+        | Q(Exists(grants.exclude(membership_id=OuterRef("created_by_id"))))
+        # That comparison is unknown without a creator: any grant is then beyond them.
+        | Q(Exists(grants), created_by__isnull=True)
+    )
+    # The total rides on every row (a window over the whole filtered set, counted before
+    # the limit), so the count and the first names are one query.
+    found = list(
+        Agent.objects.filter(rule, workspace_id=workspace_id)
+        .annotate(total=Window(Count("id")))
+        .order_by("name", "id")
+        .only("id", "name", "workspace_id")[: max(1, first)]
+    )
+    return SharedAgents(found[0].total if found else 0, tuple(found[:first]))
 
 
 def versions(agent: Agent) -> QuerySet[AgentVersion]:
