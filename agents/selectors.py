@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
-from accounts.models import Membership, MemberStatus
+from accounts.models import Group, Membership, MemberStatus
 from core import registry
 from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
 
@@ -37,6 +37,13 @@ def created_by(membership: Membership) -> QuerySet[Agent]:
 def workspace_agents(membership: Membership) -> QuerySet[Agent]:
     """Every agent of the workspace, for admins' "all" list: one query."""
     return _listed(Agent.objects.filter(workspace_id=membership.workspace_id))
+
+
+def named(workspace_id: int, name: str, *, limit: int) -> list[Agent]:
+    """The agents of the workspace named exactly ``name``, case aside, with their current
+    version (at most ``limit``): one query."""
+    qs = Agent.objects.filter(workspace_id=workspace_id, name__iexact=name)
+    return list(qs.select_related("current")[:limit])
 
 
 def search(qs: QuerySet[Agent], q: str = "", *, model: str = "", tool: str = "") -> QuerySet[Agent]:
@@ -85,6 +92,61 @@ def shared_beyond_creator(workspace_id: int, *, first: int) -> SharedAgents:
 def versions(agent: Agent) -> QuerySet[AgentVersion]:
     """The agent's history, newest first, with authors: one query."""
     return agent.versions.select_related("author", "base_model").order_by("-number")
+
+
+# --- Sharing ------------------------------------------------------------------------------
+
+
+def grants(agent: Agent) -> list[AgentGrant]:
+    """The agent's grants with their group or member, by group name then email: one query."""
+    return list(
+        AgentGrant.objects.filter(agent=agent)
+        .select_related("group", "membership__user")
+        .order_by("group__name", "membership__user__email", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    target: str
+    label: str
+    detail: str
+    role: str
+
+
+def share_candidates(agent: Agent, q: str, *, limit: int) -> list[Candidate]:
+    """The groups and active members of the agent's workspace whose name (or email)
+    contains ``q``, at most ``limit`` of each, with the role they hold now: three queries."""
+    if not q:
+        return []
+    held = {
+        (("group", g) if g is not None else ("member", mm)): role
+        for mm, g, role in AgentGrant.objects.filter(agent=agent).values_list(
+            "membership_id", "group_id", "role"
+        )
+    }
+    out = [
+        Candidate(f"group:{g.pk}", g.name, "group", held.get(("group", g.pk), ""))
+        for g in Group.objects.filter(workspace_id=agent.workspace_id, name__icontains=q).order_by(
+            "name", "id"
+        )[:limit]
+    ]
+    members = (
+        Membership.objects.filter(workspace_id=agent.workspace_id, status=MemberStatus.ACTIVE)
+        .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
+        .select_related("user")
+        .order_by("user__email", "id")[:limit]
+    )
+    out += [
+        Candidate(
+            f"member:{m.pk}",
+            m.user.email,
+            f"member, {m.user.name}" if m.user.name else "member",
+            held.get(("member", m.pk), ""),
+        )
+        for m in members
+    ]
+    return out
 
 
 # --- Who can use it ------------------------------------------------------------------------
