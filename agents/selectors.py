@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
-from accounts.models import Group, Membership, MemberStatus
+from accounts import selectors as account_selectors
+from accounts.models import Membership, MemberStatus
+from accounts.selectors import ShareCandidates
 from core import registry
 from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
 
@@ -106,47 +108,20 @@ def grants(agent: Agent) -> list[AgentGrant]:
     )
 
 
-@dataclass(frozen=True)
-class Candidate:
-    target: str
-    label: str
-    detail: str
-    role: str
+def share_candidates(agent: Agent, q: str, *, limit: int) -> ShareCandidates:
+    """The share dialog's groups and active members of the agent's workspace whose name
+    (or email) contains ``q``, with the role each holds on the agent now: three queries.
+    An agent is shared with the whole workspace by its visibility, not by a grant."""
 
+    def held() -> dict[str, str]:
+        return {
+            (f"group:{g}" if g is not None else f"member:{mm}"): role
+            for mm, g, role in AgentGrant.objects.filter(agent=agent).values_list(
+                "membership_id", "group_id", "role"
+            )
+        }
 
-def share_candidates(agent: Agent, q: str, *, limit: int) -> list[Candidate]:
-    """The groups and active members of the agent's workspace whose name (or email)
-    contains ``q``, at most ``limit`` of each, with the role they hold now: three queries."""
-    if not q:
-        return []
-    held = {
-        (("group", g) if g is not None else ("member", mm)): role
-        for mm, g, role in AgentGrant.objects.filter(agent=agent).values_list(
-            "membership_id", "group_id", "role"
-        )
-    }
-    out = [
-        Candidate(f"group:{g.pk}", g.name, "group", held.get(("group", g.pk), ""))
-        for g in Group.objects.filter(workspace_id=agent.workspace_id, name__icontains=q).order_by(
-            "name", "id"
-        )[:limit]
-    ]
-    members = (
-        Membership.objects.filter(workspace_id=agent.workspace_id, status=MemberStatus.ACTIVE)
-        .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
-        .select_related("user")
-        .order_by("user__email", "id")[:limit]
-    )
-    out += [
-        Candidate(
-            f"member:{m.pk}",
-            m.user.email,
-            f"member, {m.user.name}" if m.user.name else "member",
-            held.get(("member", m.pk), ""),
-        )
-        for m in members
-    ]
-    return out
+    return account_selectors.share_candidates(agent.workspace_id, q, limit=limit, held=held)
 
 
 # --- Who can use it ------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from django_htmx.http import trigger_client_event
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.roles import Perm, Role
 from accounts.views import confirm
+from accounts.views import share as share_dialog
+from accounts.views.share import SharePicker
 from billing.selectors import models_for_workspace
 from core import htmx, registry
 from core.errors import DomainError
@@ -49,7 +51,6 @@ from .models import Agent, AgentVersion, GrantRole, Visibility
 INDEX = "agents/agents.html"
 BUILDER = "agents/builder.html"
 DETAIL = "agents/agent.html"
-SHARE = "agents/share.html"
 NAV = "agents"
 PAGE_SIZE = 25
 WHO_PAGE_SIZE = 25
@@ -506,23 +507,21 @@ def visibility(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
 # --- Sharing -------------------------------------------------------------------------------
 
 
-def _share_context(request: WorkspaceRequest, agent: Agent, error: str = "") -> dict[str, Any]:
-    search = SearchForm(request.GET)
-    q = search.query()
-    return {
-        "page_title": f"Share {agent.name}",
-        "nav": NAV,
-        "agent": agent,
-        "search": search,
-        "q": q,
-        "candidates": selectors.share_candidates(agent, q, limit=PICKER_SIZE),
-        "roles": GrantRole.choices,
-        "error": error,
-        "in_dialog": htmx.is_htmx(request),
-        # The results partial is also rendered on its own (the dialog's search), outside
-        # the body that names this URL: without it its forms would post to the page.
-        "share_url": _url(request, "agent_share", agent.pk),
-    }
+def _share_page(request: WorkspaceRequest, agent: Agent, error: str = "") -> HttpResponse:
+    q = SearchForm(request.GET).query()
+    picker = SharePicker(
+        subject=agent.name,
+        help="Viewers use the agent; editors also edit, share and delete it.",
+        back_url=_url(request, "agent", agent.pk),
+        share_url=_url(request, "agent_share", agent.pk),
+        sharing_id="agent-sharing",
+        shared_event="agent-shared",
+        q=q,
+        candidates=selectors.share_candidates(agent, q, limit=PICKER_SIZE),
+        roles=GrantRole.choices,
+        error=error,
+    )
+    return share_dialog.show(request, picker, page_title=f"Share {agent.name}", nav=NAV)
 
 
 def _sharing_answer(request: WorkspaceRequest, agent_id: int, ok: str) -> HttpResponse:
@@ -544,11 +543,7 @@ def share(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
     its list of matches alone for the dialog's search. POST: share with the chosen one."""
     agent, _access = access_agent(request.actor, agent_id, need="manage")
     if request.method == "GET":
-        part = "share-dialog"
-        if htmx.is_htmx(request) and request.htmx.target == "share-results":
-            part = "share-results"
-        template = htmx.template_for(request, SHARE, part)
-        return TemplateResponse(request, template, _share_context(request, agent))
+        return _share_page(request, agent)
     form = ShareForm(request.POST)
     error = ""
     if form.is_valid():
@@ -568,7 +563,7 @@ def share(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
         error = str(next(iter(form.errors.values()))[0])
     if request.htmx:
         return htmx.toast(HttpResponse(status=204), error, "error")
-    return TemplateResponse(request, SHARE, _share_context(request, agent, error))
+    return _share_page(request, agent, error)
 
 
 @require_http_methods(["POST"])

@@ -73,10 +73,14 @@ def test_share_candidates_search_groups_and_active_members_with_their_roles(
     grant(owner, agent, ShareTarget.group(groups[0].pk), GrantRole.EDITOR)
     grant(owner, agent, ShareTarget.member(members[1].pk))
     with django_assert_num_queries(3):
-        found = selectors.share_candidates(agent, "gra", limit=10)
+        choices = selectors.share_candidates(agent, "gra", limit=10)
+    # An agent reaches the whole workspace by its visibility: no "everyone" choice.
+    assert choices.offered == ()
+    found = choices.found
     shown = min(size, 10)
     assert [c.label for c in found[:shown]] == [g.name for g in groups[:shown]]
     assert [c.label for c in found[shown:]] == [m.user.email for m in members[:shown]]
     assert found[0].target == f"group:{groups[0].pk}" and found[0].role == GrantRole.EDITOR
     assert found[shown + 1].role == GrantRole.VIEWER and found[shown].role == ""
-    assert selectors.share_candidates(agent, "", limit=10) == []
+    with django_assert_num_queries(0):
+        assert selectors.share_candidates(agent, " ", limit=10).all == ()
