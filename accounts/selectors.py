@@ -4,10 +4,13 @@ members as at 10,000."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+
+from core.parsing import is_storable_text
 
 from .models import (
     Domain,
@@ -97,6 +100,86 @@ def group_member_candidates(group: Group, q: str, *, limit: int) -> list[Members
         .exclude(groups=group)
         .select_related("user")
         .order_by("user__name", "user__email", "id")[:limit]
+    )
+
+
+# --- Whom something can be shared with --------------------------------------------------
+
+# A share dialog's targets as its forms send them: ``everyone``, ``group:<id>``, ``member:<id>``.
+EVERYONE_TARGET = "everyone"
+
+
+@dataclass(frozen=True)
+class ShareCandidate:
+    """One choice of a share dialog: the target, whom it names, and the role it holds now
+    ("" for none)."""
+
+    target: str
+    label: str
+    detail: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class ShareCandidates:
+    """What a share dialog offers: ``offered`` whatever the search (the whole workspace,
+    where a thing can be shared with it), then the matches of the search."""
+
+    offered: tuple[ShareCandidate, ...]
+    found: tuple[ShareCandidate, ...]
+
+    @property
+    def all(self) -> tuple[ShareCandidate, ...]:
+        return (*self.offered, *self.found)
+
+
+def share_candidates(
+    workspace_id: int,
+    q: str,
+    *,
+    limit: int,
+    held: Callable[[], Mapping[str, str]],
+    everyone: bool = False,
+) -> ShareCandidates:
+    """Whom a share dialog of the workspace offers (agents', libraries'): the whole
+    workspace when ``everyone``, then the groups and the active members whose name (or
+    email) contains ``q``, at most ``limit`` of each, by name and by email. ``held`` answers
+    the roles held now by target; each app keeps its own grants, and it is asked only when
+    there is a candidate. Two queries and those of ``held``; none for an empty search, or
+    one the database cannot hold."""
+    q = q.strip()[:MEMBER_SEARCH_MAX]
+    found: list[ShareCandidate] = []
+    if q and is_storable_text(q):
+        groups = Group.objects.filter(workspace_id=workspace_id, name__icontains=q)
+        found += [
+            ShareCandidate(f"group:{g.pk}", g.name, "group")
+            for g in groups.order_by("name", "id")[:limit]
+        ]
+        members = (
+            Membership.objects.filter(workspace_id=workspace_id, status=MemberStatus.ACTIVE)
+            .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
+            .select_related("user")
+            .order_by("user__email", "id")[:limit]
+        )
+        found += [
+            ShareCandidate(
+                f"member:{m.pk}",
+                m.user.email,
+                f"member, {m.user.name}" if m.user.name else "member",
+            )
+            for m in members
+        ]
+    offered = (
+        [ShareCandidate(EVERYONE_TARGET, "Everyone in the workspace", "every member")]
+        if everyone
+        else []
+    )
+    if not offered and not found:
+        return ShareCandidates((), ())
+    roles = held()
+    return ShareCandidates(
+        tuple(replace(c, role=roles.get(c.target, "")) for c in offered),
+        tuple(replace(c, role=roles.get(c.target, "")) for c in found),
     )
 
 

@@ -7,16 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
+from accounts import selectors as account_selectors
 from accounts.models import Membership, MemberStatus
+from accounts.selectors import ShareCandidates
 from core import registry
 from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
 
 from . import sources, tools
 from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
 from .access import agent_facts as load_agent_facts
-from .models import Agent, AgentVersion
+from .models import Agent, AgentGrant, AgentVersion, Visibility
 
 PAGE_SIZE = 25
 
@@ -39,6 +41,13 @@ def workspace_agents(membership: Membership) -> QuerySet[Agent]:
     return _listed(Agent.objects.filter(workspace_id=membership.workspace_id))
 
 
+def named(workspace_id: int, name: str, *, limit: int) -> list[Agent]:
+    """The agents of the workspace named exactly ``name``, case aside, with their current
+    version (at most ``limit``): one query."""
+    qs = Agent.objects.filter(workspace_id=workspace_id, name__iexact=name)
+    return list(qs.select_related("current")[:limit])
+
+
 def search(qs: QuerySet[Agent], q: str = "", *, model: str = "", tool: str = "") -> QuerySet[Agent]:
     """A list narrowed by name (contains, case-insensitive), model id and tool key."""
     if q:
@@ -52,9 +61,67 @@ def search(qs: QuerySet[Agent], q: str = "", *, model: str = "", tool: str = "")
     return qs
 
 
+@dataclass(frozen=True)
+class SharedAgents:
+    count: int
+    first: tuple[Agent, ...]
+
+
+def shared_beyond_creator(workspace_id: int, *, first: int) -> SharedAgents:
+    """The agents of the workspace that members other than their creator may use while the
+    plan has sharing: shared with the whole workspace, with a group, or with a member who
+    is not the creator (any grant, once the creator has left). How many, and the first
+    ``first`` by name: one query, whatever their number."""
+    grants = AgentGrant.objects.filter(agent=OuterRef("pk"))
+    rule = (
+        Q(visibility=Visibility.WORKSPACE)
+        # A grant to a group, or to a member other than the creator.
+        | Q(Exists(grants.exclude(membership_id=OuterRef("created_by_id"))))
+        # That comparison is unknown without a creator: any grant is then beyond them.
+        | Q(Exists(grants), created_by__isnull=True)
+    )
+    # The total rides on every row (a window over the whole filtered set, counted before
+    # the limit), so the count and the first names are one query.
+    found = list(
+        Agent.objects.filter(rule, workspace_id=workspace_id)
+        .annotate(total=Window(Count("id")))
+        .order_by("name", "id")
+        .only("id", "name", "workspace_id")[: max(1, first)]
+    )
+    return SharedAgents(found[0].total if found else 0, tuple(found[:first]))
+
+
 def versions(agent: Agent) -> QuerySet[AgentVersion]:
     """The agent's history, newest first, with authors: one query."""
     return agent.versions.select_related("author", "base_model").order_by("-number")
+
+
+# --- Sharing ------------------------------------------------------------------------------
+
+
+def grants(agent: Agent) -> list[AgentGrant]:
+    """The agent's grants with their group or member, by group name then email: one query."""
+    return list(
+        AgentGrant.objects.filter(agent=agent)
+        .select_related("group", "membership__user")
+        .order_by("group__name", "membership__user__email", "id")
+    )
+
+
+def share_candidates(agent: Agent, q: str, *, limit: int) -> ShareCandidates:
+    """The share dialog's groups and active members of the agent's workspace whose name
+    (or email) contains ``q``, with the role each holds on the agent now: three queries.
+    An agent is shared with the whole workspace by its visibility, not by a grant."""
+
+    def held() -> dict[str, str]:
+        return {
+            (f"group:{g}" if g is not None else f"member:{mm}"): role
+            for mm, g, role in AgentGrant.objects.filter(agent=agent).values_list(
+                "membership_id", "group_id", "role"
+            )
+        }
+
+    return account_selectors.share_candidates(agent.workspace_id, q, limit=limit, held=held)
 
 
 # --- Who can use it ------------------------------------------------------------------------

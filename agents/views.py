@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -27,9 +26,10 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from accounts.access import WorkspaceRequest, workspace_view
-from accounts.models import Group, Membership, MemberStatus
 from accounts.roles import Perm, Role
 from accounts.views import confirm
+from accounts.views import share as share_dialog
+from accounts.views.share import SharePicker
 from billing.selectors import models_for_workspace
 from core import htmx, registry
 from core.errors import DomainError
@@ -46,12 +46,11 @@ from .forms import (
     ShareForm,
     VisibilityForm,
 )
-from .models import Agent, AgentGrant, AgentVersion, GrantRole, Visibility
+from .models import Agent, AgentVersion, GrantRole, Visibility
 
 INDEX = "agents/agents.html"
 BUILDER = "agents/builder.html"
 DETAIL = "agents/agent.html"
-SHARE = "agents/share.html"
 NAV = "agents"
 PAGE_SIZE = 25
 WHO_PAGE_SIZE = 25
@@ -96,13 +95,7 @@ def _not_listed(request: WorkspaceRequest, m: MemberFacts, q: str, shown: set[in
     the "usable by me" list leaves out, with why: one query for the agents, one for their
     grants. Only this workspace is searched, and only an exact name, so nothing of another
     workspace and no list of names is revealed."""
-    found = [
-        a
-        for a in Agent.objects.filter(
-            workspace_id=request.workspace.pk, name__iexact=q
-        ).select_related("current")[:5]
-        if a.pk not in shown
-    ]
+    found = [a for a in selectors.named(request.workspace.pk, q, limit=5) if a.pk not in shown]
     decided = decide_for_agents(m, found)
     out = []
     for a in found:
@@ -391,14 +384,6 @@ def _history(agent: Agent) -> list[VersionRow]:
     return rows
 
 
-def _grants(agent: Agent) -> list[AgentGrant]:
-    return list(
-        AgentGrant.objects.filter(agent=agent)
-        .select_related("group", "membership__user")
-        .order_by("group__name", "membership__user__email", "id")
-    )
-
-
 def _sharing_context(request: WorkspaceRequest, agent: Agent, access: Access) -> dict[str, Any]:
     facts = load_workspace_facts(request.workspace)
     sharing = decide_many(
@@ -408,7 +393,7 @@ def _sharing_context(request: WorkspaceRequest, agent: Agent, access: Access) ->
     return {
         "agent": agent,
         "access": access,
-        "grants": _grants(agent),
+        "grants": selectors.grants(agent),
         "sharing": sharing,
         "may_widen": sharing.allowed
         and services.may_share_with_workspace(request.membership.role, settings),
@@ -522,66 +507,21 @@ def visibility(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
 # --- Sharing -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
-    target: str
-    label: str
-    detail: str
-    role: str
-
-
-def _candidates(agent: Agent, q: str) -> list[Candidate]:
-    """The groups and active members of the agent's workspace whose name (or email)
-    contains ``q``, with the role they hold now: three queries."""
-    if not q:
-        return []
-    held = {
-        (("group", g) if g is not None else ("member", mm)): role
-        for mm, g, role in AgentGrant.objects.filter(agent=agent).values_list(
-            "membership_id", "group_id", "role"
-        )
-    }
-    out = [
-        Candidate(f"group:{g.pk}", g.name, "group", held.get(("group", g.pk), ""))
-        for g in Group.objects.filter(workspace_id=agent.workspace_id, name__icontains=q).order_by(
-            "name", "id"
-        )[:PICKER_SIZE]
-    ]
-    members = (
-        Membership.objects.filter(workspace_id=agent.workspace_id, status=MemberStatus.ACTIVE)
-        .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
-        .select_related("user")
-        .order_by("user__email", "id")[:PICKER_SIZE]
+def _share_page(request: WorkspaceRequest, agent: Agent, error: str = "") -> HttpResponse:
+    q = SearchForm(request.GET).query()
+    picker = SharePicker(
+        subject=agent.name,
+        help="Viewers use the agent; editors also edit, share and delete it.",
+        back_url=_url(request, "agent", agent.pk),
+        share_url=_url(request, "agent_share", agent.pk),
+        sharing_id="agent-sharing",
+        shared_event="agent-shared",
+        q=q,
+        candidates=selectors.share_candidates(agent, q, limit=PICKER_SIZE),
+        roles=GrantRole.choices,
+        error=error,
     )
-    out += [
-        Candidate(
-            f"member:{m.pk}",
-            m.user.email,
-            f"member, {m.user.name}" if m.user.name else "member",
-            held.get(("member", m.pk), ""),
-        )
-        for m in members
-    ]
-    return out
-
-
-def _share_context(request: WorkspaceRequest, agent: Agent, error: str = "") -> dict[str, Any]:
-    search = SearchForm(request.GET)
-    q = search.query()
-    return {
-        "page_title": f"Share {agent.name}",
-        "nav": NAV,
-        "agent": agent,
-        "search": search,
-        "q": q,
-        "candidates": _candidates(agent, q),
-        "roles": GrantRole.choices,
-        "error": error,
-        "in_dialog": htmx.is_htmx(request),
-        # The results partial is also rendered on its own (the dialog's search), outside
-        # the body that names this URL: without it its forms would post to the page.
-        "share_url": _url(request, "agent_share", agent.pk),
-    }
+    return share_dialog.show(request, picker, page_title=f"Share {agent.name}", nav=NAV)
 
 
 def _sharing_answer(request: WorkspaceRequest, agent_id: int, ok: str) -> HttpResponse:
@@ -603,11 +543,7 @@ def share(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
     its list of matches alone for the dialog's search. POST: share with the chosen one."""
     agent, _access = access_agent(request.actor, agent_id, need="manage")
     if request.method == "GET":
-        part = "share-dialog"
-        if htmx.is_htmx(request) and request.htmx.target == "share-results":
-            part = "share-results"
-        template = htmx.template_for(request, SHARE, part)
-        return TemplateResponse(request, template, _share_context(request, agent))
+        return _share_page(request, agent)
     form = ShareForm(request.POST)
     error = ""
     if form.is_valid():
@@ -627,7 +563,7 @@ def share(request: WorkspaceRequest, agent_id: int) -> HttpResponse:
         error = str(next(iter(form.errors.values()))[0])
     if request.htmx:
         return htmx.toast(HttpResponse(status=204), error, "error")
-    return TemplateResponse(request, SHARE, _share_context(request, agent, error))
+    return _share_page(request, agent, error)
 
 
 @require_http_methods(["POST"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import errors as account_errors
 from accounts.actor import Actor, authorize
-from accounts.models import Workspace
+from accounts.models import Membership, Workspace
 from accounts.roles import Perm
 from billing.audit import Action
 from core import registry
@@ -19,6 +19,7 @@ from core.audit import record
 from core.errors import DomainError
 
 from . import errors
+from .effects import Change, Effect, effects_of
 from .models import Plan, Subscription, SubscriptionStatus
 from .selectors import active_member_count, current_subscription, default_plan, price_text
 
@@ -121,6 +122,8 @@ class PlanChangePreview:
     training_before: bool
     training_after: bool
     agent_sharing_lost: bool
+    # What the change does to the data of the apps above billing (``billing.effects``).
+    effects: tuple[Effect, ...]
     # Why the change would be refused; empty when it may go ahead.
     refusal: str
 
@@ -164,8 +167,12 @@ def change_refusal(*, current: Plan, target: Plan, active_members: int) -> str:
     return ""
 
 
-def plan_change_preview(*, workspace: Workspace, plan: Plan) -> PlanChangePreview:
-    """The effects of moving ``workspace`` to ``plan``: a pure read, two or three queries."""
+def plan_change_preview(
+    *, workspace: Workspace, plan: Plan, viewer: Membership | None = None
+) -> PlanChangePreview:
+    """The effects of moving ``workspace`` to ``plan``, as ``viewer`` may read them: a pure
+    read, two or three queries and those of the registered sources of effects, each a
+    fixed number."""
     subscription = current_subscription(workspace)
     current = subscription.plan if subscription is not None else default_plan()
     active = active_member_count(workspace)
@@ -183,6 +190,7 @@ def plan_change_preview(*, workspace: Workspace, plan: Plan) -> PlanChangePrevie
         training_before=current.trains_on_data_by_default,
         training_after=plan.trains_on_data_by_default,
         agent_sharing_lost=current.allows_agent_sharing and not plan.allows_agent_sharing,
+        effects=effects_of(Change(workspace, current, plan, viewer)),
         refusal=change_refusal(current=current, target=plan, active_members=active),
     )
 

@@ -172,7 +172,9 @@ def plans(request: WorkspaceRequest) -> HttpResponse:
 def _change_context(
     request: WorkspaceRequest, target: Plan, form: PlanChangeForm
 ) -> dict[str, Any]:
-    preview = services.plan_change_preview(workspace=request.workspace, plan=target)
+    preview = services.plan_change_preview(
+        workspace=request.workspace, plan=target, viewer=request.membership
+    )
     return {
         "page_title": f"Change to the {target.name} plan",
         "nav": "plan",

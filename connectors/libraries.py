@@ -42,9 +42,11 @@ from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from accounts.actor import Actor, authorize
 from accounts.models import Group, Membership, MemberStatus, Workspace
 from accounts.roles import Perm, has_perm
+from accounts.selectors import ShareCandidates
 from billing.selectors import entitlements
 from core import registry
 from core.audit import record
@@ -850,56 +852,19 @@ def who_can_see_library(
     return who_can_see(probe, facts=facts)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    target: ShareTarget
-    label: str
-    detail: str
-    role: str  # the role it holds now, or ""
-
-
-SEARCH_MAX = 100
-
-
-def share_candidates(library: Library, q: str, *, limit: int) -> list[Candidate]:
+def share_candidates(library: Library, q: str, *, limit: int) -> ShareCandidates:
     """Whom the share dialog offers: the whole workspace, then the groups and the active
-    members whose name (or email) contains ``q``, each with the role they hold now. Four
+    members whose name (or email) contains ``q``, each with the role they hold now. Three
     queries."""
-    q = q.strip()[:SEARCH_MAX]
-    ws = library.workspace_id
-    held: dict[tuple[str, str], str] = {
-        (kind, key): role
-        for kind, key, role in LibraryGrant.objects.filter(library=library).values_list(
-            "principal__kind", "principal__key", "role"
-        )
-    }
-    out = [
-        Candidate(
-            EVERYONE, "Everyone in the workspace", "every member", held.get((K.EVERYONE, ""), "")
-        )
-    ]
-    if not q or not is_storable_text(q):
-        return out
-    for g in Group.objects.filter(workspace_id=ws, name__icontains=q).order_by("name", "id")[
-        :limit
-    ]:
-        target = ShareTarget(TargetKind.GROUP, g.pk)
-        out.append(Candidate(target, g.name, "group", held.get((K.GROUP, str(g.pk)), "")))
-    members = (
-        Membership.objects.filter(workspace_id=ws, status=MemberStatus.ACTIVE)
-        .filter(Q(user__email__icontains=q) | Q(user__name__icontains=q))
-        .select_related("user")
-        .order_by("user__email", "id")[:limit]
-    )
-    for m in members:
-        target = ShareTarget(TargetKind.MEMBER, m.pk)
-        name = m.user.name
-        out.append(
-            Candidate(
-                target,
-                m.user.email,
-                f"member, {name}" if name else "member",
-                held.get((K.MEMBER, str(m.pk)), ""),
+
+    def held() -> dict[str, str]:
+        return {
+            (kind if kind == K.EVERYONE else f"{kind}:{key}"): role
+            for kind, key, role in LibraryGrant.objects.filter(library=library).values_list(
+                "principal__kind", "principal__key", "role"
             )
-        )
-    return out
+        }
+
+    return account_selectors.share_candidates(
+        library.workspace_id, q, limit=limit, held=held, everyone=True
+    )

@@ -29,6 +29,8 @@ from django_htmx.http import trigger_client_event
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.roles import Perm
 from accounts.views import confirm
+from accounts.views import share as share_dialog
+from accounts.views.share import SharePicker
 from core import htmx, registry
 from core.errors import DomainError
 from features.decisions import WorkspaceFacts, load_workspace_facts
@@ -40,7 +42,6 @@ from .models import Document, Library, LibraryRole
 
 INDEX = "connectors/libraries.html"
 DETAIL = "connectors/library.html"
-SHARE = "connectors/library_share.html"
 PAGE_SIZE = 50
 # How many of the members who can see a library the page names.
 WHO_SHOWN = 20
@@ -395,21 +396,23 @@ def document_remove(request: WorkspaceRequest, library_id: int, document_id: int
 # --- Sharing -------------------------------------------------------------------------
 
 
-def _share_context(request: WorkspaceRequest, seen: Seen, error: str = "") -> dict[str, Any]:
-    search = ShareSearchForm(request.GET)
-    q = search.query()
-    return {
-        "page_title": f"Share {seen.library.name}",
-        "nav": NAV,
-        "library": seen.library,
-        "search": search,
-        "q": q,
-        "candidates": libraries.share_candidates(seen.library, q, limit=PICKER_SIZE),
-        "roles": LibraryRole.choices,
-        "error": error,
-        # Only the dialog searches and shares through htmx; the page is plain forms.
-        "in_dialog": htmx.is_htmx(request),
-    }
+def _share_page(request: WorkspaceRequest, seen: Seen, error: str = "") -> HttpResponse:
+    library = seen.library
+    q = ShareSearchForm(request.GET).query()
+    picker = SharePicker(
+        subject=library.name,
+        help="Viewers see and download its documents; editors also add and remove documents, "
+        "share it and delete it.",
+        back_url=_url(request, "library", library.pk),
+        share_url=_url(request, "library_share", library.pk),
+        sharing_id="library-sharing",
+        shared_event="library-shared",
+        q=q,
+        candidates=libraries.share_candidates(library, q, limit=PICKER_SIZE),
+        roles=LibraryRole.choices,
+        error=error,
+    )
+    return share_dialog.show(request, picker, page_title=f"Share {library.name}", nav=NAV)
 
 
 def _sharing_answer(request: WorkspaceRequest, seen: Seen, ok: str) -> HttpResponse:
@@ -430,11 +433,7 @@ def share(request: WorkspaceRequest, library_id: int) -> HttpResponse:
     list of matches alone for the dialog's search. POST: share with the chosen target."""
     seen = _seen(request, library_id, manage=True)
     if request.method == "GET":
-        part = "share-dialog"
-        if htmx.is_htmx(request) and request.htmx.target == "share-results":
-            part = "share-results"
-        template = htmx.template_for(request, SHARE, part)
-        return TemplateResponse(request, template, _share_context(request, seen))
+        return _share_page(request, seen)
     form = ShareForm(request.POST)
     error = ""
     if form.is_valid():
@@ -454,7 +453,7 @@ def share(request: WorkspaceRequest, library_id: int) -> HttpResponse:
         error = str(next(iter(form.errors.values()))[0])
     if request.htmx:
         return htmx.toast(HttpResponse(status=204), error, "error")
-    return TemplateResponse(request, SHARE, _share_context(request, seen, error))
+    return _share_page(request, seen, error)
 
 
 @require_http_methods(["POST"])

@@ -457,12 +457,13 @@ def test_plan_pages_say_that_the_training_opt_out_is_not_available_yet(
     )
 
 
-def test_change_page_does_not_promise_to_unshare_agents_that_do_not_exist(
-    owner_client, workspace
-) -> None:
+def test_change_page_says_what_losing_agent_sharing_means(owner_client, workspace) -> None:
     subscribe(workspace, "team")
     body = text(owner_client.get(url("plan_change", "pro")))
-    assert "Agent sharing is not part of Pro." in body
-    assert "shared agents are no longer shared" not in body
-    assert "Agents themselves are not available yet in the console" in body
+    assert (
+        "Agent sharing is not part of Pro: from the change on, every agent is usable by its "
+        "creator alone." in body
+    )
+    # No agent is shared, so no agent is named (tests/agents/test_plan_effects.py).
+    assert "shared beyond" not in body
     assert "Opting the workspace out of training is not available yet." in body

@@ -936,6 +936,10 @@ def test_the_share_dialog_searches_groups_and_members(acme: Acme, lib: Library, 
     body = r.content.decode()
     assert body.lstrip().startswith('<div id="share-results"') and "Research" in body
     assert f'value="group:{research.pk}"' in body
+    # The results, rendered alone, post to the share URL, not to the page they are shown in.
+    share_url = url("library_share", lib.pk)
+    assert f'hx-post="{share_url}"' in body and 'hx-post=""' not in body
+    assert 'hx-target="#library-sharing"' in body and "library-shared from:body" in body
     r = c.get(url("library_share", lib.pk), {"q": "grace@"}, HTTP_HX_TARGET="share-results", **HTMX)
     assert f'value="member:{acme.grace.pk}"' in r.content.decode()
     # Without JavaScript, a page of its own.

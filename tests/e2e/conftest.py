@@ -36,6 +36,17 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
+from accounts.models import Group, Membership, Workspace  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from billing.models import Plan  # noqa: E402
+from tests.factories import (  # noqa: E402
+    GroupFactory,
+    MembershipFactory,
+    SubscriptionFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
+
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -238,3 +249,30 @@ def submit_sensitive(
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
     assert "/reauthenticate/" not in page.url, "The password confirmation was refused"
+
+
+# --- Data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Team:
+    """Acme on the Team plan: its owner Ada, Grace in the Research group, Alan outside it."""
+
+    workspace: Workspace
+    owner: Membership
+    grace: Membership
+    alan: Membership
+    research: Group
+
+
+def team_with_a_group() -> Team:
+    ws = WorkspaceFactory(name="Acme", slug="acme")
+    SubscriptionFactory(workspace=ws, plan=Plan.objects.get(slug="team"))
+    owner = MembershipFactory(
+        workspace=ws, role=Role.OWNER, user=UserFactory(email="ada@acme.test")
+    )
+    grace = MembershipFactory(workspace=ws, user=UserFactory(email="grace@acme.test"))
+    alan = MembershipFactory(workspace=ws, user=UserFactory(email="alan@acme.test"))
+    research = GroupFactory(workspace=ws, name="Research")
+    research.members.add(grace)
+    return Team(ws, owner, grace, alan, research)

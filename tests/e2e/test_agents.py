@@ -9,32 +9,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.roles import Role
 from agents.models import Agent
-from billing.models import Plan
-from tests.e2e.conftest import NewPage, field_label, sign_in
-from tests.factories import (
-    PASSWORD,
-    GroupFactory,
-    MembershipFactory,
-    SubscriptionFactory,
-    UserFactory,
-    WorkspaceFactory,
-)
+from tests.e2e.conftest import NewPage, field_label, sign_in, team_with_a_group
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_build_restrict_to_a_group_use_and_delete(page: Page, new_page: NewPage) -> None:
-    ws = WorkspaceFactory(name="Acme", slug="acme")
-    SubscriptionFactory(workspace=ws, plan=Plan.objects.get(slug="team"))
-    owner = MembershipFactory(
-        workspace=ws, role=Role.OWNER, user=UserFactory(email="ada@acme.test")
-    )
-    grace = MembershipFactory(workspace=ws, user=UserFactory(email="grace@acme.test"))
-    alan = MembershipFactory(workspace=ws, user=UserFactory(email="alan@acme.test"))
-    research = GroupFactory(workspace=ws, name="Research")
-    research.members.add(grace)
+    team = team_with_a_group()
+    owner, grace, alan, research = team.owner, team.grace, team.alan, team.research
 
     sign_in(page, owner.user.email, PASSWORD, next_path="/w/acme/agents/new/")
     page.get_by_label(field_label("Name")).fill("Paper scout")
@@ -51,8 +35,10 @@ def test_build_restrict_to_a_group_use_and_delete(page: Page, new_page: NewPage)
     expect(page.locator("#agent-sharing")).to_contain_text("Visible to:")
     page.get_by_role("link", name="Share…").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_label("Find a group or a member")).to_be_visible()
-    dialog.get_by_label("Find a group or a member").fill("Resea")
+    # htmx focuses the search once it has wired it: typing earlier would search nothing.
+    search = dialog.get_by_label("Find a group or a member")
+    expect(search).to_be_focused()
+    search.fill("Resea")
     dialog.get_by_role("button", name=re.compile("^Share with Research")).click()
     expect(page.locator("#agent-sharing")).to_contain_text("Research")
     agent.refresh_from_db()
