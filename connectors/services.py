@@ -171,6 +171,8 @@ def connection_settings_update(
         conn.link_shares,
         conn.hidden_domain_shares,
     ):
+        from .sync import remap  # noqa: PLC0415
+
         remap(conn)
     record(
         actor=actor,
@@ -181,40 +183,6 @@ def connection_settings_update(
         after={k: str(v) for k, v in after.items() if v != before[k]},
     )
     return conn
-
-
-def remap(conn: Connection) -> int:
-    """Apply a changed link or domain mapping to every document at once, from the access
-    lists as the last sync stored them: narrowing takes effect immediately, and so does
-    widening, without waiting for a sync."""
-    from .providers.base import SourceGrant  # noqa: PLC0415
-    from .sync import Mapper, Principals  # noqa: PLC0415
-
-    principals = Principals(conn)
-    mapper = Mapper(conn, SyncRun(changed_groups=[]), principals)
-    changed = 0
-    docs = Document.objects.filter(connection=conn, acl__isnull=False).only(
-        "id", "acl", "principals", "pending_principals"
-    )
-    for doc in docs.iterator(chunk_size=PURGE_BATCH):
-        grants = [
-            SourceGrant(
-                kind=e["kind"],
-                value=e.get("value", ""),
-                role=e.get("role", "reader"),
-                discoverable=e.get("discoverable", True),
-            )
-            for e in doc.acl or []
-            if not (e.get("pending") and e.get("principal") in set(doc.pending_principals or []))
-        ]
-        principals.resolve(mapper.wanted(grants))
-        ids, _, acl = mapper.map(grants, set(doc.principals))
-        waiting = set(doc.pending_principals or [])
-        pending = [e for e in doc.acl or [] if e.get("pending") and e.get("principal") in waiting]
-        if ids != doc.principals:
-            Document.objects.filter(pk=doc.pk).update(principals=ids, acl=[*(acl or []), *pending])
-            changed += 1
-    return changed
 
 
 @transaction.atomic

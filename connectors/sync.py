@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 
 ERROR_LOG_SIZE = 20
 BATCH = 1000
+# What the access list says of a grant that reaches nobody (the "why" pages show it).
+LINK_NOTE = "link share: reaches nobody beyond explicit grants"
+UNLISTED_NOTE = "domain share not listed for the domain: reaches nobody beyond explicit grants"
 
 
 class LeaseLost(Exception):
@@ -504,11 +507,7 @@ class Mapper:
         pid: int | None = None
         if target is None:
             entry["principal"] = None
-            entry["note"] = (
-                "link share: reaches nobody beyond explicit grants"
-                if g.kind == "anyone"
-                else "domain share not listed for the domain: reaches nobody beyond explicit grants"
-            )
+            entry["note"] = LINK_NOTE if g.kind == "anyone" else UNLISTED_NOTE
         else:
             pid = self.principals[target]
             entry["principal"] = pid
@@ -853,3 +852,180 @@ def _finalize(current: SyncRun, conn: Connection) -> None:
                 "lease_until",
             ]
         )
+
+
+# A changed mapping ----------------------------------------------------------------
+
+
+def remap(conn: Connection) -> int:
+    """Apply the connection's link and domain mapping (changed by an admin) to every
+    document at once, from the access lists as the last sync stored them: narrowing
+    takes effect immediately, and so does widening, without waiting for a sync. An entry
+    that waits for its run (``pending``) stays as it is and counts for nobody, also once
+    the run is abandoned (its principal then left ``pending_principals``): applying it
+    would combine the new grant with the group's members of before the run. A document
+    whose permissions could not be read keeps no grants. Returns how many documents
+    changed."""
+    if db.vendor == "postgresql":
+        return _remap_sql(conn)
+    return _remap_python(conn)
+
+
+def _waits(entry: dict[str, Any]) -> bool:
+    return bool(entry.get("pending"))
+
+
+def _stored_grant(entry: dict[str, Any]) -> SourceGrant:
+    return SourceGrant(
+        kind=entry["kind"],
+        value=entry.get("value", ""),
+        role=entry.get("role", "reader"),
+        discoverable=entry.get("discoverable", True),
+    )
+
+
+def _remap_python(conn: Connection) -> int:
+    """Document by document through the Mapper: SQLite's way (the quick start)."""
+    principals = Principals(conn)
+    mapper = Mapper(conn, SyncRun(changed_groups=[]), principals)
+    changed = 0
+    docs = Document.objects.filter(connection=conn, acl__isnull=False).only(
+        "id", "acl", "principals"
+    )
+    for doc in docs.iterator(chunk_size=BATCH):
+        stored: list[dict[str, Any]] = doc.acl or []
+        grants = [_stored_grant(e) for e in stored if not _waits(e)]
+        principals.resolve(mapper.wanted(grants))
+        ids, _, mapped = mapper.map(grants, set())
+        # Entries in their order, the waiting ones where they were.
+        fresh = iter(mapped or ())
+        acl = [e if _waits(e) else next(fresh) for e in stored]
+        if ids != doc.principals or acl != stored:
+            Document.objects.filter(pk=doc.pk).update(principals=ids, acl=acl)
+            changed += 1
+    return changed
+
+
+# The principals the mapping needs: whether any link share is stored, and the domains of
+# the hidden domain shares (only those the settings map to someone are asked for).
+_REMAP_TARGETS = """
+SELECT DISTINCT e->>'kind', CASE WHEN e->>'kind' = 'domain' THEN e->>'value' ELSE '' END
+FROM connectors_document AS d CROSS JOIN LATERAL jsonb_array_elements(d.acl) AS e
+WHERE d.connection_id = %(connection)s AND d.acl IS NOT NULL
+  AND (d.acl @> '[{"kind": "anyone"}]' OR d.acl @> '[{"kind": "domain", "discoverable": false}]')
+  AND ((%(links)s AND e->>'kind' = 'anyone')
+    OR (%(hidden)s AND e->>'kind' = 'domain' AND e->'discoverable' = 'false'::jsonb))
+"""
+
+# Each entry as Mapper writes it: people, groups and listed domain shares keep the
+# principal the sync stored, a link share maps to the workspace or nobody, a hidden domain
+# share to its domain or nobody (with the note); an entry that waits for its run stays as
+# it is. The principals are those of the entries that do not wait, sorted and distinct.
+# Only the documents that change are written, and only those are read entry by entry
+# (``_changing``).
+_REMAP = """
+UPDATE connectors_document AS doc SET acl = m.acl, principals = m.principals
+FROM (
+  SELECT src.id, n.acl, n.principals
+  FROM connectors_document AS src
+  CROSS JOIN LATERAL (
+    SELECT
+      coalesce(jsonb_agg(
+        CASE
+          WHEN f.waits THEN a.e
+          WHEN t.pid IS NOT NULL AND NOT f.hidden THEN jsonb_build_object(
+            'kind', f.kind, 'value', f.value, 'role', f.role, 'principal', t.pid)
+          WHEN t.pid IS NOT NULL THEN jsonb_build_object(
+            'kind', f.kind, 'value', f.value, 'role', f.role, 'discoverable', false,
+            'principal', t.pid)
+          WHEN NOT f.hidden THEN jsonb_build_object(
+            'kind', f.kind, 'value', f.value, 'role', f.role, 'principal', NULL,
+            'note', t.note)
+          ELSE jsonb_build_object(
+            'kind', f.kind, 'value', f.value, 'role', f.role, 'discoverable', false,
+            'principal', NULL, 'note', t.note)
+        END
+        ORDER BY a.n
+      ), '[]'::jsonb) AS acl,
+      coalesce(
+        array_agg(DISTINCT t.pid ORDER BY t.pid) FILTER (WHERE NOT f.waits AND t.pid IS NOT NULL),
+        '{}'::integer[]
+      ) AS principals
+    FROM jsonb_array_elements(src.acl) WITH ORDINALITY AS a(e, n)
+    CROSS JOIN LATERAL (
+      SELECT
+        coalesce(a.e->'pending' = 'true'::jsonb, false) AS waits,
+        coalesce(a.e->'discoverable' = 'false'::jsonb, false) AS hidden,
+        a.e->'kind' AS kind,
+        coalesce(a.e->'value', '""'::jsonb) AS value,
+        coalesce(a.e->'role', '"reader"'::jsonb) AS role
+    ) AS f
+    CROSS JOIN LATERAL (
+      SELECT
+        CASE a.e->>'kind'
+          WHEN 'user' THEN (a.e->>'principal')::integer
+          WHEN 'group' THEN (a.e->>'principal')::integer
+          WHEN 'domain' THEN CASE
+            WHEN NOT f.hidden THEN (a.e->>'principal')::integer
+            ELSE (%(domains)s::jsonb ->> (a.e->>'value'))::integer
+          END
+          WHEN 'anyone' THEN %(everyone)s::integer
+        END AS pid,
+        CASE WHEN a.e->>'kind' = 'anyone'
+          THEN %(link_note)s::text ELSE %(unlisted_note)s::text END AS note
+    ) AS t
+  ) AS n
+  WHERE src.connection_id = %(connection)s AND src.acl IS NOT NULL
+    AND src.acl @? %(changing)s::jsonpath
+    AND (n.acl IS DISTINCT FROM src.acl OR n.principals IS DISTINCT FROM src.principals)
+) AS m
+WHERE doc.id = m.id
+"""
+
+
+def _changing(*, links: bool, hidden: bool) -> str:
+    """Which documents the mapping changes: those with a link or hidden domain entry
+    that names nobody where the settings now map it to someone, or the reverse. The sync
+    stores every other entry as the Mapper maps it, whatever the settings."""
+    link = "==" if links else "!="
+    domain = "==" if hidden else "!="
+    return (
+        f'$[*] ? ((@.kind == "anyone" && @.principal {link} null)'
+        f' || (@.kind == "domain" && @.discoverable == false && @.principal {domain} null))'
+    )
+
+
+def _remap_sql(conn: Connection) -> int:
+    """PostgreSQL: the principals the mapping needs first (created when missing), then
+    one UPDATE of the documents that change, in the caller's transaction."""
+    links = conn.link_shares == LinkShares.WORKSPACE
+    hidden = conn.hidden_domain_shares == HiddenDomainShares.DOMAIN
+    targets: list[tuple[str, str]] = []
+    if links or hidden:
+        with db.cursor() as cursor:
+            cursor.execute(
+                _REMAP_TARGETS, {"connection": conn.pk, "links": links, "hidden": hidden}
+            )
+            targets = [(kind, value) for kind, value in cursor.fetchall()]
+    principals = Principals(conn)
+    everyone = (PrincipalKind.EVERYONE, "")
+    domains = sorted(value for kind, value in targets if kind == "domain")
+    principals.resolve(
+        [(PrincipalKind.DOMAIN, value, value) for value in domains]
+        + ([(*everyone, "")] if ("anyone", "") in targets else [])
+    )
+    with db.cursor() as cursor:
+        cursor.execute(
+            _REMAP,
+            {
+                "connection": conn.pk,
+                "changing": _changing(links=links, hidden=hidden),
+                "everyone": principals.ids.get(everyone),
+                "domains": json.dumps(
+                    {value: principals[(PrincipalKind.DOMAIN, value)] for value in domains}
+                ),
+                "link_note": LINK_NOTE,
+                "unlisted_note": UNLISTED_NOTE,
+            },
+        )
+        return int(cursor.rowcount)

@@ -85,6 +85,10 @@ def test_connectors_section_prints_its_tables() -> None:
         assert f"| 25 newest visible, first page | {label} |" in text
     assert "| Full sync (connectors.sync.run) |" in text
     assert "| Raw COPY of the same rows (baseline) |" in text
+    assert (
+        "| Links and hidden domain shares mapped to someone (connectors.sync.remap, 0 documents"
+        in text
+    )
     # The sync's workspace is emptied after it is measured.
     assert not Connection.objects.filter(workspace__slug="bench-sync").exists()
 
