@@ -463,6 +463,19 @@ class Mapper:
             tuple[str, str, str, bool], tuple[int | None, bool, dict[str, Any], str]
         ] = {}
 
+    def refresh(self) -> bool:
+        """Read the connection's mapping again, inside the page's transaction (after its
+        lease is renewed, which waits for a settings change in progress): a setting an
+        admin changed during the run applies to the pages still to come, or they would
+        undo the change's narrowing. Whether it changed."""
+        fields = ("link_shares", "hidden_domain_shares")
+        now = Connection.objects.filter(pk=self.conn.pk).values_list(*fields).first()
+        if now is None or now == tuple(getattr(self.conn, f) for f in fields):
+            return False
+        self.conn.link_shares, self.conn.hidden_domain_shares = now
+        self._entries.clear()
+        return True
+
     def wanted(self, grants: list[SourceGrant] | None) -> list[tuple[str, str, str]]:
         out: list[tuple[str, str, str]] = []
         for g in grants or []:
@@ -585,6 +598,8 @@ def _sync_documents(
         principals.resolve(w for d in page.documents for w in mapper.wanted(d.grants))
         with transaction.atomic():
             _hold_lease(current)
+            if mapper.refresh():
+                principals.resolve(w for d in page.documents for w in mapper.wanted(d.grants))
             written = _write_page(current, conn, page, mapper, fresh=fresh)
             current.checkpoint = page.checkpoint
             if page.next_cursor:

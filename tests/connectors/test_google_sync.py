@@ -506,3 +506,42 @@ def test_a_folder_cycle_from_the_source_ends_the_path_where_it_closes(google, dr
     assert (
         selectors.document_path(Document.objects.get(connection=conn, source_id="f-in")) == "/B/A"
     )
+
+
+def test_a_mapping_narrowed_during_a_run_applies_to_the_pages_still_to_come(google, drive, acme):
+    """The admin stops mapping links to the workspace while a full sync runs: the pages
+    the run writes afterwards follow the new setting instead of undoing it."""
+    conn = connect_google(google, acme)
+    wide = services.SettingsChange(
+        sync_interval=conn.sync_interval,
+        staleness_limit=conn.staleness_limit,
+        link_shares=LinkShares.WORKSPACE,
+        hidden_domain_shares="nobody",
+    )
+    services.connection_settings_update(
+        actor=Actor.member(acme.admin), connection_id=conn.pk, change=wide
+    )
+    provider = for_connection(conn)
+    real = provider.list_all
+
+    def narrowed_after_the_first_page(checkpoint):
+        for i, page in enumerate(real(checkpoint)):
+            yield page
+            if i == 0:
+                services.connection_settings_update(
+                    actor=Actor.member(acme.admin),
+                    connection_id=conn.pk,
+                    change=services.SettingsChange(
+                        sync_interval=conn.sync_interval,
+                        staleness_limit=conn.staleness_limit,
+                        link_shares=LinkShares.NOBODY,
+                        hidden_domain_shares="nobody",
+                    ),
+                )
+
+    provider.list_all = narrowed_after_the_first_page  # type: ignore[method-assign]
+    outcome = sync.run(conn.pk, full=True, provider=provider)
+    assert outcome.run is not None and outcome.run.status == RunStatus.SUCCEEDED
+    assert "Press kit" not in visible(acme.guest) | visible(acme.alan)
+    press = Document.objects.get(title="Press kit")
+    assert press.principals == [] and press.acl[0]["principal"] is None
