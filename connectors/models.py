@@ -145,6 +145,9 @@ class SyncRun(models.Model):
     estimated_total = models.PositiveIntegerField(null=True, blank=True)
     acl_entries_written = models.PositiveBigIntegerField(default=0)
     groups_seen = models.PositiveIntegerField(default=0)
+    # Whether the run staged a new group expansion; a run that found the groups as they
+    # were has nothing to make current at the end.
+    groups_written = models.BooleanField(default=True)
     removed = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     # The last few errors, newest last: [{"at": ..., "message": ...}].

@@ -300,7 +300,9 @@ class Principals:
             del missing[(PrincipalKind.EVERYONE, "")]
         if not missing:
             return
-        for chunk in _chunks(list(missing), BATCH):
+        # PostgreSQL reads a chunk as one array; SQLite binds a placeholder per key.
+        size = 20 * BATCH if db.vendor == "postgresql" else BATCH
+        for chunk in _chunks(list(missing), size):
             self._load([key for _, key in chunk])
             new = [(k, key) for k, key in chunk if (k, key) not in self.ids]
             if not new:
@@ -344,9 +346,22 @@ class Principals:
                 self.ids[(k, key)] = pid
 
     def _load(self, keys: list[str]) -> None:
-        for pid, k, key in Principal.objects.filter(connection=self.conn, key__in=keys).values_list(
-            "id", "kind", "key"
-        ):
+        if db.vendor == "postgresql":
+            # One array parameter, not a placeholder per key.
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id, kind, key FROM connectors_principal "
+                    "WHERE connection_id = %s AND key = ANY(%s)",
+                    [self.conn.pk, keys],
+                )
+                rows = cursor.fetchall()
+        else:
+            rows = list(
+                Principal.objects.filter(connection=self.conn, key__in=keys).values_list(
+                    "id", "kind", "key"
+                )
+            )
+        for pid, k, key in rows:
             self.ids[(k, key)] = pid
 
     def __getitem__(self, item: tuple[str, str]) -> int:
@@ -399,10 +414,12 @@ def _sync_groups(
         + [(PrincipalKind.EMAIL, email, email) for people in expansion.values() for email in people]
     )
     committed: dict[int, set[int]] = {}
-    for group_pid, member_pid in GroupMember.objects.filter(
+    committed_rows: set[tuple[int, int, tuple[int, ...]]] = set()
+    for group_pid, member_pid, path in GroupMember.objects.filter(
         connection=conn, staged=False
-    ).values_list("group_id", "member_id"):
+    ).values_list("group_id", "member_id", "path"):
         committed.setdefault(group_pid, set()).add(member_pid)
+        committed_rows.add((group_pid, member_pid, tuple(path or ())))
     staged: dict[int, set[int]] = {}
     rows: list[tuple[int, int, list[int]]] = []
     for gid, people in expansion.items():
@@ -416,10 +433,14 @@ def _sync_groups(
     # with the current (larger) expansion would reach someone the source no longer puts in
     # it. A group that only gains members, or is new, reaches at most who the source says.
     changed = sorted(g for g, before in committed.items() if before - staged.get(g, set()))
+    # Most runs find the groups as they were: nothing to stage, nothing to swap at the end.
+    same = committed_rows == {(g, m, tuple(path)) for g, m, path in rows}
     with transaction.atomic():
         _hold_lease(current)
         GroupMember.objects.filter(connection=conn, staged=True).delete()
-        _write_group_members(conn, rows)
+        if not same:
+            _write_group_members(conn, rows)
+        current.groups_written = not same
         current.groups_seen = len(groups)
         current.changed_groups = changed
         current.phase = RunPhase.DOCUMENTS
@@ -832,8 +853,9 @@ def _finalize(current: SyncRun, conn: Connection) -> None:
     now = timezone.now()
     with transaction.atomic():
         _hold_lease(current)
-        GroupMember.objects.filter(connection=conn, staged=False).delete()
-        GroupMember.objects.filter(connection=conn, staged=True).update(staged=False)
+        if current.groups_written:
+            GroupMember.objects.filter(connection=conn, staged=False).delete()
+            GroupMember.objects.filter(connection=conn, staged=True).update(staged=False)
         _apply_pending(conn)
         if current.kind == RunKind.FULL:
             gone, _ = (

@@ -545,3 +545,28 @@ def test_a_mapping_narrowed_during_a_run_applies_to_the_pages_still_to_come(goog
     assert "Press kit" not in visible(acme.guest) | visible(acme.alan)
     press = Document.objects.get(title="Press kit")
     assert press.principals == [] and press.acl[0]["principal"] is None
+
+
+def test_a_run_that_finds_the_groups_unchanged_stages_nothing_and_one_that_does_swaps(
+    google, drive, acme
+):
+    conn = connect_google(google, acme)
+    synced(conn)
+    before = set(GroupMember.objects.filter(connection=conn).values_list("pk", flat=True))
+    again = synced(conn)
+    assert again.kind == RunKind.INCREMENTAL and not again.groups_written
+    # The same rows, not rewritten copies.
+    assert set(GroupMember.objects.filter(connection=conn).values_list("pk", flat=True)) == before
+    assert "Architecture" in visible(acme.grace)  # through eng, which holds platform
+    with google.changing() as d:
+        d.remove_member("eng@acme.example", "platform@acme.example")
+    changed = synced(conn)
+    assert changed.groups_written
+    assert "Architecture" not in visible(acme.grace) and "On-call" in visible(acme.grace)
+    assert "Architecture" in visible(acme.alan)
+    # Every group gone at the source: their expansion goes too, and so does access.
+    with google.changing() as d:
+        d.groups.clear()
+    assert synced(conn).groups_written
+    assert not GroupMember.objects.filter(connection=conn).exists()
+    assert "Architecture" not in visible(acme.alan) and "On-call" not in visible(acme.grace)
