@@ -29,10 +29,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.actor import Actor, ActorKind
-from accounts.models import Group, Membership, MemberStatus
+from accounts.models import Membership, MemberStatus
 from accounts.roles import Role
 from core import registry
 from features.decisions import Decision as FeatureDecision
+from features.decisions import MemberFacts as FeatureMemberFacts
 from features.decisions import (
     WorkspaceFacts,
     decide_many,
@@ -72,6 +73,9 @@ class MemberFacts:
     plan_shares: bool
     plan_name: str
     group_names: Mapping[int, str] = field(default_factory=dict)
+    # What the features' loaders read of the member (groups, rules, switches), kept so that
+    # the features an agent's tools need are decided without reading them again.
+    features: FeatureMemberFacts | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class AgentFacts:
     disabled_reason: str = ""
     member_grants: Mapping[int, str] = field(default_factory=dict)  # membership id -> role
     group_grants: Mapping[int, str] = field(default_factory=dict)  # group id -> role
+    # The granted groups' names, read with the grants, for the reason.
+    group_names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def evaluate(m: MemberFacts, a: AgentFacts) -> Access:
         code, reason = Code.NOT_SHARED, "The agent is not shared with you."
         direct = a.member_grants.get(m.membership_id)
         groups = sorted(
-            (m.group_names.get(gid, f"#{gid}"), role)
+            (a.group_names.get(gid) or m.group_names.get(gid, f"#{gid}"), role)
             for gid, role in a.group_grants.items()
             if gid in m.group_ids
         )
@@ -164,42 +170,28 @@ def evaluate(m: MemberFacts, a: AgentFacts) -> Access:
 
 def load_member(membership: Membership, *, facts: WorkspaceFacts | None = None) -> MemberFacts:
     """The member's side: their groups and the ``agents`` decision, in a fixed number of
-    queries (the workspace's facts, then groups and rules)."""
+    queries (the workspace's facts unless given, then the member's groups, rules and
+    switches)."""
     ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
-    feature = decide_many(membership.workspace, [membership], [registry.AGENTS], facts=ws_facts)[
-        membership.pk
-    ][registry.AGENTS]
-    groups = dict(
-        Group.objects.filter(members=membership, workspace_id=membership.workspace_id)
-        .order_by()
-        .values_list("id", "name")
-    )
-    return MemberFacts(
-        membership_id=membership.pk,
-        workspace_id=membership.workspace_id,
-        active=membership.status == MemberStatus.ACTIVE,
-        admin=membership.role >= Role.ADMIN,
-        group_ids=frozenset(groups),
-        feature=feature,
-        plan_shares=registry.AGENT_SHARING in ws_facts.plan_features,
-        plan_name=ws_facts.plan_name,
-        group_names=groups,
-    )
+    return load_members(ws_facts, [membership])[membership.pk]
 
 
 def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
-    """The agents' side: their grants, one query for any number of agents."""
+    """The agents' side: their grants and the granted groups' names, one query for any
+    number of agents."""
     agents = list(agents)
     members: dict[int, dict[int, str]] = defaultdict(dict)
     groups: dict[int, dict[int, str]] = defaultdict(dict)
+    names: dict[int, dict[int, str]] = defaultdict(dict)
     if agents:
-        for agent_id, membership_id, group_id, role in AgentGrant.objects.filter(
+        for agent_id, membership_id, group_id, group_name, role in AgentGrant.objects.filter(
             agent_id__in=[a.pk for a in agents]
-        ).values_list("agent_id", "membership_id", "group_id", "role"):
+        ).values_list("agent_id", "membership_id", "group_id", "group__name", "role"):
             if membership_id is not None:
                 members[agent_id][membership_id] = role
             elif group_id is not None:
                 groups[agent_id][group_id] = role
+                names[agent_id][group_id] = group_name
     return {
         a.pk: AgentFacts(
             agent_id=a.pk,
@@ -209,6 +201,7 @@ def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
             disabled_reason=a.disabled_reason,
             member_grants=members.get(a.pk, {}),
             group_grants=groups.get(a.pk, {}),
+            group_names=names.get(a.pk, {}),
         )
         for a in agents
     }
@@ -217,12 +210,13 @@ def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
 def load_members(
     workspace_facts: WorkspaceFacts, memberships: list[Membership]
 ) -> dict[int, MemberFacts]:
-    """``load_member`` for many members of one workspace: a fixed number of queries."""
+    """``load_member`` for many members of one workspace: three queries (the features'
+    loader of groups, rules and switches) whatever the number of members and groups. The
+    names of groups come with the agents' grants (``agent_facts``)."""
     if not memberships:
         return {}
     workspace = memberships[0].workspace
     found = load_member_facts(workspace, memberships)
-    names = dict(Group.objects.filter(workspace=workspace).order_by().values_list("id", "name"))
     agents_feature = registry.get(registry.AGENTS)
     return {
         m.pk: MemberFacts(
@@ -234,10 +228,20 @@ def load_members(
             feature=evaluate_feature(agents_feature, workspace_facts, found[m.pk]),
             plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
             plan_name=workspace_facts.plan_name,
-            group_names=names,
+            features=found[m.pk],
         )
         for m in memberships
     }
+
+
+def feature_decisions(
+    membership: Membership, m: MemberFacts, facts: WorkspaceFacts, keys: Iterable[str]
+) -> dict[str, FeatureDecision]:
+    """The member's decisions of ``keys`` from the facts already loaded (no query), or from
+    ``features.decisions`` when the member's were not kept."""
+    if m.features is not None:
+        return {k: evaluate_feature(registry.get(k), facts, m.features) for k in keys}
+    return decide_many(membership.workspace, [membership], keys, facts=facts)[membership.pk]
 
 
 def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None = None) -> Access:

@@ -11,10 +11,18 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, MemberStatus
 from core import registry
-from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
+from features.decisions import Decision, WorkspaceFacts, load_workspace_facts
 
 from . import sources, tools
-from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
+from .access import (
+    Access,
+    MemberFacts,
+    decide,
+    evaluate,
+    feature_decisions,
+    load_members,
+    usable_agents,
+)
 from .access import agent_facts as load_agent_facts
 from .models import Agent, AgentVersion
 
@@ -274,9 +282,7 @@ def served_config(
     version = agent.current
     if not access.use or version is None:
         return Served(access, None)
-    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
-        membership.pk
-    ]
+    decisions = feature_decisions(membership, m, ws_facts, tools.FEATURES)
     return Served(access, _config(agent, version, decisions, ws_facts.media.is_media_customer))
 
 
@@ -300,9 +306,7 @@ def served_configs(
     usable = [a for a in usable if evaluate(m, found[a.pk]).use]
     if not usable:
         return {}
-    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
-        membership.pk
-    ]
+    decisions = feature_decisions(membership, m, ws_facts, tools.FEATURES)
     library_ids = {pk for a in usable if a.current for pk in a.current.library_ids}
     connection_ids = {pk for a in usable if a.current for pk in a.current.connection_ids}
     ws_id = membership.workspace_id

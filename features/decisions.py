@@ -242,23 +242,29 @@ _ID_LIST_LIMIT = 500
 def load_workspace_facts(
     workspace: Workspace, rules: Iterable[FeatureRule] | None = None
 ) -> WorkspaceFacts:
-    """Three to five queries: plan, Media Customer state, the workspace's and groups' rules."""
+    """Three to five queries: plan, Media Customer state, the workspace's and groups' rules.
+    The rules are read as values, not model instances: a workspace may hold a rule for each
+    of hundreds of groups, and every decision reads them."""
     ent = entitlements(workspace)
+    rows: Iterable[tuple[str, str, int | None, str | None]]
     if rules is None:
-        rules = FeatureRule.objects.filter(
-            workspace=workspace, membership__isnull=True
-        ).select_related("group")
+        found = FeatureRule.objects.filter(workspace=workspace, membership__isnull=True)
+        rows = found.values_list("feature", "effect", "group_id", "group__name")
+    else:
+        rows = (
+            (r.feature, r.effect, r.group_id, r.group.name if r.group is not None else None)
+            for r in rules
+            if r.membership_id is None
+        )
     workspace_rules: dict[str, str] = {}
     group_rules: dict[tuple[int, str], str] = {}
     group_names: dict[int, str] = {}
-    for rule in rules:
-        if rule.membership_id is not None:
-            continue
-        if rule.group is None:
-            workspace_rules[rule.feature] = rule.effect
+    for feature, effect, group_id, group_name in rows:
+        if group_id is None:
+            workspace_rules[feature] = effect
         else:
-            group_rules[(rule.group.pk, rule.feature)] = rule.effect
-            group_names[rule.group.pk] = rule.group.name
+            group_rules[(group_id, feature)] = effect
+            group_names[group_id] = group_name or ""
     return WorkspaceFacts(
         plan_name=ent.plan.name,
         plan_features=ent.features,

@@ -249,14 +249,13 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
 
 
 # The token; the member; the workspace's facts (plan, rules, Media Customer state); the
-# member's groups, rules and switches; the workspace's group names; the agents; their
-# grants; the member's feature decisions (groups, rules, switches); the libraries the
-# agents name. By email, the member's lookup is the same one query.
-LIST_QUERIES = 15
-# The token; the member; the agent; the workspace's facts; the member's groups, rules,
-# switches and the group names; the agent's grants; the member's feature decisions; the
-# library it names.
-FETCH_QUERIES = 15
+# member's groups, rules and switches; the agents; their grants (with the groups'
+# names); the libraries the agents name. The member's feature decisions for the tools come
+# from the facts already read. By email, the member's lookup is the same one query.
+LIST_QUERIES = 11
+# The token; the member; the agent; the workspace's facts; the member's groups, rules and
+# switches; the agent's grants; the library it names.
+FETCH_QUERIES = 11
 
 
 @pytest.mark.parametrize("by", ["id", "email"])
