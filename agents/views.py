@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -31,6 +30,7 @@ from accounts.models import Group, Membership, MemberStatus
 from accounts.roles import Perm, Role
 from accounts.views import confirm
 from billing.selectors import models_for_workspace
+from catalogue.selectors import available_models
 from core import htmx, registry
 from core.errors import DomainError
 from core.parsing import parse_id
@@ -132,13 +132,16 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     else:
         qs = selectors.usable_agents(request.membership, member=m)
     filtered = selectors.search(qs, q, model=model, tool=tool)
-    page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown: list[Agent] = list(page.object_list)
+    after = selectors.Cursor.parse(request.GET.get("after"))
+    before = selectors.Cursor.parse(request.GET.get("before")) if after is None else None
+    page = selectors.agent_page(filtered, size=PAGE_SIZE, after=after, before=before)
+    shown = page.agents
     decided = decide_for_agents(m, shown)
     rows = [(a, decided[a.pk], [tools.BY_KEY[k].label for k in _tools_of(a)]) for a in shown]
     not_listed = []
     if q and tab == "usable" and not any(a.name.casefold() == q.casefold() for a in shown):
         not_listed = _not_listed(request, m, q, {a.pk for a in shown})
+    plan = facts.entitlements.plan.slug if facts.entitlements is not None else None
     return {
         "page_title": "Agents",
         "nav": NAV,
@@ -148,7 +151,9 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
         "q": q,
         "model": model,
         "tool": tool,
-        "models": list(models_for_workspace(request.workspace)),
+        "models": list(
+            available_models(plan) if plan is not None else models_for_workspace(request.workspace)
+        ),
         "tool_choices": tools.CHOICES,
         "page": page,
         "rows": rows,

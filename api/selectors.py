@@ -10,7 +10,8 @@ from django.db.models import Q
 from accounts.models import Membership, Workspace
 from agents.access import Access, Code, load_members
 from agents.models import Agent
-from agents.selectors import ServedConfig, served_configs, usable_agents
+from agents.selectors import Cursor as AgentCursor
+from agents.selectors import ServedConfig, agent_page, served_configs, usable_agents
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
 from features.decisions import load_workspace_facts
@@ -102,15 +103,26 @@ class UsableAgent:
     config: ServedConfig
 
 
-def usable_agent_list(membership: Membership) -> list[UsableAgent]:
-    """The agents the member may use, by name then id, each with its tools as the member
-    would be served them: a fixed number of queries whatever the number of agents, grants
-    and groups (``usable_agents``, then ``served_configs``)."""
+@dataclass(frozen=True)
+class UsableAgentPage:
+    rows: list[UsableAgent]
+    # Where the next page starts; None on the last page.
+    next_cursor: AgentCursor | None
+
+
+def usable_agent_list(
+    membership: Membership, *, after: AgentCursor | None = None, limit: int = 100
+) -> UsableAgentPage:
+    """One page of the agents the member may use, by name then id, each with its tools as
+    the member would be served them: a fixed number of queries whatever the number of
+    agents, grants and groups (``usable_agents`` a keyset page at a time, then
+    ``served_configs`` for the page)."""
     facts = load_workspace_facts(membership.workspace)
     member = load_members(facts, [membership])[membership.pk]
-    agents = list(usable_agents(membership, member=member))
-    configs = served_configs(membership, agents, member=member, facts=facts)
-    return [UsableAgent(a, configs[a.pk]) for a in agents if a.pk in configs]
+    page = agent_page(usable_agents(membership, member=member), size=limit, after=after)
+    configs = served_configs(membership, page.agents, member=member, facts=facts)
+    rows = [UsableAgent(a, configs[a.pk]) for a in page.agents if a.pk in configs]
+    return UsableAgentPage(rows, page.next)
 
 
 def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:

@@ -39,6 +39,7 @@ from .forms import (
     MemberRef,
     json_body,
     member_param,
+    parse_agent_query,
     parse_document_ids,
     parse_document_query,
     parse_feature_use,
@@ -277,10 +278,12 @@ def document_access(request: HttpRequest, slug: str, document_id: int) -> HttpRe
 
 @service_endpoint("GET")
 def member_agents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
-    """The agents the member may use, by name, compact: each with its model and the tools
-    the member would be served (those their feature decisions drop are left out)."""
+    """The agents the member may use, by name, compact, a page at a time: each with its
+    model and the tools the member would be served (those their feature decisions drop are
+    left out)."""
+    query = parse_agent_query(request.GET)
     membership = _member_or_404(slug, member)
-    rows = selectors.usable_agent_list(membership)
+    page = selectors.usable_agent_list(membership, after=query.after, limit=query.limit)
     return JsonResponse(
         {
             "agents": [
@@ -291,8 +294,9 @@ def member_agents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
                     "tools": list(row.config.tools),
                     "updated_at": row.agent.updated_at,
                 }
-                for row in rows
-            ]
+                for row in page.rows
+            ],
+            "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
     )
 

@@ -21,6 +21,7 @@ from agents.models import Agent, GrantRole, Visibility
 from agents.selectors import MEDIA_CUSTOMER, NO_SOURCE_LEFT, SOURCE_MISSING
 from api import errors, forms
 from api.models import new_raw_token
+from api.pagination import Cursor as DocumentCursor
 from billing.models import Plan
 from catalogue.models import BaseModel
 from core import parsing
@@ -137,9 +138,73 @@ def test_the_list_is_compact(api, team, owner, member, model) -> None:
                     "+00:00", "Z"
                 ),
             }
-        ]
+        ],
+        "next_cursor": None,
     }
     assert SECRET not in str(body)
+
+
+def test_the_list_is_read_a_page_at_a_time(api, team, owner, member, model) -> None:
+    for i in range(7):
+        agent(team, owner, f"Agent {i}", base_model=model)
+    # Names that sort together: the id breaks the tie, and a page may end between them.
+    twins = [agent(team, owner, f"Twin{c}", base_model=model) for c in "ab"]
+    every = names(api.get(list_url("acme", member.user_id)))
+    assert len(every) == 9
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get(list_url("acme", member.user_id), params).json()
+        seen += [a["name"] for a in body["agents"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == every and pages == 5
+    assert [t.name for t in twins] == every[-2:]
+    # A page of the default size holds them all, and says there is no other.
+    assert api.get(list_url("acme", member.user_id)).json()["next_cursor"] is None
+
+
+def test_a_cursor_the_api_did_not_give_and_a_bad_limit_are_400s(
+    api, team, owner, member, model
+) -> None:
+    for i in range(3):
+        agent(team, owner, f"Agent {i}", base_model=model)
+    cursor = api.get(list_url("acme", member.user_id), {"limit": 1}).json()["next_cursor"]
+    changed = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    for params, bad in (
+        ({"cursor": changed}, {"cursor": forms.CURSOR_INVALID}),
+        ({"cursor": "x" * 2000}, {"cursor": forms.CURSOR_INVALID}),
+        ({"cursor": "a\x00b"}, {"cursor": forms.CURSOR_INVALID}),
+        ({"limit": "0"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        ({"limit": "201"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        ({"limit": "1e2"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        (
+            {"limit": "-1", "cursor": "abc"},
+            {"limit": forms.AGENT_LIMIT_INVALID, "cursor": forms.CURSOR_INVALID},
+        ),
+    ):
+        error = assert_error(
+            api.get(list_url("acme", member.user_id), params),
+            400,
+            errors.INVALID_REQUEST,
+            errors.FIELDS_INVALID,
+        )
+        assert error["fields"] == bad, params
+    # A cursor of the document list is not one of this list (it is signed for that one).
+    documents = DocumentCursor(timezone.now(), 1).encode()
+    error = assert_error(
+        api.get(list_url("acme", member.user_id), {"cursor": documents}),
+        400,
+        errors.INVALID_REQUEST,
+    )
+    assert error["fields"] == {"cursor": forms.CURSOR_INVALID}
+    assert api.get(list_url("acme", member.user_id), {"limit": "200"}).status_code == 200
 
 
 def test_the_list_leaves_out_the_tools_the_member_may_not_use(api, team, owner, member, model):
@@ -249,7 +314,7 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
 
 
 # The token; the member; the workspace's facts (plan, rules, Media Customer state); the
-# member's groups, rules and switches; the agents; their grants (with the groups'
+# member's groups, rules and switches; a page of agents; their grants (with the groups'
 # names); the libraries the agents name. The member's feature decisions for the tools come
 # from the facts already read. By email, the member's lookup is the same one query.
 LIST_QUERIES = 11
@@ -272,6 +337,12 @@ def test_the_list_and_the_fetch_take_a_fixed_number_of_queries(
             response = api.get(list_url("acme", ref))
         rows = response.json()["agents"]
         assert len(rows) == (4 if n == 4 else 44)
+        # A later page of a smaller size (holding an agent that searches a library) takes
+        # the same queries.
+        first = api.get(list_url("acme", ref), {"limit": 1}).json()
+        with django_assert_num_queries(LIST_QUERIES):
+            later = api.get(list_url("acme", ref), {"limit": 3, "cursor": first["next_cursor"]})
+        assert [r["id"] for r in later.json()["agents"]] == [r["id"] for r in rows[1:4]]
         assert any("document_search" in r["tools"] for r in rows)
         assert not any("web_search" in r["tools"] for r in rows)
         searching = Agent.objects.filter(name=f"{tag} agent 1").get()
