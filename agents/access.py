@@ -37,6 +37,7 @@ from features.decisions import MemberFacts as FeatureMemberFacts
 from features.decisions import (
     WorkspaceFacts,
     decide_many,
+    load_facts_snapshot,
     load_member_facts,
     load_workspace_facts,
 )
@@ -215,23 +216,32 @@ def load_members(
     names of groups come with the agents' grants (``agent_facts``)."""
     if not memberships:
         return {}
-    workspace = memberships[0].workspace
-    found = load_member_facts(workspace, memberships)
-    agents_feature = registry.get(registry.AGENTS)
-    return {
-        m.pk: MemberFacts(
-            membership_id=m.pk,
-            workspace_id=m.workspace_id,
-            active=m.status == MemberStatus.ACTIVE,
-            admin=m.role >= Role.ADMIN,
-            group_ids=found[m.pk].group_ids,
-            feature=evaluate_feature(agents_feature, workspace_facts, found[m.pk]),
-            plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
-            plan_name=workspace_facts.plan_name,
-            features=found[m.pk],
-        )
-        for m in memberships
-    }
+    found = load_member_facts(memberships[0].workspace, memberships)
+    return {m.pk: member_from(m, workspace_facts, found[m.pk]) for m in memberships}
+
+
+def member_from(
+    membership: Membership, workspace_facts: WorkspaceFacts, found: FeatureMemberFacts
+) -> MemberFacts:
+    """The member's side from the features' facts of the member, already loaded: no query."""
+    return MemberFacts(
+        membership_id=membership.pk,
+        workspace_id=membership.workspace_id,
+        active=membership.status == MemberStatus.ACTIVE,
+        admin=membership.role >= Role.ADMIN,
+        group_ids=found.group_ids,
+        feature=evaluate_feature(registry.get(registry.AGENTS), workspace_facts, found),
+        plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
+        plan_name=workspace_facts.plan_name,
+        features=found,
+    )
+
+
+def load_member_snapshot(membership: Membership) -> tuple[WorkspaceFacts, MemberFacts]:
+    """``load_member`` for the hot paths: the workspace's and the member's facts from their
+    snapshot (``features.decisions.load_facts_snapshot``), no query while it holds."""
+    workspace_facts, found = load_facts_snapshot(membership)
+    return workspace_facts, member_from(membership, workspace_facts, found)
 
 
 def feature_decisions(

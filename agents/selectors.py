@@ -371,12 +371,17 @@ def _config(
 
 
 def served_config(
-    membership: Membership, agent: Agent, *, member: MemberFacts | None = None
+    membership: Membership,
+    agent: Agent,
+    *,
+    member: MemberFacts | None = None,
+    facts: WorkspaceFacts | None = None,
 ) -> Served:
     """The current version as this member may use it: only the tools their feature
     decisions allow (a group denied web search gets the agent without it), each dropped
-    one with its reason; None in ``config`` when they may not use the agent."""
-    ws_facts = load_workspace_facts(membership.workspace)
+    one with its reason; None in ``config`` when they may not use the agent. A caller that
+    has the workspace's facts and the member's passes them (``facts``, ``member``)."""
+    ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
     m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
     access = decide(membership, agent, member=m)
     version = agent.current

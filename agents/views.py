@@ -37,7 +37,13 @@ from core.parsing import parse_id
 from features.decisions import Decision, decide_many, load_workspace_facts
 
 from . import selectors, services, sources, tools
-from .access import Access, MemberFacts, access_agent, decide_for_agents, load_member
+from .access import (
+    Access,
+    MemberFacts,
+    access_agent,
+    decide_for_agents,
+    load_member_snapshot,
+)
 from .forms import (
     AgentForm,
     AgentSettingsForm,
@@ -123,8 +129,8 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     if tab not in TABS or (tab == "all" and not admin):
         tab = "usable"
     q, model, tool = form.value("q"), form.value("model"), form.value("tool")
-    facts = load_workspace_facts(request.workspace)
-    m = load_member(request.membership, facts=facts)
+    # The list is the agents' busiest page: the decision facts come from their snapshot.
+    facts, m = load_member_snapshot(request.membership)
     if tab == "mine":
         qs = selectors.created_by(request.membership)
     elif tab == "all":

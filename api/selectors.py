@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import Membership, Workspace
-from agents.access import Access, Code, load_members
+from agents.access import Access, Code, load_member_snapshot
 from agents.models import Agent
 from agents.selectors import Cursor as AgentCursor
-from agents.selectors import ServedConfig, agent_page, served_configs, usable_agents
+from agents.selectors import (
+    Served,
+    ServedConfig,
+    agent_page,
+    served_config,
+    served_configs,
+    usable_agents,
+)
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
-from features.decisions import load_workspace_facts
 
 from .forms import MemberRef
 from .pagination import Cursor
@@ -117,12 +123,20 @@ def usable_agent_list(
     the member would be served them: a fixed number of queries whatever the number of
     agents, grants and groups (``usable_agents`` a keyset page at a time, then
     ``served_configs`` for the page)."""
-    facts = load_workspace_facts(membership.workspace)
-    member = load_members(facts, [membership])[membership.pk]
+    facts, member = load_member_snapshot(membership)
     page = agent_page(usable_agents(membership, member=member), size=limit, after=after)
     configs = served_configs(membership, page.agents, member=member, facts=facts)
     rows = [UsableAgent(a, configs[a.pk]) for a in page.agents if a.pk in configs]
     return UsableAgentPage(rows, page.next)
+
+
+def served_agent(membership: Membership, agent: Agent) -> Served:
+    """The agent as the platform serves it to the member (``served_config``), the member's
+    decision facts from their snapshot: the agent and its grants are read from the
+    database every time, so an agent deleted, disabled or unshared is refused from the
+    moment that commits."""
+    facts, member = load_member_snapshot(membership)
+    return served_config(membership, agent, member=member, facts=facts)
 
 
 def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:

@@ -25,7 +25,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Membership
 from accounts.roles import Role
-from agents.selectors import served_config
 from billing.selectors import entitlements
 from connectors.access import DocumentDecision, Viewer, document_decision, load_viewer
 from connectors.models import Document
@@ -314,7 +313,7 @@ def agent_config(request: HttpRequest, slug: str, agent_id: int) -> HttpResponse
             errors.AGENT_NOT_FOUND,
             errors.AGENT_UNKNOWN.format(slug=slug, agent_id=agent_id),
         )
-    served = served_config(membership, agent)
+    served = selectors.served_agent(membership, agent)
     if served.config is None:
         raise ApiError(
             403,

@@ -23,10 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from django.utils import timezone
+
 from accounts.models import Group, Membership, MemberStatus, Workspace
 from billing.selectors import Entitlements, entitlements
 from compliance.selectors import MediaState, media_state
-from core import registry
+from core import registry, snapshots
 from core.registry import Feature
 
 from .models import Effect, FeatureOptOut, FeatureRule
@@ -315,6 +317,31 @@ def load_member_facts(
         )
         for m in memberships
     }
+
+
+def snapshot_stamps(workspace_id: int) -> list[str]:
+    """What one member's decision facts are made of (``core.snapshots``): the workspace's
+    plan, rules, groups, switches and Media Customer state, and the plans."""
+    return [snapshots.decisions(workspace_id), snapshots.PLANS]
+
+
+def load_facts_snapshot(membership: Membership) -> tuple[WorkspaceFacts, MemberFacts]:
+    """The workspace's facts and the member's, from their snapshot while nothing they are
+    made of has changed (every service that changes them moves the workspace's stamp),
+    else read (six queries) and kept. What the membership's and the workspace's own rows
+    say (deactivated, suspended) is taken from the rows given, never from the snapshot;
+    editorial-use exceptions end with a day, which is part of the snapshot's name."""
+    ws = membership.workspace
+    today = timezone.now().date()
+
+    def load() -> tuple[WorkspaceFacts, MemberFacts]:
+        return load_workspace_facts(ws), load_member_facts(ws, [membership])[membership.pk]
+
+    name = f"decisions:{ws.pk}:{membership.pk}:{today.isoformat()}"
+    ws_facts, m_facts = snapshots.read(name, snapshot_stamps(ws.pk), load)
+    ws_facts = replace(ws_facts, suspended=ws.is_suspended, suspension_reason=ws.suspension_reason)
+    m_facts = replace(m_facts, active=membership.status == MemberStatus.ACTIVE)
+    return ws_facts, m_facts
 
 
 # --- The public functions -----------------------------------------------------------------

@@ -21,6 +21,7 @@ from agents.models import Agent, AgentGrant, GrantRole, Visibility
 from agents.services import Config, ShareTarget
 from billing.models import Plan
 from catalogue.models import BaseModel, ModelRef
+from features.services import feature_rule_set
 from tests.agents.conftest import actor
 from tests.conftest import HTMX, login
 from tests.factories import (
@@ -146,6 +147,23 @@ def test_searching_an_agent_you_cannot_use_says_why_within_the_workspace(
     assert "is not listed" not in client.get(url("agents"), {"q": "pay"}).content.decode()
 
 
+def test_the_list_follows_a_change_of_the_members_decisions_at_once(
+    client: Client, team, owner, member, config
+) -> None:
+    make(owner, config, "Shared one")
+    login(client, member.user)
+    assert ">Shared one</a>" in client.get(url("agents")).content.decode()
+    feature_rule_set(
+        actor=actor(owner), workspace=team, feature="agents", effect="deny", membership=member
+    )
+    body = client.get(url("agents")).content.decode()
+    assert "Agents are off for you" in body and ">Shared one</a>" not in body
+    feature_rule_set(
+        actor=actor(owner), workspace=team, feature="agents", effect="inherit", membership=member
+    )
+    assert ">Shared one</a>" in client.get(url("agents")).content.decode()
+
+
 def test_the_plan_without_sharing_says_why(client: Client, workspace, member, config) -> None:
     # The default (Free) plan has agents but no sharing.
     other = MembershipFactory(workspace=workspace)
@@ -177,14 +195,21 @@ def test_the_list_takes_the_same_queries_at_two_sizes(
 
     login(client, owner.user)
     add(2, 0)
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     with CaptureQueriesContext(connection) as small:
         assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     add(12, 2)
     with CaptureQueriesContext(connection) as large:
         assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     assert len(small) == len(large), (len(small), len(large))
+    # The first request read the decision facts (the workspace's plan, rules and Media
+    # Customer state, the member's groups, rules and switches); the others, their snapshot.
+    assert len(cold) == len(small) + FACTS_QUERIES
 
 
+# What the decision facts of one member take when their snapshot is cold.
+FACTS_QUERIES = 6
 NEXT = re.compile(r'<a href="([^"]+)"[^>]*rel="next"')
 PREVIOUS = re.compile(r'<a href="([^"]+)"[^>]*rel="prev"')
 ROW = re.compile(r'<tr id="agent-(\d+)"')
@@ -270,6 +295,7 @@ def test_first_and_later_pages_take_the_same_queries_at_two_sizes(
                 AgentGrant.objects.create(agent=a, membership=member, role=GrantRole.EDITOR)
 
     def counts() -> tuple[int, int]:
+        client.get(url("agents"), {"tab": tab})  # the snapshot of the decision facts
         with CaptureQueriesContext(connection) as first:
             body = client.get(url("agents"), {"tab": tab}).content.decode()
         assert len(ROW.findall(body)) == 25

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import services as accounts_services
 from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, User, Workspace
 from accounts.roles import Role
@@ -25,6 +26,7 @@ from api.pagination import Cursor as DocumentCursor
 from billing.models import Plan
 from catalogue.models import BaseModel
 from core import parsing
+from features.services import feature_rule_set
 from tests.factories import (
     AgentFactory,
     AgentGrantFactory,
@@ -297,7 +299,10 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
     library = LibraryFactory(workspace=workspace)
     for i in range(n):
         group = GroupFactory(workspace=workspace, name=f"{tag} group {i}")
-        group.members.add(member)
+        # Through the service, as the console does: it retires the decision facts' snapshot.
+        accounts_services.group_member_add(
+            actor=Actor.member(owner), group=group, membership=member
+        )
         kind = i % 4
         a = agent(
             workspace,
@@ -313,14 +318,16 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
             AgentGrantFactory(agent=a, membership=member, role=GrantRole.EDITOR)
 
 
-# The token; the member; the workspace's facts (plan, rules, Media Customer state); the
-# member's groups, rules and switches; a page of agents; their grants (with the groups'
-# names); the libraries the agents name. The member's feature decisions for the tools come
-# from the facts already read. By email, the member's lookup is the same one query.
-LIST_QUERIES = 11
-# The token; the member; the agent; the workspace's facts; the member's groups, rules and
-# switches; the agent's grants; the library it names.
-FETCH_QUERIES = 11
+# The token; the member; a page of agents; their grants (with the groups' names); the
+# libraries the agents name. The member's decision facts come from their snapshot, and the
+# feature decisions for the tools from those facts. By email, the member's lookup is the
+# same one query.
+LIST_QUERIES = 5
+# The token; the member; the agent; its grants; the library it names.
+FETCH_QUERIES = 5
+# Once the snapshot of the decision facts is cold, as after any change of them: the
+# workspace's plan, rules and Media Customer state, the member's groups, rules and switches.
+FACTS_QUERIES = 6
 
 
 @pytest.mark.parametrize("by", ["id", "email"])
@@ -333,9 +340,12 @@ def test_the_list_and_the_fetch_take_a_fixed_number_of_queries(
     FeatureRuleFactory(group=interns, feature="web_search")
     for n, tag in ((4, "a"), (40, "b")):
         _grow(team, owner, member, n, tag)
+        with django_assert_num_queries(LIST_QUERIES + FACTS_QUERIES):
+            cold = api.get(list_url("acme", ref))
         with django_assert_num_queries(LIST_QUERIES):
             response = api.get(list_url("acme", ref))
         rows = response.json()["agents"]
+        assert rows == cold.json()["agents"]
         assert len(rows) == (4 if n == 4 else 44)
         # A later page of a smaller size (holding an agent that searches a library) takes
         # the same queries.
@@ -429,7 +439,14 @@ def test_a_member_refused_gets_403_with_the_reason_code(api, team, owner, member
     assert error["reason_code"] == "disabled_by_staff"
 
     usable = agent(team, owner, "Usable", base_model=model)
-    FeatureRuleFactory(membership=member, feature="agents")
+    # An admin turns agents off for the member (the decision facts' snapshot moves with it).
+    feature_rule_set(
+        actor=Actor.member(owner),
+        workspace=team,
+        feature="agents",
+        effect="deny",
+        membership=member,
+    )
     error = assert_error(
         api.get(agent_url("acme", usable.pk, member.user_id)), 403, errors.AGENT_NOT_USABLE
     )
