@@ -291,11 +291,16 @@ def usable_filter(m: MemberFacts) -> Q | None:
 
 
 def usable_agents(membership: Membership, *, member: MemberFacts | None = None) -> QuerySet[Agent]:
-    """The agents this member may use, by name, with their current version and model: a
-    fixed number of queries whatever the number of agents, grants and groups."""
+    """The agents this member may use, by name, with their current version (its
+    instructions left in the database, as lists show none) and model: a fixed number of
+    queries whatever the number of agents, grants and groups."""
     m = member if member is not None else load_member(membership)
     rule = usable_filter(m)
-    qs = Agent.objects.select_related("current", "current__base_model").order_by("name", "id")
+    qs = (
+        Agent.objects.select_related("current", "current__base_model")
+        .defer("current__instructions")
+        .order_by("name", "id")
+    )
     return qs.none() if rule is None else qs.filter(rule)
 
 

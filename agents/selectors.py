@@ -35,7 +35,12 @@ __all__ = ["usable_agents"]
 
 
 def _listed(qs: QuerySet[Agent]) -> QuerySet[Agent]:
-    return qs.select_related("current", "current__base_model").order_by("name", "id")
+    # A list shows no instructions: they may be long, and are left in the database.
+    return (
+        qs.select_related("current", "current__base_model")
+        .defer("current__instructions")
+        .order_by("name", "id")
+    )
 
 
 # --- A page of a list ------------------------------------------------------------------------
@@ -273,13 +278,24 @@ SOURCE_GONE = "{what} {pk} does not exist any more."
 Found = dict[int, str]
 
 
-def _config(
+@dataclass(frozen=True)
+class ServedTools:
+    """A version's tools as a member may use them, the sources left to its document
+    search, and each tool dropped with its reason."""
+
+    tools: tuple[str, ...]
+    library_ids: tuple[int, ...]
+    connection_ids: tuple[int, ...]
+    dropped: tuple[Dropped, ...]
+
+
+def _served_tools(
     agent: Agent,
     version: AgentVersion,
     decisions: dict[str, Decision],
     media: bool,
     found: tuple[Found, Found] | None = None,
-) -> ServedConfig:
+) -> ServedTools:
     """``found``: the workspace's libraries and connections among those the agents name,
     loaded once for many agents; None loads this agent's."""
     kept: list[str] = []
@@ -354,19 +370,30 @@ def _config(
                     NO_SOURCE_LEFT,
                 )
             )
+    return ServedTools(tuple(kept), library_ids, connection_ids, tuple(dropped))
+
+
+def _config(
+    agent: Agent,
+    version: AgentVersion,
+    decisions: dict[str, Decision],
+    media: bool,
+    found: tuple[Found, Found] | None = None,
+) -> ServedConfig:
+    served = _served_tools(agent, version, decisions, media, found)
     return ServedConfig(
         agent_id=agent.pk,
         name=agent.name,
         version=version.number,
         model=version.model_ref.public_id,
         instructions=version.instructions,
-        tools=tuple(kept),
-        library_ids=library_ids,
-        connection_ids=connection_ids,
+        tools=served.tools,
+        library_ids=served.library_ids,
+        connection_ids=served.connection_ids,
         temperature=version.temperature,
         max_tokens=version.max_tokens,
         top_p=version.top_p,
-        dropped=tuple(dropped),
+        dropped=served.dropped,
     )
 
 
@@ -391,17 +418,26 @@ def served_config(
     return Served(access, _config(agent, version, decisions, ws_facts.media.is_media_customer))
 
 
-def served_configs(
+@dataclass(frozen=True)
+class ServedSummary:
+    """What a list shows of an agent as the platform serves it to a member."""
+
+    model: str
+    tools: tuple[str, ...]
+
+
+def served_summaries(
     membership: Membership,
     agents: list[Agent],
     *,
     member: MemberFacts | None = None,
     facts: WorkspaceFacts | None = None,
-) -> dict[int, ServedConfig]:
-    """``served_config`` for many agents the member may use (``usable_agents``, with their
-    current versions), by agent id: the member's decisions once and the sources the agents
-    name in two queries, so a fixed number of queries whatever the number of agents. An
-    agent the member may not use, or without a version, is left out."""
+) -> dict[int, ServedSummary]:
+    """The model and the tools the member would be served of each agent they may use
+    (``usable_agents``, with their current versions), by agent id: the member's decisions
+    once and the sources the agents name in two queries, so a fixed number of queries
+    whatever the number of agents. Nothing of the instructions is read (a list defers
+    them). An agent the member may not use, or without a version, is left out."""
     if not agents:
         return {}
     ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
@@ -420,8 +456,9 @@ def served_configs(
         sources.connections(ws_id, connection_ids) if connection_ids else {},
     )
     media = ws_facts.media.is_media_customer
-    return {
-        a.pk: _config(a, a.current, decisions, media, preloaded)
-        for a in usable
-        if a.current is not None
-    }
+    out: dict[int, ServedSummary] = {}
+    for a in usable:
+        if a.current is not None:
+            served = _served_tools(a, a.current, decisions, media, preloaded)
+            out[a.pk] = ServedSummary(a.current.model_ref.public_id, served.tools)
+    return out

@@ -13,10 +13,10 @@ from agents.models import Agent
 from agents.selectors import Cursor as AgentCursor
 from agents.selectors import (
     Served,
-    ServedConfig,
+    ServedSummary,
     agent_page,
     served_config,
-    served_configs,
+    served_summaries,
     usable_agents,
 )
 from connectors.access import Viewer, visible_documents, visible_ids
@@ -106,7 +106,7 @@ def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
-    config: ServedConfig
+    served: ServedSummary
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,11 @@ def usable_agent_list(
     """One page of the agents the member may use, by name then id, each with its tools as
     the member would be served them: a fixed number of queries whatever the number of
     agents, grants and groups (``usable_agents`` a keyset page at a time, then
-    ``served_configs`` for the page)."""
+    ``served_summaries`` for the page)."""
     facts, member = load_member_snapshot(membership)
     page = agent_page(usable_agents(membership, member=member), size=limit, after=after)
-    configs = served_configs(membership, page.agents, member=member, facts=facts)
-    rows = [UsableAgent(a, configs[a.pk]) for a in page.agents if a.pk in configs]
+    served = served_summaries(membership, page.agents, member=member, facts=facts)
+    rows = [UsableAgent(a, served[a.pk]) for a in page.agents if a.pk in served]
     return UsableAgentPage(rows, page.next)
 
 
@@ -144,7 +144,7 @@ def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
     when it is missing, deleted or another workspace's: one query. Nothing caches it, so a
     deleted agent is missed from the moment its deletion commits."""
     return (
-        Agent.objects.select_related("current", "current__base_model", "workspace")
+        Agent.objects.select_related("current", "current__base_model")
         .filter(pk=agent_id, workspace_id=workspace_id, current__isnull=False)
         .first()
     )

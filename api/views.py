@@ -289,8 +289,8 @@ def member_agents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
                 {
                     "id": row.agent.pk,
                     "name": row.agent.name,
-                    "model": row.config.model,
-                    "tools": list(row.config.tools),
+                    "model": row.served.model,
+                    "tools": list(row.served.tools),
                     "updated_at": row.agent.updated_at,
                 }
                 for row in page.rows
