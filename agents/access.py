@@ -177,17 +177,26 @@ def load_member(membership: Membership, *, facts: WorkspaceFacts | None = None) 
     return load_members(ws_facts, [membership])[membership.pk]
 
 
-def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
+def agent_facts(
+    agents: Iterable[Agent], *, concerning: MemberFacts | None = None
+) -> dict[int, AgentFacts]:
     """The agents' side: their grants and the granted groups' names, one query for any
-    number of agents."""
+    number of agents. ``concerning``: only the grants to that member and to their groups,
+    all that ``evaluate`` reads for them (an agent may hold hundreds of others)."""
     agents = list(agents)
     members: dict[int, dict[int, str]] = defaultdict(dict)
     groups: dict[int, dict[int, str]] = defaultdict(dict)
     names: dict[int, dict[int, str]] = defaultdict(dict)
     if agents:
-        for agent_id, membership_id, group_id, group_name, role in AgentGrant.objects.filter(
-            agent_id__in=[a.pk for a in agents]
-        ).values_list("agent_id", "membership_id", "group_id", "group__name", "role"):
+        grants = AgentGrant.objects.filter(agent_id__in=[a.pk for a in agents])
+        if concerning is not None:
+            mine = Q(membership_id=concerning.membership_id)
+            if concerning.group_ids:
+                mine |= Q(group_id__in=sorted(concerning.group_ids))
+            grants = grants.filter(mine)
+        for agent_id, membership_id, group_id, group_name, role in grants.values_list(
+            "agent_id", "membership_id", "group_id", "group__name", "role"
+        ):
             if membership_id is not None:
                 members[agent_id][membership_id] = role
             elif group_id is not None:
@@ -264,7 +273,7 @@ def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None =
 
 def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Access]:
     """The member's answer for each agent of their workspace: one query for the grants."""
-    found = agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    found = agent_facts((a for a in agents if a.workspace_id == m.workspace_id), concerning=m)
     return {pk: evaluate(m, facts) for pk, facts in found.items()}
 
 

@@ -442,7 +442,7 @@ def served_summaries(
         return {}
     ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
     m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
-    found = load_agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    found = load_agent_facts((a for a in agents if a.workspace_id == m.workspace_id), concerning=m)
     usable = [a for a in agents if a.pk in found and a.current is not None]
     usable = [a for a in usable if evaluate(m, found[a.pk]).use]
     if not usable:

@@ -59,7 +59,7 @@ CURSOR_INVALID = (
     "or no cursor for the first page."
 )
 # The list of a member's agents.
-AGENT_LIMIT_DEFAULT = 100
+AGENT_LIMIT_DEFAULT = 50
 AGENT_LIMIT_MAX = 200
 AGENT_LIMIT_INVALID = f"Give a whole number from 1 to {AGENT_LIMIT_MAX}."
 

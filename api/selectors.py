@@ -103,6 +103,27 @@ def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
 # --- Agents (agents.access decides; these only list and fetch) -----------------------------
 
 
+# What the list reads of each agent: what the access decision and the served tools need,
+# and what it answers; not the description, nor the version's instructions and settings.
+_LISTED_AGENT = (
+    "id",
+    "name",
+    "workspace",
+    "created_by",
+    "visibility",
+    "disabled_at",
+    "disabled_reason",
+    "updated_at",
+    "current",
+    "current__tools",
+    "current__library_ids",
+    "current__connection_ids",
+    "current__fine_tuned_id",
+    "current__base_model",
+    "current__base_model__model_id",
+)
+
+
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
@@ -117,14 +138,15 @@ class UsableAgentPage:
 
 
 def usable_agent_list(
-    membership: Membership, *, after: AgentCursor | None = None, limit: int = 100
+    membership: Membership, *, after: AgentCursor | None = None, limit: int = 50
 ) -> UsableAgentPage:
     """One page of the agents the member may use, by name then id, each with its tools as
     the member would be served them: a fixed number of queries whatever the number of
     agents, grants and groups (``usable_agents`` a keyset page at a time, then
     ``served_summaries`` for the page)."""
     facts, member = load_member_snapshot(membership)
-    page = agent_page(usable_agents(membership, member=member), size=limit, after=after)
+    agents = usable_agents(membership, member=member).only(*_LISTED_AGENT)
+    page = agent_page(agents, size=limit, after=after)
     served = served_summaries(membership, page.agents, member=member, facts=facts)
     rows = [UsableAgent(a, served[a.pk]) for a in page.agents if a.pk in served]
     return UsableAgentPage(rows, page.next)

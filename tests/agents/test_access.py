@@ -120,6 +120,13 @@ def test_agrees_with_the_reference(
     )
     assert (got.use, got.edit, got.manage) == want, got
     assert got.reason and got.steps[-1] == got.reason or got.use
+    # The grants to others play no part: lists load only those concerning the member.
+    concerning = replace(
+        a,
+        member_grants={k: v for k, v in member_grants.items() if k == ME},
+        group_grants={k: v for k, v in group_grants.items() if k in my_groups},
+    )
+    assert evaluate(m, concerning) == got
 
 
 def test_the_reason_chain_names_the_group(team: Workspace, member, config) -> None:

@@ -172,6 +172,17 @@ def test_the_list_is_read_a_page_at_a_time(api, team, owner, member, model) -> N
     assert api.get(list_url("acme", member.user_id)).json()["next_cursor"] is None
 
 
+def test_a_page_holds_50_agents_unless_asked_otherwise(api, team, owner, member, model):
+    for i in range(forms.AGENT_LIMIT_DEFAULT + 1):
+        agent(team, owner, f"Agent {i:03}", base_model=model)
+    first = api.get(list_url("acme", member.user_id)).json()
+    assert forms.AGENT_LIMIT_DEFAULT == 50 and len(first["agents"]) == 50
+    rest = api.get(list_url("acme", member.user_id), {"cursor": first["next_cursor"]}).json()
+    assert [a["name"] for a in rest["agents"]] == ["Agent 050"] and rest["next_cursor"] is None
+    every = api.get(list_url("acme", member.user_id), {"limit": forms.AGENT_LIMIT_MAX}).json()
+    assert len(every["agents"]) == 51 and every["next_cursor"] is None
+
+
 def test_a_cursor_the_api_did_not_give_and_a_bad_limit_are_400s(
     api, team, owner, member, model
 ) -> None:
@@ -342,10 +353,12 @@ def test_the_list_and_the_fetch_take_a_fixed_number_of_queries(
         _grow(team, owner, member, n, tag)
         with django_assert_num_queries(LIST_QUERIES + FACTS_QUERIES):
             cold = api.get(list_url("acme", ref))
-        with django_assert_num_queries(LIST_QUERIES):
+        with django_assert_num_queries(LIST_QUERIES) as listed:
             response = api.get(list_url("acme", ref))
         rows = response.json()["agents"]
         assert rows == cold.json()["agents"]
+        # The list shows no instructions, and reads none.
+        assert not any('"instructions"' in q["sql"] for q in listed.captured_queries)
         assert len(rows) == (4 if n == 4 else 44)
         # A later page of a smaller size (holding an agent that searches a library) takes
         # the same queries.
