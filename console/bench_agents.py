@@ -29,6 +29,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
@@ -47,7 +48,7 @@ from billing.models import Plan, Subscription
 from billing.services import add_month
 from catalogue.selectors import available_models
 from console.bench_connectors import TOPICS, Figure, _copy, _vacuum, measure
-from core import registry
+from core import registry, snapshots
 from features.models import FeatureRule
 
 SEED = 20261101
@@ -526,6 +527,7 @@ def measure_agents(
                     _timed(_page(Client(), bare), n, warmup),
                 )
             )
+        after_change: list[Row] = []
         for k in kinds:
             usable = list(
                 usable_agents(k.membership).values_list("pk", flat=True)[: n + warmup]
@@ -553,6 +555,23 @@ def measure_agents(
                     _timed(bare_fetch, n, warmup),
                 )
             )
+            if k is many:
+                # The same calls right after a change of the workspace's decision facts
+                # (a rule, a group's members, the plan), which retires their snapshot.
+                def cold(i: int, fetch: Callable[[int], Any] = fetch) -> Any:
+                    snapshots.moved(snapshots.decisions(ws.pk))
+                    return fetch(i)
+
+                after_change.append(
+                    Row(
+                        "Service API: one agent as served, just after a change of the facts",
+                        k.label,
+                        "",
+                        _timed(cold, n, warmup),
+                        _timed(bare_fetch, n, warmup),
+                    )
+                )
+        rows += after_change
     finally:
         token.delete()
     return kinds, rows
@@ -608,7 +627,11 @@ def _print(
         f"Agent.objects.filter(workspace=...)[:{PAGE}] in a plain template, the admin is the "
         "changelist of the workspace's agents (a later page: the admin's page as deep), the "
         "service API's calls carry the service token, the bare JSON views answer the same "
-        "rows from one query with no authentication.\n\n"
+        "rows from one query with no authentication. The members' decision facts are read "
+        f"from their snapshot (snapshots {'on' if settings.SNAPSHOTS else 'off'}, cache "
+        f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}), kept from one "
+        "request to the next until a change of them; the agents and grants from the "
+        "database on every request.\n\n"
     )
     for k in kinds:
         out.write(

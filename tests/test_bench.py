@@ -127,7 +127,9 @@ def test_agents_section_prints_its_table() -> None:
     lines = text.splitlines()
     api_lists = [line for line in lines if line.startswith("| Service API: the member's agents")]
     fetches = [line for line in lines if line.startswith("| Service API: one agent as served")]
-    assert len(fetches) == 4 and len(api_lists) >= 4
+    assert len(fetches) == 5 and len(api_lists) >= 4
+    assert sum("just after a change of the facts" in line for line in fetches) == 1
+    assert "The members' decision facts are read from their snapshot (snapshots on" in text
     later = [line for line in lines if line.startswith("| Usable by me,") and "pages on" in line]
     assert len(later) == 1
     # Every page, call and baseline answered as expected (a refusal is measured as a 403).
