@@ -124,6 +124,18 @@ _LISTED_AGENT = (
 )
 
 
+# What the fetch reads of the agent: the list's columns and the version's text and
+# settings, which it serves.
+_SERVED_AGENT = (
+    *_LISTED_AGENT,
+    "current__number",
+    "current__instructions",
+    "current__temperature",
+    "current__max_tokens",
+    "current__top_p",
+)
+
+
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
@@ -167,6 +179,7 @@ def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
     deleted agent is missed from the moment its deletion commits."""
     return (
         Agent.objects.select_related("current", "current__base_model")
+        .only(*_SERVED_AGENT)
         .filter(pk=agent_id, workspace_id=workspace_id, current__isnull=False)
         .first()
     )
