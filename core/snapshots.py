@@ -44,7 +44,6 @@ TIMEOUT = 300
 FORMAT = 1
 
 PLANS = "plans"
-_MISSING = object()
 
 
 def decisions(workspace_id: int) -> str:
@@ -65,30 +64,33 @@ def _in_transaction() -> bool:
 
 def read[T](name: str, stamps: Sequence[str], load: Callable[[], T]) -> T:
     """The snapshot ``name`` made of ``stamps``: from the cache while none of them has
-    moved, else ``load()``, kept for the next reader. Any trouble with the cache loads."""
+    moved, else ``load()``, kept for the next reader. The snapshot holds the stamps' values
+    it was taken under, so that the stamps and the snapshot are one read of the cache. Any
+    trouble with the cache loads."""
     if not settings.SNAPSHOTS or _in_transaction():
         return load()
     keys = [_stamp_key(s) for s in stamps]
+    key = f"snapshot:{FORMAT}:{name}"
     try:
-        values = cache.get_many(keys)
-        missing = [k for k in keys if k not in values]
+        found = cache.get_many([*keys, key])
+        missing = [k for k in keys if k not in found]
         if missing:
             # ``add`` writes only where no other reader has in the meantime.
             for k in missing:
                 cache.add(k, secrets.token_hex(8), timeout=None)
-            values.update(cache.get_many(missing))
-            if any(k not in values for k in keys):
+            found.update(cache.get_many(missing))
+            if any(k not in found for k in keys):
                 return load()
-        key = f"snapshot:{FORMAT}:{name}:" + ".".join(str(values[k]) for k in keys)
-        found = cache.get(key, _MISSING)
+        current = tuple(str(found[k]) for k in keys)
+        kept = found.get(key)
     except Exception:
         logger.warning("Cache unavailable: snapshot %s read from the database", name, exc_info=True)
         return load()
-    if found is not _MISSING:
-        return cast("T", found)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
+        return cast("T", kept[1])
     value = load()
     try:
-        cache.set(key, value, timeout=TIMEOUT)
+        cache.set(key, (current, value), timeout=TIMEOUT)
     except Exception:
         logger.warning("Cache unavailable: snapshot %s not kept", name, exc_info=True)
     return value
