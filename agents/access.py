@@ -29,13 +29,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.actor import Actor, ActorKind
-from accounts.models import Group, Membership, MemberStatus
+from accounts.models import Membership, MemberStatus
 from accounts.roles import Role
 from core import registry
 from features.decisions import Decision as FeatureDecision
+from features.decisions import MemberFacts as FeatureMemberFacts
 from features.decisions import (
     WorkspaceFacts,
     decide_many,
+    load_facts_snapshot,
     load_member_facts,
     load_workspace_facts,
 )
@@ -72,6 +74,9 @@ class MemberFacts:
     plan_shares: bool
     plan_name: str
     group_names: Mapping[int, str] = field(default_factory=dict)
+    # What the features' loaders read of the member (groups, rules, switches), kept so that
+    # the features an agent's tools need are decided without reading them again.
+    features: FeatureMemberFacts | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ class AgentFacts:
     disabled_reason: str = ""
     member_grants: Mapping[int, str] = field(default_factory=dict)  # membership id -> role
     group_grants: Mapping[int, str] = field(default_factory=dict)  # group id -> role
+    # The granted groups' names, read with the grants, for the reason.
+    group_names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ def evaluate(m: MemberFacts, a: AgentFacts) -> Access:
         code, reason = Code.NOT_SHARED, "The agent is not shared with you."
         direct = a.member_grants.get(m.membership_id)
         groups = sorted(
-            (m.group_names.get(gid, f"#{gid}"), role)
+            (a.group_names.get(gid) or m.group_names.get(gid, f"#{gid}"), role)
             for gid, role in a.group_grants.items()
             if gid in m.group_ids
         )
@@ -164,42 +171,37 @@ def evaluate(m: MemberFacts, a: AgentFacts) -> Access:
 
 def load_member(membership: Membership, *, facts: WorkspaceFacts | None = None) -> MemberFacts:
     """The member's side: their groups and the ``agents`` decision, in a fixed number of
-    queries (the workspace's facts, then groups and rules)."""
+    queries (the workspace's facts unless given, then the member's groups, rules and
+    switches)."""
     ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
-    feature = decide_many(membership.workspace, [membership], [registry.AGENTS], facts=ws_facts)[
-        membership.pk
-    ][registry.AGENTS]
-    groups = dict(
-        Group.objects.filter(members=membership, workspace_id=membership.workspace_id)
-        .order_by()
-        .values_list("id", "name")
-    )
-    return MemberFacts(
-        membership_id=membership.pk,
-        workspace_id=membership.workspace_id,
-        active=membership.status == MemberStatus.ACTIVE,
-        admin=membership.role >= Role.ADMIN,
-        group_ids=frozenset(groups),
-        feature=feature,
-        plan_shares=registry.AGENT_SHARING in ws_facts.plan_features,
-        plan_name=ws_facts.plan_name,
-        group_names=groups,
-    )
+    return load_members(ws_facts, [membership])[membership.pk]
 
 
-def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
-    """The agents' side: their grants, one query for any number of agents."""
+def agent_facts(
+    agents: Iterable[Agent], *, concerning: MemberFacts | None = None
+) -> dict[int, AgentFacts]:
+    """The agents' side: their grants and the granted groups' names, one query for any
+    number of agents. ``concerning``: only the grants to that member and to their groups,
+    all that ``evaluate`` reads for them (an agent may hold hundreds of others)."""
     agents = list(agents)
     members: dict[int, dict[int, str]] = defaultdict(dict)
     groups: dict[int, dict[int, str]] = defaultdict(dict)
+    names: dict[int, dict[int, str]] = defaultdict(dict)
     if agents:
-        for agent_id, membership_id, group_id, role in AgentGrant.objects.filter(
-            agent_id__in=[a.pk for a in agents]
-        ).values_list("agent_id", "membership_id", "group_id", "role"):
+        grants = AgentGrant.objects.filter(agent_id__in=[a.pk for a in agents])
+        if concerning is not None:
+            mine = Q(membership_id=concerning.membership_id)
+            if concerning.group_ids:
+                mine |= Q(group_id__in=sorted(concerning.group_ids))
+            grants = grants.filter(mine)
+        for agent_id, membership_id, group_id, group_name, role in grants.values_list(
+            "agent_id", "membership_id", "group_id", "group__name", "role"
+        ):
             if membership_id is not None:
                 members[agent_id][membership_id] = role
             elif group_id is not None:
                 groups[agent_id][group_id] = role
+                names[agent_id][group_id] = group_name
     return {
         a.pk: AgentFacts(
             agent_id=a.pk,
@@ -209,6 +211,7 @@ def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
             disabled_reason=a.disabled_reason,
             member_grants=members.get(a.pk, {}),
             group_grants=groups.get(a.pk, {}),
+            group_names=names.get(a.pk, {}),
         )
         for a in agents
     }
@@ -217,27 +220,47 @@ def agent_facts(agents: Iterable[Agent]) -> dict[int, AgentFacts]:
 def load_members(
     workspace_facts: WorkspaceFacts, memberships: list[Membership]
 ) -> dict[int, MemberFacts]:
-    """``load_member`` for many members of one workspace: a fixed number of queries."""
+    """``load_member`` for many members of one workspace: three queries (the features'
+    loader of groups, rules and switches) whatever the number of members and groups. The
+    names of groups come with the agents' grants (``agent_facts``)."""
     if not memberships:
         return {}
-    workspace = memberships[0].workspace
-    found = load_member_facts(workspace, memberships)
-    names = dict(Group.objects.filter(workspace=workspace).order_by().values_list("id", "name"))
-    agents_feature = registry.get(registry.AGENTS)
-    return {
-        m.pk: MemberFacts(
-            membership_id=m.pk,
-            workspace_id=m.workspace_id,
-            active=m.status == MemberStatus.ACTIVE,
-            admin=m.role >= Role.ADMIN,
-            group_ids=found[m.pk].group_ids,
-            feature=evaluate_feature(agents_feature, workspace_facts, found[m.pk]),
-            plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
-            plan_name=workspace_facts.plan_name,
-            group_names=names,
-        )
-        for m in memberships
-    }
+    found = load_member_facts(memberships[0].workspace, memberships)
+    return {m.pk: member_from(m, workspace_facts, found[m.pk]) for m in memberships}
+
+
+def member_from(
+    membership: Membership, workspace_facts: WorkspaceFacts, found: FeatureMemberFacts
+) -> MemberFacts:
+    """The member's side from the features' facts of the member, already loaded: no query."""
+    return MemberFacts(
+        membership_id=membership.pk,
+        workspace_id=membership.workspace_id,
+        active=membership.status == MemberStatus.ACTIVE,
+        admin=membership.role >= Role.ADMIN,
+        group_ids=found.group_ids,
+        feature=evaluate_feature(registry.get(registry.AGENTS), workspace_facts, found),
+        plan_shares=registry.AGENT_SHARING in workspace_facts.plan_features,
+        plan_name=workspace_facts.plan_name,
+        features=found,
+    )
+
+
+def load_member_snapshot(membership: Membership) -> tuple[WorkspaceFacts, MemberFacts]:
+    """``load_member`` for the hot paths: the workspace's and the member's facts from their
+    snapshot (``features.decisions.load_facts_snapshot``), no query while it holds."""
+    workspace_facts, found = load_facts_snapshot(membership)
+    return workspace_facts, member_from(membership, workspace_facts, found)
+
+
+def feature_decisions(
+    membership: Membership, m: MemberFacts, facts: WorkspaceFacts, keys: Iterable[str]
+) -> dict[str, FeatureDecision]:
+    """The member's decisions of ``keys`` from the facts already loaded (no query), or from
+    ``features.decisions`` when the member's were not kept."""
+    if m.features is not None:
+        return {k: evaluate_feature(registry.get(k), facts, m.features) for k in keys}
+    return decide_many(membership.workspace, [membership], keys, facts=facts)[membership.pk]
 
 
 def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None = None) -> Access:
@@ -250,7 +273,7 @@ def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None =
 
 def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Access]:
     """The member's answer for each agent of their workspace: one query for the grants."""
-    found = agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    found = agent_facts((a for a in agents if a.workspace_id == m.workspace_id), concerning=m)
     return {pk: evaluate(m, facts) for pk, facts in found.items()}
 
 
@@ -277,11 +300,16 @@ def usable_filter(m: MemberFacts) -> Q | None:
 
 
 def usable_agents(membership: Membership, *, member: MemberFacts | None = None) -> QuerySet[Agent]:
-    """The agents this member may use, by name, with their current version and model: a
-    fixed number of queries whatever the number of agents, grants and groups."""
+    """The agents this member may use, by name, with their current version (its
+    instructions left in the database, as lists show none) and model: a fixed number of
+    queries whatever the number of agents, grants and groups."""
     m = member if member is not None else load_member(membership)
     rule = usable_filter(m)
-    qs = Agent.objects.select_related("current", "current__base_model").order_by("name", "id")
+    qs = (
+        Agent.objects.select_related("current", "current__base_model")
+        .defer("current__instructions")
+        .order_by("name", "id")
+    )
     return qs.none() if rule is None else qs.filter(rule)
 
 

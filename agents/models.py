@@ -85,7 +85,13 @@ class Agent(models.Model):
                 name="agent_disabled_with_reason",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "visibility"], name="agent_by_visibility")]
+        indexes = [
+            models.Index(fields=["workspace", "visibility"], name="agent_by_visibility"),
+            # The lists' order: a page is a range of these indexes from its cursor on (the
+            # workspace's agents, and a member's own).
+            models.Index(fields=["workspace", "name", "id"], name="agent_by_name"),
+            models.Index(fields=["created_by", "name", "id"], name="agent_by_creator_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name

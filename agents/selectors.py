@@ -1,24 +1,35 @@
 """Reads of agents that pages and the service API share, each in a fixed number of
-queries: the lists ("usable by me", "created by me", all), "who can use it" and the
-configuration the platform serves to a member."""
+queries: the lists ("usable by me", "created by me", all) a page at a time, "who can use
+it" and the configuration the platform serves to a member."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 
 from accounts import selectors as account_selectors
 from accounts.models import Membership, MemberStatus
 from accounts.selectors import ShareCandidates
 from core import registry
-from features.decisions import Decision, WorkspaceFacts, decide_many, load_workspace_facts
+from core.parsing import is_storable_text, parse_id
+from features.decisions import Decision, WorkspaceFacts, load_workspace_facts
 
 from . import sources, tools
-from .access import Access, MemberFacts, decide, evaluate, load_members, usable_agents
+from .access import (
+    Access,
+    MemberFacts,
+    decide,
+    evaluate,
+    feature_decisions,
+    load_members,
+    usable_agents,
+)
 from .access import agent_facts as load_agent_facts
-from .models import Agent, AgentGrant, AgentVersion, Visibility
+from .models import NAME_MAX, Agent, AgentGrant, AgentVersion, Visibility
 
 PAGE_SIZE = 25
 
@@ -26,7 +37,109 @@ __all__ = ["usable_agents"]
 
 
 def _listed(qs: QuerySet[Agent]) -> QuerySet[Agent]:
-    return qs.select_related("current", "current__base_model").order_by("name", "id")
+    # A list shows no instructions: they may be long, and are left in the database.
+    return (
+        qs.select_related("current", "current__base_model")
+        .defer("current__instructions")
+        .order_by("name", "id")
+    )
+
+
+# --- A page of a list ------------------------------------------------------------------------
+
+CURSOR_SALT = "agents.list.cursor"
+# A signed cursor of the longest name, escaped to JSON and in base64, stays below this.
+CURSOR_MAX = 1200
+_CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_\-:]+")
+
+
+class CursorInvalid(ValueError):
+    """Not a cursor of an agents list."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list ordered by (name, id): a page starts just after it (or ends
+    just before it). Signed, so that a position nobody handed out is refused as a whole
+    rather than read as some other one."""
+
+    name: str
+    id: int
+
+    def encode(self) -> str:
+        return signing.Signer(salt=CURSOR_SALT).sign_object([self.name, self.id])
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor:
+        if not 0 < len(raw) <= CURSOR_MAX or _CURSOR_SHAPE.fullmatch(raw) is None:
+            raise CursorInvalid(raw)
+        try:
+            value = signing.Signer(salt=CURSOR_SALT).unsign_object(raw)
+        except (signing.BadSignature, ValueError) as exc:
+            raise CursorInvalid(raw) from exc
+        # Signed here, so well formed; checked anyway rather than trusted blindly.
+        if not (isinstance(value, list) and len(value) == 2):
+            raise CursorInvalid(raw)
+        name, pk = value
+        if not isinstance(name, str) or len(name) > NAME_MAX or not is_storable_text(name):
+            raise CursorInvalid(raw)
+        if type(pk) is not int or parse_id(pk) is None:
+            raise CursorInvalid(raw)
+        return cls(name=name, id=pk)
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Cursor | None:
+        """The cursor of a query parameter; None when absent or not one."""
+        try:
+            return cls.decode(raw) if raw else None
+        except CursorInvalid:
+            return None
+
+    @classmethod
+    def of(cls, agent: Agent) -> Cursor:
+        return cls(name=agent.name, id=agent.pk)
+
+
+@dataclass(frozen=True)
+class AgentPage:
+    agents: list[Agent]
+    # Where the next page starts and the previous one ends; None when there is none.
+    next: Cursor | None
+    previous: Cursor | None
+
+
+def agent_page(
+    qs: QuerySet[Agent],
+    *,
+    size: int = PAGE_SIZE,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> AgentPage:
+    """One page of a list ordered by (name, id), in one query of ``size + 1`` rows and no
+    count: the extra row tells whether a page follows. ``after`` asks for the rows after
+    the cursor (the "Next" link), ``before`` for the rows before it ("Previous"). Keyset
+    pages cost the same deep in the list as on its first page, where OFFSET reads every
+    row it skips; the redundant bound on the name beside the OR lets the database start
+    in the (workspace, name, id) index at the cursor."""
+    if before is not None:
+        rows = list(
+            qs.filter(name__lte=before.name)
+            .filter(Q(name__lt=before.name) | Q(name=before.name, id__lt=before.id))
+            .order_by("-name", "-id")[: size + 1]
+        )
+        more_before = len(rows) > size
+        agents = list(reversed(rows[:size]))
+        previous = Cursor.of(agents[0]) if more_before and agents else None
+        return AgentPage(agents, Cursor.of(agents[-1]) if agents else None, previous)
+    if after is not None:
+        qs = qs.filter(name__gte=after.name).filter(
+            Q(name__gt=after.name) | Q(name=after.name, id__gt=after.id)
+        )
+    rows = list(qs.order_by("name", "id")[: size + 1])
+    agents = rows[:size]
+    following = Cursor.of(agents[-1]) if len(rows) > size and agents else None
+    previous = Cursor.of(agents[0]) if after is not None and agents else None
+    return AgentPage(agents, following, previous)
 
 
 def created_by(membership: Membership) -> QuerySet[Agent]:
@@ -232,13 +345,24 @@ SOURCE_GONE = "{what} {pk} does not exist any more."
 Found = dict[int, str]
 
 
-def _config(
+@dataclass(frozen=True)
+class ServedTools:
+    """A version's tools as a member may use them, the sources left to its document
+    search, and each tool dropped with its reason."""
+
+    tools: tuple[str, ...]
+    library_ids: tuple[int, ...]
+    connection_ids: tuple[int, ...]
+    dropped: tuple[Dropped, ...]
+
+
+def _served_tools(
     agent: Agent,
     version: AgentVersion,
     decisions: dict[str, Decision],
     media: bool,
     found: tuple[Found, Found] | None = None,
-) -> ServedConfig:
+) -> ServedTools:
     """``found``: the workspace's libraries and connections among those the agents name,
     loaded once for many agents; None loads this agent's."""
     kept: list[str] = []
@@ -313,63 +437,84 @@ def _config(
                     NO_SOURCE_LEFT,
                 )
             )
+    return ServedTools(tuple(kept), library_ids, connection_ids, tuple(dropped))
+
+
+def _config(
+    agent: Agent,
+    version: AgentVersion,
+    decisions: dict[str, Decision],
+    media: bool,
+    found: tuple[Found, Found] | None = None,
+) -> ServedConfig:
+    served = _served_tools(agent, version, decisions, media, found)
     return ServedConfig(
         agent_id=agent.pk,
         name=agent.name,
         version=version.number,
         model=version.model_ref.public_id,
         instructions=version.instructions,
-        tools=tuple(kept),
-        library_ids=library_ids,
-        connection_ids=connection_ids,
+        tools=served.tools,
+        library_ids=served.library_ids,
+        connection_ids=served.connection_ids,
         temperature=version.temperature,
         max_tokens=version.max_tokens,
         top_p=version.top_p,
-        dropped=tuple(dropped),
+        dropped=served.dropped,
     )
 
 
 def served_config(
-    membership: Membership, agent: Agent, *, member: MemberFacts | None = None
+    membership: Membership,
+    agent: Agent,
+    *,
+    member: MemberFacts | None = None,
+    facts: WorkspaceFacts | None = None,
 ) -> Served:
     """The current version as this member may use it: only the tools their feature
     decisions allow (a group denied web search gets the agent without it), each dropped
-    one with its reason; None in ``config`` when they may not use the agent."""
-    ws_facts = load_workspace_facts(membership.workspace)
+    one with its reason; None in ``config`` when they may not use the agent. A caller that
+    has the workspace's facts and the member's passes them (``facts``, ``member``)."""
+    ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
     m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
     access = decide(membership, agent, member=m)
     version = agent.current
     if not access.use or version is None:
         return Served(access, None)
-    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
-        membership.pk
-    ]
+    decisions = feature_decisions(membership, m, ws_facts, tools.FEATURES)
     return Served(access, _config(agent, version, decisions, ws_facts.media.is_media_customer))
 
 
-def served_configs(
+@dataclass(frozen=True)
+class ServedSummary:
+    """What a list shows of an agent as the platform serves it to a member."""
+
+    model: str
+    tools: tuple[str, ...]
+
+
+def served_summaries(
     membership: Membership,
     agents: list[Agent],
     *,
     member: MemberFacts | None = None,
     facts: WorkspaceFacts | None = None,
-) -> dict[int, ServedConfig]:
-    """``served_config`` for many agents the member may use (``usable_agents``, with their
-    current versions), by agent id: the member's decisions once and the sources the agents
-    name in two queries, so a fixed number of queries whatever the number of agents. An
-    agent the member may not use, or without a version, is left out."""
+) -> dict[int, ServedSummary]:
+    """The model and the tools the member would be served of each agent they may use
+    (``usable_agents``, with their current versions), by agent id: the member's decisions
+    once and the sources the agents name in two queries, so a fixed number of queries
+    whatever the number of agents. Nothing of the instructions is read (a list defers
+    them). An agent the member may not use, or without a version, is left out."""
     if not agents:
         return {}
     ws_facts = facts if facts is not None else load_workspace_facts(membership.workspace)
     m = member if member is not None else load_members(ws_facts, [membership])[membership.pk]
-    found = load_agent_facts(a for a in agents if a.workspace_id == m.workspace_id)
+    found = load_agent_facts((a for a in agents if a.workspace_id == m.workspace_id), concerning=m)
     usable = [a for a in agents if a.pk in found and a.current is not None]
     usable = [a for a in usable if evaluate(m, found[a.pk]).use]
     if not usable:
         return {}
-    decisions = decide_many(membership.workspace, [membership], tools.FEATURES, facts=ws_facts)[
-        membership.pk
-    ]
+    decisions = feature_decisions(membership, m, ws_facts, tools.FEATURES)
     library_ids = {pk for a in usable if a.current for pk in a.current.library_ids}
     connection_ids = {pk for a in usable if a.current for pk in a.current.connection_ids}
     ws_id = membership.workspace_id
@@ -378,8 +523,9 @@ def served_configs(
         sources.connections(ws_id, connection_ids) if connection_ids else {},
     )
     media = ws_facts.media.is_media_customer
-    return {
-        a.pk: _config(a, a.current, decisions, media, preloaded)
-        for a in usable
-        if a.current is not None
-    }
+    out: dict[int, ServedSummary] = {}
+    for a in usable:
+        if a.current is not None:
+            served = _served_tools(a, a.current, decisions, media, preloaded)
+            out[a.pk] = ServedSummary(a.current.model_ref.public_id, served.tools)
+    return out

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -31,13 +30,20 @@ from accounts.views import confirm
 from accounts.views import share as share_dialog
 from accounts.views.share import SharePicker
 from billing.selectors import models_for_workspace
+from catalogue.selectors import available_models
 from core import htmx, registry
 from core.errors import DomainError
 from core.parsing import parse_id
 from features.decisions import Decision, decide_many, load_workspace_facts
 
 from . import selectors, services, sources, tools
-from .access import Access, MemberFacts, access_agent, decide_for_agents, load_member
+from .access import (
+    Access,
+    MemberFacts,
+    access_agent,
+    decide_for_agents,
+    load_member_snapshot,
+)
 from .forms import (
     AgentForm,
     AgentSettingsForm,
@@ -116,8 +122,8 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     if tab not in TABS or (tab == "all" and not admin):
         tab = "usable"
     q, model, tool = form.value("q"), form.value("model"), form.value("tool")
-    facts = load_workspace_facts(request.workspace)
-    m = load_member(request.membership, facts=facts)
+    # The list is the agents' busiest page: the decision facts come from their snapshot.
+    facts, m = load_member_snapshot(request.membership)
     if tab == "mine":
         qs = selectors.created_by(request.membership)
     elif tab == "all":
@@ -125,13 +131,16 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     else:
         qs = selectors.usable_agents(request.membership, member=m)
     filtered = selectors.search(qs, q, model=model, tool=tool)
-    page = Paginator(filtered, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown: list[Agent] = list(page.object_list)
+    after = selectors.Cursor.parse(request.GET.get("after"))
+    before = selectors.Cursor.parse(request.GET.get("before")) if after is None else None
+    page = selectors.agent_page(filtered, size=PAGE_SIZE, after=after, before=before)
+    shown = page.agents
     decided = decide_for_agents(m, shown)
     rows = [(a, decided[a.pk], [tools.BY_KEY[k].label for k in _tools_of(a)]) for a in shown]
     not_listed = []
     if q and tab == "usable" and not any(a.name.casefold() == q.casefold() for a in shown):
         not_listed = _not_listed(request, m, q, {a.pk for a in shown})
+    plan = facts.entitlements.plan.slug if facts.entitlements is not None else None
     return {
         "page_title": "Agents",
         "nav": NAV,
@@ -141,7 +150,9 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
         "q": q,
         "model": model,
         "tool": tool,
-        "models": list(models_for_workspace(request.workspace)),
+        "models": list(
+            available_models(plan) if plan is not None else models_for_workspace(request.workspace)
+        ),
         "tool_choices": tools.CHOICES,
         "page": page,
         "rows": rows,

@@ -14,6 +14,8 @@ from django.core.validators import validate_email
 from django.http import HttpRequest, QueryDict
 from django.utils.dateparse import parse_datetime
 
+from agents.selectors import Cursor as AgentCursor
+from agents.selectors import CursorInvalid as AgentCursorInvalid
 from core import registry
 from core.parsing import JsonRejected, is_storable_text, loads_json, parse_id, to_utc
 
@@ -56,6 +58,10 @@ CURSOR_INVALID = (
     "This is not a cursor the API gave: pass “next_cursor” of the previous page unchanged, "
     "or no cursor for the first page."
 )
+# The list of a member's agents.
+AGENT_LIMIT_DEFAULT = 50
+AGENT_LIMIT_MAX = 200
+AGENT_LIMIT_INVALID = f"Give a whole number from 1 to {AGENT_LIMIT_MAX}."
 
 
 def unknown_feature_message(key: str) -> str:
@@ -247,16 +253,48 @@ def parse_document_query(params: QueryDict) -> DocumentQuery:
         except CursorInvalid:
             bad["cursor"] = CURSOR_INVALID
 
-    limit = LIMIT_DEFAULT
-    if raw_limit := params.get("limit", ""):
-        digits = raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
-        limit = int(raw_limit) if digits else 0
-        if not 1 <= limit <= LIMIT_MAX:
-            bad["limit"] = LIMIT_INVALID
+    limit = _limit(params, LIMIT_DEFAULT, LIMIT_MAX)
+    if limit is None:
+        bad["limit"] = LIMIT_INVALID
 
-    if bad:
+    if bad or limit is None:
         raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields=bad)
     return DocumentQuery(q=q, after=after, limit=limit)
+
+
+def _limit(params: QueryDict, default: int, most: int) -> int | None:
+    """``?limit=``: ``default`` when absent or empty, None when not a whole number from 1 to
+    ``most``."""
+    raw = params.get("limit", "")
+    if not raw:
+        return default
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= 3
+    limit = int(raw) if digits else 0
+    return limit if 1 <= limit <= most else None
+
+
+@dataclass(frozen=True)
+class AgentQuery:
+    after: AgentCursor | None
+    limit: int
+
+
+def parse_agent_query(params: QueryDict) -> AgentQuery:
+    """``?cursor=&limit=`` of the list of a member's agents, or ApiError 400 naming every
+    bad parameter. An empty parameter is an absent one."""
+    bad: dict[str, str] = {}
+    after = None
+    if raw_cursor := params.get("cursor", ""):
+        try:
+            after = AgentCursor.decode(raw_cursor)
+        except AgentCursorInvalid:
+            bad["cursor"] = CURSOR_INVALID
+    limit = _limit(params, AGENT_LIMIT_DEFAULT, AGENT_LIMIT_MAX)
+    if limit is None:
+        bad["limit"] = AGENT_LIMIT_INVALID
+    if bad or limit is None:
+        raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields=bad)
+    return AgentQuery(after=after, limit=limit)
 
 
 def member_param(params: QueryDict) -> str:

@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import Membership, Workspace
-from agents.access import Access, Code, load_members
+from agents.access import Access, Code, load_member_snapshot
 from agents.models import Agent
-from agents.selectors import ServedConfig, served_configs, usable_agents
+from agents.selectors import Cursor as AgentCursor
+from agents.selectors import (
+    Served,
+    ServedSummary,
+    agent_page,
+    served_config,
+    served_summaries,
+    usable_agents,
+)
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
-from features.decisions import load_workspace_facts
 
 from .forms import MemberRef
 from .pagination import Cursor
@@ -96,21 +103,74 @@ def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
 # --- Agents (agents.access decides; these only list and fetch) -----------------------------
 
 
+# What the list reads of each agent: what the access decision and the served tools need,
+# and what it answers; not the description, nor the version's instructions and settings.
+_LISTED_AGENT = (
+    "id",
+    "name",
+    "workspace",
+    "created_by",
+    "visibility",
+    "disabled_at",
+    "disabled_reason",
+    "updated_at",
+    "current",
+    "current__tools",
+    "current__library_ids",
+    "current__connection_ids",
+    "current__fine_tuned_id",
+    "current__base_model",
+    "current__base_model__model_id",
+)
+
+
+# What the fetch reads of the agent: the list's columns and the version's text and
+# settings, which it serves.
+_SERVED_AGENT = (
+    *_LISTED_AGENT,
+    "current__number",
+    "current__instructions",
+    "current__temperature",
+    "current__max_tokens",
+    "current__top_p",
+)
+
+
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
-    config: ServedConfig
+    served: ServedSummary
 
 
-def usable_agent_list(membership: Membership) -> list[UsableAgent]:
-    """The agents the member may use, by name then id, each with its tools as the member
-    would be served them: a fixed number of queries whatever the number of agents, grants
-    and groups (``usable_agents``, then ``served_configs``)."""
-    facts = load_workspace_facts(membership.workspace)
-    member = load_members(facts, [membership])[membership.pk]
-    agents = list(usable_agents(membership, member=member))
-    configs = served_configs(membership, agents, member=member, facts=facts)
-    return [UsableAgent(a, configs[a.pk]) for a in agents if a.pk in configs]
+@dataclass(frozen=True)
+class UsableAgentPage:
+    rows: list[UsableAgent]
+    # Where the next page starts; None on the last page.
+    next_cursor: AgentCursor | None
+
+
+def usable_agent_list(
+    membership: Membership, *, after: AgentCursor | None = None, limit: int = 50
+) -> UsableAgentPage:
+    """One page of the agents the member may use, by name then id, each with its tools as
+    the member would be served them: a fixed number of queries whatever the number of
+    agents, grants and groups (``usable_agents`` a keyset page at a time, then
+    ``served_summaries`` for the page)."""
+    facts, member = load_member_snapshot(membership)
+    agents = usable_agents(membership, member=member).only(*_LISTED_AGENT)
+    page = agent_page(agents, size=limit, after=after)
+    served = served_summaries(membership, page.agents, member=member, facts=facts)
+    rows = [UsableAgent(a, served[a.pk]) for a in page.agents if a.pk in served]
+    return UsableAgentPage(rows, page.next)
+
+
+def served_agent(membership: Membership, agent: Agent) -> Served:
+    """The agent as the platform serves it to the member (``served_config``), the member's
+    decision facts from their snapshot: the agent and its grants are read from the
+    database every time, so an agent deleted, disabled or unshared is refused from the
+    moment that commits."""
+    facts, member = load_member_snapshot(membership)
+    return served_config(membership, agent, member=member, facts=facts)
 
 
 def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
@@ -118,7 +178,8 @@ def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
     when it is missing, deleted or another workspace's: one query. Nothing caches it, so a
     deleted agent is missed from the moment its deletion commits."""
     return (
-        Agent.objects.select_related("current", "current__base_model", "workspace")
+        Agent.objects.select_related("current", "current__base_model")
+        .only(*_SERVED_AGENT)
         .filter(pk=agent_id, workspace_id=workspace_id, current__isnull=False)
         .first()
     )

@@ -25,7 +25,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Membership
 from accounts.roles import Role
-from agents.selectors import served_config
 from billing.selectors import entitlements
 from connectors.access import DocumentDecision, Viewer, document_decision, load_viewer
 from connectors.models import Document
@@ -39,6 +38,7 @@ from .forms import (
     MemberRef,
     json_body,
     member_param,
+    parse_agent_query,
     parse_document_ids,
     parse_document_query,
     parse_feature_use,
@@ -277,22 +277,25 @@ def document_access(request: HttpRequest, slug: str, document_id: int) -> HttpRe
 
 @service_endpoint("GET")
 def member_agents(request: HttpRequest, slug: str, member: str) -> HttpResponse:
-    """The agents the member may use, by name, compact: each with its model and the tools
-    the member would be served (those their feature decisions drop are left out)."""
+    """The agents the member may use, by name, compact, a page at a time: each with its
+    model and the tools the member would be served (those their feature decisions drop are
+    left out)."""
+    query = parse_agent_query(request.GET)
     membership = _member_or_404(slug, member)
-    rows = selectors.usable_agent_list(membership)
+    page = selectors.usable_agent_list(membership, after=query.after, limit=query.limit)
     return JsonResponse(
         {
             "agents": [
                 {
                     "id": row.agent.pk,
                     "name": row.agent.name,
-                    "model": row.config.model,
-                    "tools": list(row.config.tools),
+                    "model": row.served.model,
+                    "tools": list(row.served.tools),
                     "updated_at": row.agent.updated_at,
                 }
-                for row in rows
-            ]
+                for row in page.rows
+            ],
+            "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
         }
     )
 
@@ -310,7 +313,7 @@ def agent_config(request: HttpRequest, slug: str, agent_id: int) -> HttpResponse
             errors.AGENT_NOT_FOUND,
             errors.AGENT_UNKNOWN.format(slug=slug, agent_id=agent_id),
         )
-    served = served_config(membership, agent)
+    served = selectors.served_agent(membership, agent)
     if served.config is None:
         raise ApiError(
             403,

@@ -146,6 +146,7 @@ class PlanAdmin(SafeActionsMixin, admin.ModelAdmin[Plan]):
 
     def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        services.plan_saved(obj)
         if change and "seat_limit" in form.changed_data:
             services.plan_seat_limit_apply(obj)
 

@@ -14,7 +14,7 @@ from accounts.actor import Actor, authorize
 from accounts.models import Membership, Workspace
 from accounts.roles import Perm
 from billing.audit import Action
-from core import registry
+from core import registry, snapshots
 from core.audit import record
 from core.errors import DomainError
 
@@ -72,6 +72,7 @@ def subscription_start(
         current_period_end=add_month(now),
         created_by=actor.audit_user,
     )
+    snapshots.moved(snapshots.decisions(workspace.pk))
     record(
         actor=actor,
         workspace=workspace,
@@ -237,6 +238,7 @@ def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) 
         current_period_end=add_month(now),
         created_by=actor.audit_user,
     )
+    snapshots.moved(snapshots.decisions(ws.pk))
     record(
         actor=actor,
         workspace=ws,
@@ -246,6 +248,12 @@ def subscription_change_plan(*, actor: Actor, workspace: Workspace, plan: Plan) 
         after={"plan": target.name},
     )
     return subscription
+
+
+def plan_saved(plan: Plan) -> None:
+    """After staff save ``plan`` (its features, its agent sharing): the workspaces on it
+    decide from the plan as it is now (``core.snapshots``)."""
+    snapshots.moved(snapshots.PLANS)
 
 
 def plan_seat_limit_apply(plan: Plan) -> int:

@@ -16,6 +16,7 @@ from accounts.actor import require_staff as _require_staff_actor
 from accounts.models import Group, Membership, Workspace
 from accounts.roles import Perm
 from compliance.audit import Action
+from core import snapshots
 from core.audit import record
 from core.errors import DomainError, NotAllowed
 from core.requests import lock_pending, mark_decided, open_request
@@ -125,6 +126,7 @@ def media_status_set(
         note=note,
         actor=actor.audit_user,
     )
+    snapshots.moved(snapshots.decisions(ws.pk))
     record(
         actor=actor,
         workspace=ws,
@@ -206,6 +208,7 @@ def editorial_request_decide(
         status = RequestStatus.DECLINED
         scope = {"scope_group": None, "ends_on": None, "scope_note": ""}
     mark_decided(auth, to_status=status, by_user=actor.audit_user, note=note.strip(), fields=scope)
+    snapshots.moved(snapshots.decisions(auth.workspace_id))
     after: dict[str, object] = {"status": auth.status}
     if approve:
         after |= {

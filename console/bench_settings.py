@@ -14,5 +14,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "guardian"]
 # console's User and Group models.
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "guardian.W001"]
 ANONYMOUS_USER_NAME = None
+# The bench is one process: the hot paths' snapshots (core.snapshots) are safe over the local
+# memory cache, as they are over Redis (CACHE_URL) in production.
+SNAPSHOTS = True
 GUARDIAN_MONKEY_PATCH_USER = False
 GUARDIAN_MONKEY_PATCH_GROUP = False

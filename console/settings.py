@@ -182,6 +182,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Hot paths read snapshots of what they decide from in the cache (core.snapshots): only when
+# the cache is shared, since a process's own memory would keep what another one changed. A
+# single process (the tests, the bench) may turn them on over the local memory cache.
+SNAPSHOTS = env_bool("SNAPSHOTS", bool(env_str("CACHE_URL", "")))
 
 # --- Email -----------------------------------------------------------------------------
 MAILERS = email_mailers(env_str("EMAIL_URL", "console://"))

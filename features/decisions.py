@@ -23,10 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from django.utils import timezone
+
 from accounts.models import Group, Membership, MemberStatus, Workspace
 from billing.selectors import Entitlements, entitlements
 from compliance.selectors import MediaState, media_state
-from core import registry
+from core import registry, snapshots
 from core.registry import Feature
 
 from .models import Effect, FeatureOptOut, FeatureRule
@@ -242,23 +244,29 @@ _ID_LIST_LIMIT = 500
 def load_workspace_facts(
     workspace: Workspace, rules: Iterable[FeatureRule] | None = None
 ) -> WorkspaceFacts:
-    """Three to five queries: plan, Media Customer state, the workspace's and groups' rules."""
+    """Three to five queries: plan, Media Customer state, the workspace's and groups' rules.
+    The rules are read as values, not model instances: a workspace may hold a rule for each
+    of hundreds of groups, and every decision reads them."""
     ent = entitlements(workspace)
+    rows: Iterable[tuple[str, str, int | None, str | None]]
     if rules is None:
-        rules = FeatureRule.objects.filter(
-            workspace=workspace, membership__isnull=True
-        ).select_related("group")
+        found = FeatureRule.objects.filter(workspace=workspace, membership__isnull=True)
+        rows = found.values_list("feature", "effect", "group_id", "group__name")
+    else:
+        rows = (
+            (r.feature, r.effect, r.group_id, r.group.name if r.group is not None else None)
+            for r in rules
+            if r.membership_id is None
+        )
     workspace_rules: dict[str, str] = {}
     group_rules: dict[tuple[int, str], str] = {}
     group_names: dict[int, str] = {}
-    for rule in rules:
-        if rule.membership_id is not None:
-            continue
-        if rule.group is None:
-            workspace_rules[rule.feature] = rule.effect
+    for feature, effect, group_id, group_name in rows:
+        if group_id is None:
+            workspace_rules[feature] = effect
         else:
-            group_rules[(rule.group.pk, rule.feature)] = rule.effect
-            group_names[rule.group.pk] = rule.group.name
+            group_rules[(group_id, feature)] = effect
+            group_names[group_id] = group_name or ""
     return WorkspaceFacts(
         plan_name=ent.plan.name,
         plan_features=ent.features,
@@ -309,6 +317,31 @@ def load_member_facts(
         )
         for m in memberships
     }
+
+
+def snapshot_stamps(workspace_id: int) -> list[str]:
+    """What one member's decision facts are made of (``core.snapshots``): the workspace's
+    plan, rules, groups, switches and Media Customer state, and the plans."""
+    return [snapshots.decisions(workspace_id), snapshots.PLANS]
+
+
+def load_facts_snapshot(membership: Membership) -> tuple[WorkspaceFacts, MemberFacts]:
+    """The workspace's facts and the member's, from their snapshot while nothing they are
+    made of has changed (every service that changes them moves the workspace's stamp),
+    else read (six queries) and kept. What the membership's and the workspace's own rows
+    say (deactivated, suspended) is taken from the rows given, never from the snapshot;
+    editorial-use exceptions end with a day, which is part of the snapshot's name."""
+    ws = membership.workspace
+    today = timezone.now().date()
+
+    def load() -> tuple[WorkspaceFacts, MemberFacts]:
+        return load_workspace_facts(ws), load_member_facts(ws, [membership])[membership.pk]
+
+    name = f"decisions:{ws.pk}:{membership.pk}:{today.isoformat()}"
+    ws_facts, m_facts = snapshots.read(name, snapshot_stamps(ws.pk), load)
+    ws_facts = replace(ws_facts, suspended=ws.is_suspended, suspension_reason=ws.suspension_reason)
+    m_facts = replace(m_facts, active=membership.status == MemberStatus.ACTIVE)
+    return ws_facts, m_facts
 
 
 # --- The public functions -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Changes of feature rules and of users' own switches (R-WS-6, R-FEAT-1, R-FEAT-2,
 R-MEDIA-2). Each service takes the acting user (``actor``), runs in one transaction, locks
-what it changes, does nothing when nothing changes, and writes its audit event."""
+what it changes, does nothing when nothing changes, writes its audit event and retires the
+snapshots of the workspace's decision facts (``core.snapshots``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from accounts.actor import Actor, authorize, require_self
 from accounts.models import Group, Membership, Workspace
 from accounts.roles import Perm
 from compliance.selectors import is_media_customer
-from core import registry
+from core import registry, snapshots
 from core.audit import record
 from core.errors import DomainError
 from features.audit import Action
@@ -111,6 +112,7 @@ def feature_rule_set(
         rule.updated_by = actor.audit_user
         rule.save(update_fields=["effect", "updated_at", "updated_by"])
 
+    snapshots.moved(snapshots.decisions(workspace.pk))
     label = target_label(group, membership)
     context = {"feature": spec.key, "target": label}
     record(
@@ -155,6 +157,7 @@ def feature_switch_set(*, actor: Actor, membership: Membership, feature: str, on
         opt_out.delete()
     else:
         FeatureOptOut.objects.create(workspace_id=m.workspace_id, membership=m, feature=spec.key)
+    snapshots.moved(snapshots.decisions(m.workspace_id))
     record(
         actor=actor,
         workspace=m.workspace,

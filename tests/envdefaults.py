@@ -20,3 +20,6 @@ os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(50))
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-" + secrets.token_urlsafe(32))
 # No collectstatic in the test run: plain static names, read from the source folders.
 os.environ.setdefault("STATIC_MANIFEST", "0")
+# One process, its local memory cache emptied before each test: the hot paths' snapshots
+# (core.snapshots) are read and retired as in production.
+os.environ.setdefault("SNAPSHOTS", "1")

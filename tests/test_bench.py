@@ -1,4 +1,5 @@
-"""`manage.py bench` runs end to end at a tiny size and prints its table (R-WS-5, R-WS-8)."""
+"""`manage.py bench` runs end to end at a tiny size and prints its tables (R-WS-5, R-WS-8):
+the pages, the connectors section and the agents section."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import AuditEvent, Membership, Workspace
+from agents.models import Agent, AgentGrant
+from api.models import ServiceToken
 from connectors.models import Connection, Document
 
 SIZES = {"members": 50, "groups": 5, "invitations": 20, "events": 200, "requests": 3, "warmup": 1}
@@ -96,6 +99,62 @@ def test_connectors_section_prints_its_tables() -> None:
     call_command("bench", stdout=again, **{**CONNECTORS, "sync_documents": 1000})
     assert "Reusing the data of workspace bench-acl-3000d-200m-20g" in again.getvalue()
     assert Document.objects.filter(workspace=ws).count() == 3000
+
+
+AGENTS = {
+    "sections": "agents",
+    "agents": 300,
+    "agent_members": 60,
+    "agent_groups": 12,
+    "requests": 2,
+    "warmup": 1,
+}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the agents section writes its data by COPY"
+)
+@pytest.mark.django_db(transaction=True)  # it runs VACUUM, which no transaction may hold
+def test_agents_section_prints_its_table() -> None:
+    out = StringIO()
+    call_command("bench", stdout=out, **AGENTS)
+    text = out.getvalue()
+    ws = Workspace.objects.get(slug="bench-agents-300a-60m-12g")
+    assert Agent.objects.filter(workspace=ws).count() == 300
+    assert Agent.objects.filter(workspace=ws, current__isnull=True).count() == 0
+    assert AgentGrant.objects.filter(agent__workspace=ws).exists()
+    assert "| Measure | Member | Target p95 | Console median |" in text
+    assert "| Bare median | Bare p95 | Bare queries | Admin median |" in text
+    kinds = ("in 12 groups", "direct grants only", "admin", "agents feature off")
+    for label in kinds:
+        assert f"| Usable by me, first page (25) | {label} |" in text
+    lines = text.splitlines()
+    api_lists = [line for line in lines if line.startswith("| Service API: the member's agents")]
+    fetches = [line for line in lines if line.startswith("| Service API: one agent as served")]
+    assert len(fetches) == 5 and len(api_lists) >= 4
+    assert sum("just after a change of the facts" in line for line in fetches) == 1
+    assert "The members' decision facts are read from their snapshot (snapshots on" in text
+    later = [line for line in lines if line.startswith("| Usable by me,") and "pages on" in line]
+    assert len(later) == 1
+    # Every page, call and baseline answered as expected (a refusal is measured as a 403).
+    for line in lines:
+        if line.startswith(("| Usable", "| Created", "| All", "| Search", "| Service API")):
+            assert "HTTP" not in line, line
+    # The bench's token does not outlive the run.
+    assert not ServiceToken.objects.exists()
+
+    again = StringIO()
+    call_command("bench", stdout=again, **AGENTS)
+    assert "Reusing the data of workspace bench-agents-300a-60m-12g" in again.getvalue()
+    assert Agent.objects.filter(workspace=ws).count() == 300
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the note of other databases")
+@pytest.mark.django_db
+def test_agents_section_says_it_needs_postgresql() -> None:
+    out = StringIO()
+    call_command("bench", stdout=out, **AGENTS)
+    assert "Agents: measured on PostgreSQL only" in out.getvalue()
 
 
 @pytest.mark.django_db

@@ -1,9 +1,12 @@
-"""Groups of members and their membership."""
+"""Groups of members and their membership. Feature rules and agents are granted to groups,
+so a change of a group's name or members retires the snapshots of the workspace's decision
+facts (``core.snapshots``)."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from core import snapshots
 from core.audit import record
 from core.errors import DomainError
 
@@ -71,6 +74,7 @@ def group_rename(*, actor: Actor, group: Group, name: str) -> Group:
     except IntegrityError as exc:
         # Another group took the name since the check.
         raise DomainError(errors.GROUP_EXISTS, field="name") from exc
+    snapshots.moved(snapshots.decisions(g.workspace_id))
     record(
         actor=actor,
         workspace=g.workspace,
@@ -94,6 +98,7 @@ def group_delete(*, actor: Actor, group: Group) -> None:
         before={"name": g.name, "members": g.members.count()},
     )
     g.delete()
+    snapshots.moved(snapshots.decisions(g.workspace_id))
 
 
 @transaction.atomic
@@ -108,6 +113,7 @@ def group_member_add(*, actor: Actor, group: Group, membership: Membership) -> N
     if g.members.filter(pk=membership.pk).exists():
         return
     g.members.add(membership)
+    snapshots.moved(snapshots.decisions(g.workspace_id))
     record(
         actor=actor,
         workspace=g.workspace,
@@ -125,6 +131,7 @@ def group_member_remove(*, actor: Actor, group: Group, membership: Membership) -
     if not g.members.filter(pk=membership.pk).exists():
         return
     g.members.remove(membership)
+    snapshots.moved(snapshots.decisions(g.workspace_id))
     record(
         actor=actor,
         workspace=g.workspace,

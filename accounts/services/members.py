@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core import snapshots
 from core.audit import record
 from core.errors import DomainError
 from core.requests import mark_decided
@@ -242,6 +243,7 @@ def _join(
         group_list = list(groups)
         if group_list:
             membership.groups.add(*group_list)
+            snapshots.moved(snapshots.decisions(workspace.pk))
         record(
             actor=actor.audit_user or user,
             workspace=workspace,

@@ -3,24 +3,29 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership, Workspace
-from agents import names, services
+from agents import names, selectors, services
 from agents.models import Agent, AgentGrant, GrantRole, Visibility
 from agents.services import Config, ShareTarget
 from billing.models import Plan
 from catalogue.models import BaseModel, ModelRef
+from features.services import feature_rule_set
 from tests.agents.conftest import actor
 from tests.conftest import HTMX, login
 from tests.factories import (
+    AgentFactory,
     BaseModelFactory,
     FeatureRuleFactory,
     GroupFactory,
@@ -142,6 +147,23 @@ def test_searching_an_agent_you_cannot_use_says_why_within_the_workspace(
     assert "is not listed" not in client.get(url("agents"), {"q": "pay"}).content.decode()
 
 
+def test_the_list_follows_a_change_of_the_members_decisions_at_once(
+    client: Client, team, owner, member, config
+) -> None:
+    make(owner, config, "Shared one")
+    login(client, member.user)
+    assert ">Shared one</a>" in client.get(url("agents")).content.decode()
+    feature_rule_set(
+        actor=actor(owner), workspace=team, feature="agents", effect="deny", membership=member
+    )
+    body = client.get(url("agents")).content.decode()
+    assert "Agents are off for you" in body and ">Shared one</a>" not in body
+    feature_rule_set(
+        actor=actor(owner), workspace=team, feature="agents", effect="inherit", membership=member
+    )
+    assert ">Shared one</a>" in client.get(url("agents")).content.decode()
+
+
 def test_the_plan_without_sharing_says_why(client: Client, workspace, member, config) -> None:
     # The default (Free) plan has agents but no sharing.
     other = MembershipFactory(workspace=workspace)
@@ -173,12 +195,119 @@ def test_the_list_takes_the_same_queries_at_two_sizes(
 
     login(client, owner.user)
     add(2, 0)
+    with CaptureQueriesContext(connection) as cold:
+        assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     with CaptureQueriesContext(connection) as small:
         assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     add(12, 2)
     with CaptureQueriesContext(connection) as large:
         assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
     assert len(small) == len(large), (len(small), len(large))
+    # The first request read the decision facts (the workspace's plan, rules and Media
+    # Customer state, the member's groups, rules and switches); the others, their snapshot.
+    assert len(cold) == len(small) + FACTS_QUERIES
+
+
+# What the decision facts of one member take when their snapshot is cold.
+FACTS_QUERIES = 6
+NEXT = re.compile(r'<a href="([^"]+)"[^>]*rel="next"')
+PREVIOUS = re.compile(r'<a href="([^"]+)"[^>]*rel="prev"')
+ROW = re.compile(r'<tr id="agent-(\d+)"')
+
+
+def _many(team: Workspace, owner: Membership, n: int, start: int = 0) -> list[Agent]:
+    return [
+        AgentFactory(workspace=team, created_by=owner, name=f"Agent {i:03}")
+        for i in range(start, start + n)
+    ]
+
+
+def _follow(client: Client, body: str, link: re.Pattern[str], **headers: Any) -> str:
+    found = link.search(body)
+    assert found is not None, "no such link"
+    return client.get(url("agents") + unescape(found[1]), **headers).content.decode()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_the_list_pages_by_name_with_next_and_previous(
+    client: Client, team, owner, member, headers: dict[str, str]
+) -> None:
+    agents = _many(team, owner, 30)
+    hidden = AgentFactory(
+        workspace=team, created_by=owner, name="Agent 010b", visibility=Visibility.RESTRICTED
+    )
+    login(client, member.user)
+    first = client.get(url("agents"), **headers).content.decode()
+    assert [int(pk) for pk in ROW.findall(first)] == [a.pk for a in agents[:25]]
+    assert PREVIOUS.search(first) is None and "Page 1 of" not in first
+    second = _follow(client, first, NEXT, **headers)
+    assert [int(pk) for pk in ROW.findall(second)] == [a.pk for a in agents[25:]]
+    assert NEXT.search(second) is None
+    assert f'id="agent-{hidden.pk}"' not in first + second
+    back = _follow(client, second, PREVIOUS, **headers)
+    assert ROW.findall(back) == ROW.findall(first)
+    # The first page again: nothing before it.
+    assert PREVIOUS.search(back) is None
+    # A cursor nobody handed out is the first page, not an error.
+    for junk in ("nonsense", "x" * 5000, "a\x00b", "WyJBZ2VudCAwMjAiLDFd:forged"):
+        again = client.get(url("agents"), {"after": junk}, **headers)
+        assert again.status_code == 200
+        assert ROW.findall(again.content.decode()) == ROW.findall(first)
+
+
+def test_pages_keep_the_tab_and_the_search(client: Client, team, owner, member) -> None:
+    _many(team, owner, 30)
+    AgentFactory(workspace=team, created_by=owner, name="Other 1")
+    login(client, owner.user)
+    first = client.get(url("agents"), {"tab": "all", "q": "agent"}).content.decode()
+    link = NEXT.search(first)
+    assert link is not None and "tab=all" in unescape(link[1]) and "q=agent" in unescape(link[1])
+    second = _follow(client, first, NEXT)
+    assert len(ROW.findall(second)) == 5 and "Other 1" not in second
+
+
+def test_a_cursor_is_read_back_only_as_written() -> None:
+    cursor = selectors.Cursor("Ünïcode – ok " + "x" * 51, 42)
+    assert selectors.Cursor.decode(cursor.encode()) == cursor
+    signer = signing.Signer(salt=selectors.CURSOR_SALT)
+    for value in (["name"], [1, "x"], ["x" * 65, 1], ["a\x00b", 1], ["ok", 0], ["ok", True]):
+        with pytest.raises(selectors.CursorInvalid):
+            selectors.Cursor.decode(signer.sign_object(value))
+    # Signed for another list (the service API's documents), or not signed at all.
+    other = signing.Signer(salt="api.documents.cursor").sign_object(["ok", 1])
+    for raw in (other, "", "x" * (selectors.CURSOR_MAX + 1), "not a cursor"):
+        with pytest.raises(selectors.CursorInvalid):
+            selectors.Cursor.decode(raw)
+        assert selectors.Cursor.parse(raw) is None
+
+
+@pytest.mark.parametrize("tab", ["usable", "mine", "all"])
+def test_first_and_later_pages_take_the_same_queries_at_two_sizes(
+    client: Client, team, owner, member, tab: str
+) -> None:
+    group = GroupFactory(workspace=team, name="Research")
+    group.members.add(owner)
+
+    def add(n: int, start: int) -> None:
+        for a in _many(team, owner, n, start):
+            if a.pk % 2:
+                AgentGrant.objects.create(agent=a, group=group)
+                AgentGrant.objects.create(agent=a, membership=member, role=GrantRole.EDITOR)
+
+    def counts() -> tuple[int, int]:
+        client.get(url("agents"), {"tab": tab})  # the snapshot of the decision facts
+        with CaptureQueriesContext(connection) as first:
+            body = client.get(url("agents"), {"tab": tab}).content.decode()
+        assert len(ROW.findall(body)) == 25
+        with CaptureQueriesContext(connection) as later:
+            _follow(client, body, NEXT)
+        return len(first), len(later)
+
+    login(client, owner.user)
+    add(30, 0)
+    small = counts()
+    add(60, 30)
+    assert counts() == small
 
 
 # --- The builder ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import services as accounts_services
 from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, User, Workspace
 from accounts.roles import Role
@@ -21,9 +22,11 @@ from agents.models import Agent, GrantRole, Visibility
 from agents.selectors import MEDIA_CUSTOMER, NO_SOURCE_LEFT, SOURCE_MISSING
 from api import errors, forms
 from api.models import new_raw_token
+from api.pagination import Cursor as DocumentCursor
 from billing.models import Plan
 from catalogue.models import BaseModel
 from core import parsing
+from features.services import feature_rule_set
 from tests.factories import (
     AgentFactory,
     AgentGrantFactory,
@@ -137,9 +140,84 @@ def test_the_list_is_compact(api, team, owner, member, model) -> None:
                     "+00:00", "Z"
                 ),
             }
-        ]
+        ],
+        "next_cursor": None,
     }
     assert SECRET not in str(body)
+
+
+def test_the_list_is_read_a_page_at_a_time(api, team, owner, member, model) -> None:
+    for i in range(7):
+        agent(team, owner, f"Agent {i}", base_model=model)
+    # Names that sort together: the id breaks the tie, and a page may end between them.
+    twins = [agent(team, owner, f"Twin{c}", base_model=model) for c in "ab"]
+    every = names(api.get(list_url("acme", member.user_id)))
+    assert len(every) == 9
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get(list_url("acme", member.user_id), params).json()
+        seen += [a["name"] for a in body["agents"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == every and pages == 5
+    assert [t.name for t in twins] == every[-2:]
+    # A page of the default size holds them all, and says there is no other.
+    assert api.get(list_url("acme", member.user_id)).json()["next_cursor"] is None
+
+
+def test_a_page_holds_50_agents_unless_asked_otherwise(api, team, owner, member, model):
+    for i in range(forms.AGENT_LIMIT_DEFAULT + 1):
+        agent(team, owner, f"Agent {i:03}", base_model=model)
+    first = api.get(list_url("acme", member.user_id)).json()
+    assert forms.AGENT_LIMIT_DEFAULT == 50 and len(first["agents"]) == 50
+    rest = api.get(list_url("acme", member.user_id), {"cursor": first["next_cursor"]}).json()
+    assert [a["name"] for a in rest["agents"]] == ["Agent 050"] and rest["next_cursor"] is None
+    every = api.get(list_url("acme", member.user_id), {"limit": forms.AGENT_LIMIT_MAX}).json()
+    assert len(every["agents"]) == 51 and every["next_cursor"] is None
+
+
+def test_a_cursor_the_api_did_not_give_and_a_bad_limit_are_400s(
+    api, team, owner, member, model
+) -> None:
+    for i in range(3):
+        agent(team, owner, f"Agent {i}", base_model=model)
+    cursor = api.get(list_url("acme", member.user_id), {"limit": 1}).json()["next_cursor"]
+    changed = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    for params, bad in (
+        ({"cursor": changed}, {"cursor": forms.CURSOR_INVALID}),
+        ({"cursor": "x" * 2000}, {"cursor": forms.CURSOR_INVALID}),
+        ({"cursor": "a\x00b"}, {"cursor": forms.CURSOR_INVALID}),
+        ({"limit": "0"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        ({"limit": "201"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        ({"limit": "1e2"}, {"limit": forms.AGENT_LIMIT_INVALID}),
+        (
+            {"limit": "-1", "cursor": "abc"},
+            {"limit": forms.AGENT_LIMIT_INVALID, "cursor": forms.CURSOR_INVALID},
+        ),
+    ):
+        error = assert_error(
+            api.get(list_url("acme", member.user_id), params),
+            400,
+            errors.INVALID_REQUEST,
+            errors.FIELDS_INVALID,
+        )
+        assert error["fields"] == bad, params
+    # A cursor of the document list is not one of this list (it is signed for that one).
+    documents = DocumentCursor(timezone.now(), 1).encode()
+    error = assert_error(
+        api.get(list_url("acme", member.user_id), {"cursor": documents}),
+        400,
+        errors.INVALID_REQUEST,
+    )
+    assert error["fields"] == {"cursor": forms.CURSOR_INVALID}
+    assert api.get(list_url("acme", member.user_id), {"limit": "200"}).status_code == 200
 
 
 def test_the_list_leaves_out_the_tools_the_member_may_not_use(api, team, owner, member, model):
@@ -232,7 +310,10 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
     library = LibraryFactory(workspace=workspace)
     for i in range(n):
         group = GroupFactory(workspace=workspace, name=f"{tag} group {i}")
-        group.members.add(member)
+        # Through the service, as the console does: it retires the decision facts' snapshot.
+        accounts_services.group_member_add(
+            actor=Actor.member(owner), group=group, membership=member
+        )
         kind = i % 4
         a = agent(
             workspace,
@@ -248,15 +329,16 @@ def _grow(workspace: Workspace, owner: Membership, member: Membership, n: int, t
             AgentGrantFactory(agent=a, membership=member, role=GrantRole.EDITOR)
 
 
-# The token; the member; the workspace's facts (plan, rules, Media Customer state); the
-# member's groups, rules and switches; the workspace's group names; the agents; their
-# grants; the member's feature decisions (groups, rules, switches); the libraries the
-# agents name. By email, the member's lookup is the same one query.
-LIST_QUERIES = 15
-# The token; the member; the agent; the workspace's facts; the member's groups, rules,
-# switches and the group names; the agent's grants; the member's feature decisions; the
-# library it names.
-FETCH_QUERIES = 15
+# The token; the member; a page of agents; their grants (with the groups' names); the
+# libraries the agents name. The member's decision facts come from their snapshot, and the
+# feature decisions for the tools from those facts. By email, the member's lookup is the
+# same one query.
+LIST_QUERIES = 5
+# The token; the member; the agent; its grants; the library it names.
+FETCH_QUERIES = 5
+# Once the snapshot of the decision facts is cold, as after any change of them: the
+# workspace's plan, rules and Media Customer state, the member's groups, rules and switches.
+FACTS_QUERIES = 6
 
 
 @pytest.mark.parametrize("by", ["id", "email"])
@@ -269,10 +351,21 @@ def test_the_list_and_the_fetch_take_a_fixed_number_of_queries(
     FeatureRuleFactory(group=interns, feature="web_search")
     for n, tag in ((4, "a"), (40, "b")):
         _grow(team, owner, member, n, tag)
-        with django_assert_num_queries(LIST_QUERIES):
+        with django_assert_num_queries(LIST_QUERIES + FACTS_QUERIES):
+            cold = api.get(list_url("acme", ref))
+        with django_assert_num_queries(LIST_QUERIES) as listed:
             response = api.get(list_url("acme", ref))
         rows = response.json()["agents"]
+        assert rows == cold.json()["agents"]
+        # The list shows no instructions, and reads none.
+        assert not any('"instructions"' in q["sql"] for q in listed.captured_queries)
         assert len(rows) == (4 if n == 4 else 44)
+        # A later page of a smaller size (holding an agent that searches a library) takes
+        # the same queries.
+        first = api.get(list_url("acme", ref), {"limit": 1}).json()
+        with django_assert_num_queries(LIST_QUERIES):
+            later = api.get(list_url("acme", ref), {"limit": 3, "cursor": first["next_cursor"]})
+        assert [r["id"] for r in later.json()["agents"]] == [r["id"] for r in rows[1:4]]
         assert any("document_search" in r["tools"] for r in rows)
         assert not any("web_search" in r["tools"] for r in rows)
         searching = Agent.objects.filter(name=f"{tag} agent 1").get()
@@ -359,7 +452,14 @@ def test_a_member_refused_gets_403_with_the_reason_code(api, team, owner, member
     assert error["reason_code"] == "disabled_by_staff"
 
     usable = agent(team, owner, "Usable", base_model=model)
-    FeatureRuleFactory(membership=member, feature="agents")
+    # An admin turns agents off for the member (the decision facts' snapshot moves with it).
+    feature_rule_set(
+        actor=Actor.member(owner),
+        workspace=team,
+        feature="agents",
+        effect="deny",
+        membership=member,
+    )
     error = assert_error(
         api.get(agent_url("acme", usable.pk, member.user_id)), 403, errors.AGENT_NOT_USABLE
     )

@@ -395,6 +395,13 @@ def _agent_scenarios(
             api.get(agents_url("acme", m.user_id)),
             api.get(agents_url("acme", m.user.email)),
             api.get(agents_url("acme", denied.created_by.user_id)),
+            first := api.get(agents_url("acme", m.user_id) + "?limit=1"),
+            api.get(agents_url("acme", m.user_id), {"cursor": first.json()["next_cursor"]}),
+        ],
+        (AGENTS, "get", "400"): [
+            api.get(agents_url("acme", m.user_id) + "?limit=0"),
+            api.get(agents_url("acme", m.user_id) + "?cursor=changed:by-hand&limit=201"),
+            api.get(agents_url("acme", m.user_id) + "?" + many_params),
         ],
         (AGENTS, "get", "401"): [
             anonymous.get(agents_url("acme", m.user_id)),

@@ -5,9 +5,11 @@ members, groups, invitations and audit events, then requests the console's pages
 the Django admin changelists of the same rows in the same run, through Django's test
 client, and prints a markdown table of median and p95 server time and query counts.
 
-``--sections`` chooses what runs: ``pages`` (the default: the pages and the service API)
-and ``connectors`` (console.bench_connectors: document access and sync at scale, beside
-django-guardian; PostgreSQL).
+``--sections`` chooses what runs: ``pages`` (the default: the pages and the service API),
+``connectors`` (console.bench_connectors: document access and sync at scale, beside
+django-guardian; PostgreSQL) and ``agents`` (console.bench_agents: the agents page's lists
+and the service API's agent list and fetch at scale, beside a bare view and the admin;
+PostgreSQL).
 
 ``make bench`` runs it on PostgreSQL (DATABASE_URL); the command creates the database
 and its schema when they are missing.
@@ -48,10 +50,10 @@ from api.models import SHOWN_CHARS, ServiceToken, hash_token, new_raw_token
 from billing.models import Plan, Subscription
 from billing.selectors import current_subscription
 from billing.services import add_month, subscription_start
-from console import bench_connectors, bench_urls
+from console import bench_agents, bench_connectors, bench_urls
 from features.models import FeatureOptOut, FeatureRule
 
-SECTIONS = ("pages", "connectors")
+SECTIONS = ("pages", "connectors", "agents")
 
 
 @dataclass
@@ -100,6 +102,10 @@ class Command(BaseCommand):
         parser.add_argument("--acl-groups", type=int, default=1_000)
         parser.add_argument("--sync-documents", type=int, default=100_000)
         parser.add_argument("--sync-groups", type=int, default=100)
+        # The agents section's sizes.
+        parser.add_argument("--agents", type=int, default=20_000)
+        parser.add_argument("--agent-members", type=int, default=10_000)
+        parser.add_argument("--agent-groups", type=int, default=1_000)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         sections = [s.strip() for s in opts["sections"].split(",") if s.strip()]
@@ -119,6 +125,15 @@ class Command(BaseCommand):
                 groups=opts["acl_groups"],
                 sync_documents=opts["sync_documents"],
                 sync_groups=opts["sync_groups"],
+                n=max(1, opts["requests"]),
+                warmup=max(0, opts["warmup"]),
+            )
+        if "agents" in sections:
+            bench_agents.run(
+                self.stdout,
+                agents=opts["agents"],
+                members=opts["agent_members"],
+                groups=opts["agent_groups"],
                 n=max(1, opts["requests"]),
                 warmup=max(0, opts["warmup"]),
             )
