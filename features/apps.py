@@ -7,3 +7,9 @@ class FeaturesConfig(AppConfig):
     name = "features"
     verbose_name = "Feature controls"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Writes that go around the services retire the decision facts' snapshots too.
+        from .snapshot_signals import connect
+
+        connect()

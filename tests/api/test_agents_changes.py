@@ -27,6 +27,7 @@ from compliance import services as compliance_services
 from compliance.models import MediaSource
 from features import services as feature_services
 from features.decisions import load_facts_snapshot
+from features.models import FeatureRule
 from tests.billing.test_admin import change_url, plan_form
 from tests.factories import (
     AgentFactory,
@@ -300,3 +301,24 @@ def test_a_suspended_workspace_and_a_deactivated_member_are_refused_at_once(
     accounts_services.member_deactivate(actor=Actor.member(owner), membership=member)
     assert gateway.refusal(helper) == "membership_inactive"
     assert gateway.listed() == []
+
+
+# --- Writes that go around the services (the Django admin, a shell) ----------------------
+
+
+def test_a_rule_saved_around_the_services_applies_at_once(gateway: Gateway, team, support, helper):
+    rule = FeatureRule.objects.create(
+        workspace=team, feature="web_search", group=support, effect="deny"
+    )
+    assert gateway.tools(helper) == ["news", "code_interpreter"]
+    rule.delete()
+    assert gateway.tools(helper) == ["web_search", "news", "code_interpreter"]
+
+
+def test_a_member_taken_out_of_the_group_around_the_services_loses_it_at_once(
+    gateway: Gateway, member, support, helper
+):
+    support.members.remove(member)
+    assert gateway.refusal(helper) == "not_shared"
+    member.groups.add(support)  # the reverse side of the relation
+    assert gateway.tools(helper) == ["web_search", "news", "code_interpreter"]
