@@ -60,10 +60,14 @@ def test_named_finds_the_exact_name_in_the_workspace_only(
 def test_share_candidates_search_groups_and_active_members_with_their_roles(
     team: Workspace, owner, config, size: int, django_assert_num_queries
 ) -> None:
+    # Names the search cannot match ("gra"): factories give random ones (Graham, Grant...).
+    type(owner.user).objects.filter(pk=owner.user_id).update(name="Olivia Owner")
     agent = make(owner, config, "Helper", visibility=Visibility.RESTRICTED)
     groups = [GroupFactory(workspace=team, name=f"Graphics {i:02}") for i in range(size)]
     members = [
-        MembershipFactory(workspace=team, user=UserFactory(email=f"gra{i:02}@acme.test"))
+        MembershipFactory(
+            workspace=team, user=UserFactory(email=f"gra{i:02}@acme.test", name=f"Member {i}")
+        )
         for i in range(size)
     ]
     MembershipFactory(
