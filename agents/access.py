@@ -24,14 +24,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.actor import Actor, ActorKind
-from accounts.models import Membership, MemberStatus
+from accounts.models import Group, Membership, MemberStatus
 from accounts.roles import Role
-from core import registry
+from core import registry, statements
 from features.decisions import Decision as FeatureDecision
 from features.decisions import MemberFacts as FeatureMemberFacts
 from features.decisions import (
@@ -177,6 +178,41 @@ def load_member(membership: Membership, *, facts: WorkspaceFacts | None = None) 
     return load_members(ws_facts, [membership])[membership.pk]
 
 
+def _facts_of(
+    agent: Agent, grants: Iterable[tuple[int | None, int | None, str | None, str]]
+) -> AgentFacts:
+    members: dict[int, str] = {}
+    groups: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for membership_id, group_id, group_name, role in grants:
+        if membership_id is not None:
+            members[membership_id] = role
+        elif group_id is not None:
+            groups[group_id] = role
+            names[group_id] = group_name or ""
+    return AgentFacts(
+        agent_id=agent.pk,
+        creator_id=agent.created_by_id,
+        visibility=agent.visibility,
+        disabled=agent.is_disabled,
+        disabled_reason=agent.disabled_reason,
+        member_grants=members,
+        group_grants=groups,
+        group_names=names,
+    )
+
+
+_GRANT_COLUMNS = ("membership_id", "group_id", "group__name", "role")
+
+
+def _groups_of(membership_id: int) -> QuerySet[Any]:
+    """The groups the member is in, as a subquery: the same SQL whatever their number (a
+    list of ids would make each member's query text, and its compiling, as long as their
+    groups). ``evaluate`` counts a group's grant only for the groups of the facts it is
+    given, so a group joined since they were read adds nothing to it."""
+    return Group.members.through.objects.filter(membership_id=membership_id).values("group_id")
+
+
 def agent_facts(
     agents: Iterable[Agent], *, concerning: MemberFacts | None = None
 ) -> dict[int, AgentFacts]:
@@ -184,37 +220,37 @@ def agent_facts(
     number of agents. ``concerning``: only the grants to that member and to their groups,
     all that ``evaluate`` reads for them (an agent may hold hundreds of others)."""
     agents = list(agents)
-    members: dict[int, dict[int, str]] = defaultdict(dict)
-    groups: dict[int, dict[int, str]] = defaultdict(dict)
-    names: dict[int, dict[int, str]] = defaultdict(dict)
+    found: dict[int, list[tuple[int | None, int | None, str | None, str]]] = defaultdict(list)
     if agents:
         grants = AgentGrant.objects.filter(agent_id__in=[a.pk for a in agents])
         if concerning is not None:
             mine = Q(membership_id=concerning.membership_id)
             if concerning.group_ids:
-                mine |= Q(group_id__in=sorted(concerning.group_ids))
+                mine |= Q(group_id__in=_groups_of(concerning.membership_id))
             grants = grants.filter(mine)
-        for agent_id, membership_id, group_id, group_name, role in grants.values_list(
-            "agent_id", "membership_id", "group_id", "group__name", "role"
-        ):
-            if membership_id is not None:
-                members[agent_id][membership_id] = role
-            elif group_id is not None:
-                groups[agent_id][group_id] = role
-                names[agent_id][group_id] = group_name
-    return {
-        a.pk: AgentFacts(
-            agent_id=a.pk,
-            creator_id=a.created_by_id,
-            visibility=a.visibility,
-            disabled=a.is_disabled,
-            disabled_reason=a.disabled_reason,
-            member_grants=members.get(a.pk, {}),
-            group_grants=groups.get(a.pk, {}),
-            group_names=names.get(a.pk, {}),
+        for agent_id, *grant in grants.values_list("agent_id", *_GRANT_COLUMNS):
+            found[agent_id].append(tuple(grant))
+    return {a.pk: _facts_of(a, found.get(a.pk, ())) for a in agents}
+
+
+# The grants of one agent to a member and to the groups they are in, for ``decide``: the
+# service API's fetch asks it on every call, so its SQL is compiled once.
+_GRANTS_CONCERNING = statements.Statement(
+    lambda agent_id, membership_id: (
+        AgentGrant.objects.filter(agent_id=agent_id)
+        .filter(
+            Q(membership_id=membership_id)
+            | Q(
+                group_id__in=Group.members.through.objects.filter(
+                    membership_id=membership_id
+                ).values("group_id")
+            )
         )
-        for a in agents
-    }
+        .values_list(*_GRANT_COLUMNS)
+    ),
+    agent_id=int,
+    membership_id=int,
+)
 
 
 def load_members(
@@ -268,7 +304,14 @@ def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None =
     if agent.workspace_id != membership.workspace_id:
         return _none(Code.NOT_SHARED, "The agent is not shared with you.", [])
     m = member if member is not None else load_member(membership)
-    return evaluate(m, agent_facts([agent])[agent.pk])
+    # A draft (the builder's preview of an agent not yet saved) holds no grants. The
+    # groups are the member's in the database (``_groups_of``).
+    grants = (
+        _GRANTS_CONCERNING.rows(agent_id=agent.pk, membership_id=membership.pk)
+        if agent.pk is not None
+        else []
+    )
+    return evaluate(m, _facts_of(agent, grants))
 
 
 def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Access]:
@@ -295,7 +338,7 @@ def usable_filter(m: MemberFacts) -> Q | None:
         rule = mine | Q(visibility=Visibility.WORKSPACE)
         rule |= Q(Exists(grants.filter(membership_id=m.membership_id)))
         if m.group_ids:
-            rule |= Q(Exists(grants.filter(group_id__in=sorted(m.group_ids))))
+            rule |= Q(Exists(grants.filter(group_id__in=_groups_of(m.membership_id))))
     return Q(workspace_id=m.workspace_id, disabled_at__isnull=True, current__isnull=False) & rule
 
 

@@ -21,6 +21,7 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
@@ -136,7 +137,7 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     page = selectors.agent_page(filtered, size=PAGE_SIZE, after=after, before=before)
     shown = page.agents
     decided = decide_for_agents(m, shown)
-    rows = [(a, decided[a.pk], [tools.BY_KEY[k].label for k in _tools_of(a)]) for a in shown]
+    rows = _list_rows(request.workspace.slug, shown, decided)
     not_listed = []
     if q and tab == "usable" and not any(a.name.casefold() == q.casefold() for a in shown):
         not_listed = _not_listed(request, m, q, {a.pk for a in shown})
@@ -164,6 +165,50 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
 
 def _tools_of(agent: Agent) -> list[str]:
     return tools.ordered(agent.current.tools) if agent.current is not None else []
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """What the list shows of an agent, made here rather than in the template: the list is
+    the agents' busiest page, and a template's tags and includes cost many times the
+    same work in Python."""
+
+    pk: int
+    name: str
+    # None where the member may neither use nor manage it (the name is not a link).
+    url: str | None
+    description: str
+    disabled: bool
+    model: str
+    tools: str
+    shared: str
+    # "manage", "use", or "" with the reason in ``reason``.
+    access: str
+    reason: str
+
+
+def _list_rows(slug: str, agents: list[Agent], decided: dict[int, Access]) -> list[ListRow]:
+    # An agent's page is under the list's URL (agents/urls.py): one reverse for the page.
+    base = reverse("ws:agents", args=[slug])
+    rows = []
+    for a in agents:
+        access = decided[a.pk]
+        labels = [tools.BY_KEY[k].label for k in _tools_of(a)]
+        rows.append(
+            ListRow(
+                pk=a.pk,
+                name=a.name,
+                url=f"{base}{a.pk}/" if access.use or access.manage else None,
+                description=Truncator(a.description).chars(120) if a.description else "",
+                disabled=a.is_disabled,
+                model=a.current.model_ref.public_id if a.current is not None else "",
+                tools=", ".join(labels) or "none",
+                shared=a.get_visibility_display(),
+                access="manage" if access.manage else "use" if access.use else "",
+                reason=access.reason,
+            )
+        )
+    return rows
 
 
 @require_http_methods(["GET"])

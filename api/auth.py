@@ -16,9 +16,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core import snapshots, statements
 from core.context import client_ip, current_ip
 
 from . import errors
@@ -30,6 +32,19 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 _MAX_TOKEN_LENGTH = 200
 
 REALM = 'Bearer realm="service-api"'
+
+# The stamp of the service tokens' snapshots (core.snapshots).
+TOKENS = "service-tokens"
+_TOKEN_COLUMNS = statements.attnames(
+    ServiceToken, only=("id", "token_hash", "last_used_at", "revoked_at")
+)
+# Every call of the API asks it: its SQL is compiled once.
+_TOKEN_BY_HASH = statements.Statement(
+    lambda token_hash: ServiceToken.objects.filter(token_hash=token_hash).values_list(
+        *_TOKEN_COLUMNS
+    )[:1],
+    token_hash=str,
+)
 
 logger = logging.getLogger(__name__)
 _FAILURES_KEY = "api:auth-failures:{ip}:{window}"
@@ -84,6 +99,19 @@ def count_failure(request: HttpRequest) -> None:
         logger.warning("Cache unavailable: service API failures are not limited", exc_info=True)
 
 
+def _retire_tokens(sender: type, **kwargs: object) -> None:
+    snapshots.moved(TOKENS)
+
+
+def connect_signals() -> None:
+    """Any saved or deleted token (a revocation, from the services, the admin or a shell)
+    retires the tokens' snapshots."""
+    post_save.connect(_retire_tokens, sender=ServiceToken, dispatch_uid="snapshot-retire-tokens")
+    post_delete.connect(
+        _retire_tokens, sender=ServiceToken, dispatch_uid="snapshot-retire-tokens-delete"
+    )
+
+
 def _unauthorized(message: str, *, with_error: bool = True) -> ApiError:
     # RFC 6750: a request without credentials gets the challenge alone, a bad token the error too.
     challenge = f'{REALM}, error="invalid_token"' if with_error else REALM
@@ -91,7 +119,9 @@ def _unauthorized(message: str, *, with_error: bool = True) -> ApiError:
 
 
 def authenticate(request: HttpRequest) -> ServiceToken:
-    """The token of the request, or ApiError 401. One query, and one update a minute at most."""
+    """The token of the request, or ApiError 401: from its snapshot, or one query, and one
+    update a minute at most. Saving or deleting a token (a revocation) retires every
+    token's snapshot (``TOKENS``), so a revoked token is refused from the next call."""
     header = request.headers.get("Authorization", "").strip()
     if not header:
         raise _unauthorized(errors.TOKEN_MISSING, with_error=False)
@@ -102,11 +132,13 @@ def authenticate(request: HttpRequest) -> ServiceToken:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > _MAX_TOKEN_LENGTH:
         raise _unauthorized(errors.TOKEN_INVALID)
     digest = hash_token(raw)
-    token = (
-        ServiceToken.objects.filter(token_hash=digest)
-        .only("id", "token_hash", "last_used_at", "revoked_at")
-        .first()
+    row = snapshots.read(
+        f"service-token:{digest}",
+        [TOKENS],
+        lambda: _TOKEN_BY_HASH.first(token_hash=digest),
+        keep=lambda found: found is not None,
     )
+    token = statements.instance(ServiceToken, _TOKEN_COLUMNS, row, 0)[0] if row else None
     # The lookup is by the hash of a 256-bit secret; comparing in constant time as well costs
     # nothing and keeps the check honest if the lookup ever changes.
     if token is None or not hmac.compare_digest(token.token_hash, digest):
@@ -116,5 +148,7 @@ def authenticate(request: HttpRequest) -> ServiceToken:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
         ServiceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # The next call reads the new time, rather than writing it again.
+        snapshots.moved(TOKENS)
         token.last_used_at = now
     return token

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
-from accounts.models import Membership, Workspace
+from accounts.models import Membership, User, Workspace
 from agents.access import Access, Code, load_member_snapshot
-from agents.models import Agent
+from agents.models import Agent, AgentVersion
 from agents.selectors import Cursor as AgentCursor
 from agents.selectors import (
     Served,
@@ -19,26 +19,69 @@ from agents.selectors import (
     served_summaries,
     usable_agents,
 )
+from catalogue.models import BaseModel
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
+from core import statements
 
 from .forms import MemberRef
 from .pagination import Cursor
 
+_MEMBERSHIP = statements.attnames(Membership)
+_WORKSPACE = statements.attnames(Workspace)
+_USER = statements.attnames(User)
+_MEMBER_COLUMNS = (
+    *_MEMBERSHIP,
+    *(f"workspace__{n}" for n in _WORKSPACE),
+    *(f"user__{n}" for n in _USER),
+)
+
+
+def _members_of(slug: str) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace__slug=slug)
+
+
+_MEMBER_BY_ID = statements.Statement(
+    lambda slug, user_id: (
+        _members_of(slug).filter(user_id=user_id).values_list(*_MEMBER_COLUMNS)[:1]
+    ),
+    slug=str,
+    user_id=int,
+)
+_MEMBER_BY_EMAIL = statements.Statement(
+    lambda slug, email: (
+        _members_of(slug).filter(user__email=email).values_list(*_MEMBER_COLUMNS)[:1]
+    ),
+    slug=str,
+    email=str,
+)
+
+
+def _membership_of(row: tuple[object, ...] | None) -> Membership | None:
+    if row is None:
+        return None
+    membership, at = statements.instance(Membership, _MEMBERSHIP, row, 0)
+    membership.workspace, at = statements.instance(Workspace, _WORKSPACE, row, at)
+    membership.user, _ = statements.instance(User, _USER, row, at)
+    return membership
+
 
 def membership_by_ref(slug: str, ref: MemberRef) -> Membership | None:
     """The membership (active or deactivated) of the user named by ``ref`` in the workspace
-    ``slug``, with its workspace and user, in one query."""
-    members = Membership.objects.select_related("workspace", "user").filter(workspace__slug=slug)
+    ``slug``, with its workspace and user, in one query (a compiled statement: the
+    gateway asks this on every call)."""
     if ref.user_id is not None:
-        return members.filter(user_id=ref.user_id).first()
+        return _membership_of(_MEMBER_BY_ID.first(slug=slug, user_id=ref.user_id))
     assert ref.email is not None
     # Addresses are stored lowercased: the exact match on the lowercased address uses the
     # unique index of users' emails, where a case-insensitive comparison reads every member
     # of the workspace. The comparison is kept for an address stored otherwise.
     return (
-        members.filter(user__email=ref.email.lower()).first()
-        or members.filter(user__email__iexact=ref.email).first()
+        _membership_of(_MEMBER_BY_EMAIL.first(slug=slug, email=ref.email.lower()))
+        or _members_of(slug)
+        .select_related("workspace", "user")
+        .filter(user__email__iexact=ref.email)
+        .first()
     )
 
 
@@ -124,18 +167,6 @@ _LISTED_AGENT = (
 )
 
 
-# What the fetch reads of the agent: the list's columns and the version's text and
-# settings, which it serves.
-_SERVED_AGENT = (
-    *_LISTED_AGENT,
-    "current__number",
-    "current__instructions",
-    "current__temperature",
-    "current__max_tokens",
-    "current__top_p",
-)
-
-
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
@@ -173,16 +204,67 @@ def served_agent(membership: Membership, agent: Agent) -> Served:
     return served_config(membership, agent, member=member, facts=facts)
 
 
+# What the fetch reads: the list's columns and the version's text and settings, which it
+# serves (the attnames of each model, in the model's order).
+_SERVED_COLUMNS: dict[type[Model], list[str]] = {
+    Agent: statements.attnames(
+        Agent,
+        only=(
+            "id",
+            "name",
+            "workspace_id",
+            "created_by_id",
+            "visibility",
+            "disabled_at",
+            "disabled_reason",
+            "updated_at",
+            "current_id",
+        ),
+    ),
+    AgentVersion: statements.attnames(
+        AgentVersion,
+        only=(
+            "id",
+            "number",
+            "instructions",
+            "tools",
+            "library_ids",
+            "connection_ids",
+            "temperature",
+            "max_tokens",
+            "top_p",
+            "fine_tuned_id",
+            "base_model_id",
+        ),
+    ),
+    BaseModel: statements.attnames(BaseModel, only=("id", "model_id")),
+}
+_AGENT_BY_ID = statements.Statement(
+    lambda workspace_id, agent_id: Agent.objects.filter(
+        pk=agent_id, workspace_id=workspace_id, current__isnull=False
+    ).values_list(
+        *_SERVED_COLUMNS[Agent],
+        *(f"current__{n}" for n in _SERVED_COLUMNS[AgentVersion]),
+        *(f"current__base_model__{n}" for n in _SERVED_COLUMNS[BaseModel]),
+    ),
+    workspace_id=int,
+    agent_id=int,
+)
+
+
 def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
     """The agent ``agent_id`` of the workspace with its current version and model, or None
-    when it is missing, deleted or another workspace's: one query. Nothing caches it, so a
-    deleted agent is missed from the moment its deletion commits."""
-    return (
-        Agent.objects.select_related("current", "current__base_model")
-        .only(*_SERVED_AGENT)
-        .filter(pk=agent_id, workspace_id=workspace_id, current__isnull=False)
-        .first()
-    )
+    when it is missing, deleted or another workspace's: one query (a compiled statement).
+    Nothing caches it, so a deleted agent is missed from the moment its deletion commits."""
+    row = _AGENT_BY_ID.first(workspace_id=workspace_id, agent_id=agent_id)
+    if row is None:
+        return None
+    agent, at = statements.instance(Agent, _SERVED_COLUMNS[Agent], row, 0)
+    version, at = statements.instance(AgentVersion, _SERVED_COLUMNS[AgentVersion], row, at)
+    base, _ = statements.instance(BaseModel, _SERVED_COLUMNS[BaseModel], row, at)
+    version.base_model = base if version.base_model_id is not None else None
+    agent.current = version
+    return agent
 
 
 def refusal_code(access: Access) -> str:

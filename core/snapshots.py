@@ -62,11 +62,18 @@ def _in_transaction() -> bool:
     return any(not getattr(b, "_from_testcase", False) for b in connection.atomic_blocks)
 
 
-def read[T](name: str, stamps: Sequence[str], load: Callable[[], T]) -> T:
+def read[T](
+    name: str,
+    stamps: Sequence[str],
+    load: Callable[[], T],
+    *,
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """The snapshot ``name`` made of ``stamps``: from the cache while none of them has
-    moved, else ``load()``, kept for the next reader. The snapshot holds the stamps' values
-    it was taken under, so that the stamps and the snapshot are one read of the cache. Any
-    trouble with the cache loads."""
+    moved, else ``load()``, kept for the next reader (unless ``keep`` says no of it: a
+    miss that anyone could ask for with made-up names is not worth a place). The snapshot
+    holds the stamps' values it was taken under, so that the stamps and the snapshot are
+    one read of the cache. Any trouble with the cache loads."""
     if not settings.SNAPSHOTS or _in_transaction():
         return load()
     keys = [_stamp_key(s) for s in stamps]
@@ -89,6 +96,8 @@ def read[T](name: str, stamps: Sequence[str], load: Callable[[], T]) -> T:
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
         return cast("T", kept[1])
     value = load()
+    if keep is not None and not keep(value):
+        return value
     try:
         cache.set(key, (current, value), timeout=TIMEOUT)
     except Exception:

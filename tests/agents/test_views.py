@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.actor import Actor
 from accounts.models import Membership, Workspace
 from agents import names, selectors, services
 from agents.models import Agent, AgentGrant, GrantRole, Visibility
@@ -86,6 +87,45 @@ def test_the_list_shows_usable_agents_with_and_without_htmx(
     part = client.get(url("agents"), **HTMX)
     assert part.status_code == 200 and "<html" not in part.content.decode()
     assert 'id="agents-list"' in part.content.decode()
+
+
+def test_each_row_links_to_the_agent_and_shows_its_model_tools_and_access(
+    client: Client, team, owner, member, config
+) -> None:
+    long = "Sorts incoming tickets <b>by urgency</b>. " * 10
+    mine = make(member, Config(model=config.model, tools=("web_search",)), "Mine", description=long)
+    shared = make(owner, config, "Shared one")
+    staff = UserFactory(is_staff=True)
+    gone = make(owner, config, "Switched off")
+    services.agent_disable(actor=Actor.staff(staff), agent_id=gone.pk, reason="Misleading name.")
+    login(client, member.user)
+    body = client.get(url("agents"), {"tab": "all"}).content.decode()
+    assert f'<a href="{url("agent", mine.pk)}">Mine</a>' in body
+    assert f'<a href="{url("agent", shared.pk)}">Shared one</a>' in body
+    row = re.search(rf'<tr id="agent-{mine.pk}">(.*?)</tr>', body, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    # The description cut at 120 characters, escaped.
+    assert "&lt;b&gt;by urgency&lt;/b&gt;" in cells[0] and "<b>" not in cells[0]
+    assert unescape(re.search(r'<div class="help">(.*?)</div>', cells[0]).group(1)) == (
+        long[:119] + "…"
+    )
+    assert cells[1] == config.model.public_id
+    assert cells[2] == "Web search"
+    assert cells[3] == "Whole workspace"
+    assert "Manage" in cells[4]
+    shared_row = re.search(rf'<tr id="agent-{shared.pk}">(.*?)</tr>', body, re.S).group(1)
+    assert re.findall(r"<td>(.*?)</td>", shared_row, re.S)[2] == "none"
+    assert ">Use</span>" in shared_row
+    # Disabled by staff: not usable, so not in the member's list; an admin's "all" shows
+    # it with a badge, and its link, as they may still delete it.
+    assert f'id="agent-{gone.pk}"' not in body
+    login(client, owner.user)
+    body = client.get(url("agents"), {"tab": "all"}).content.decode()
+    gone_row = re.search(rf'<tr id="agent-{gone.pk}">(.*?)</tr>', body, re.S).group(1)
+    assert '<span class="badge badge-danger">Disabled</span>' in gone_row
+    assert f'<a href="{url("agent", gone.pk)}">Switched off</a>' in gone_row
+    assert ">Manage</span>" in gone_row
 
 
 def test_tabs_created_by_me_and_all_for_admins(client: Client, team, owner, member, config) -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.actor import Actor
 from api import errors
-from api.models import FeatureUseEvent, ServiceToken, new_raw_token
+from api.auth import TOKENS
+from api.models import FeatureUseEvent, ServiceToken, hash_token, new_raw_token
+from api.services import service_token_revoke
+from core import snapshots
 from tests.api.conftest import features_url, report, use_body
-from tests.factories import ServiceTokenFactory
+from tests.factories import ServiceTokenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,8 +118,58 @@ def test_last_used_is_written_at_most_once_a_minute(member, owner) -> None:
     token.refresh_from_db()
     assert token.last_used_at == first
 
-    # A minute later, one write.
+    # A minute later, one write. (A bulk update sends no signal: it retires the tokens'
+    # snapshots itself, as code writing them so must.)
     ServiceToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    snapshots.moved(TOKENS)
     assert client.get(features_url("acme", member.user_id)).status_code == 200
     token.refresh_from_db()
     assert token.last_used_at > first - timedelta(minutes=1)
+
+
+# --- The tokens' snapshot: a revoked token is refused from the next call -----------------
+
+
+def _warm(client: Client, member) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        assert client.get(features_url("acme", member.user_id)).status_code == 200
+
+
+def test_a_token_revoked_by_staff_is_refused_from_the_next_call(member, owner) -> None:
+    raw = new_raw_token()
+    token = ServiceTokenFactory(name="Gateway 2", raw=raw, last_used_at=timezone.now())
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    _warm(client, member)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(features_url("acme", member.user_id)).status_code == 200
+    assert not [q for q in ctx.captured_queries if "api_servicetoken" in q["sql"]]
+    staff = UserFactory(is_staff=True)
+    service_token_revoke(actor=Actor.staff(staff), token=token)
+    assert_401(client.get(features_url("acme", member.user_id)), errors.TOKEN_REVOKED)
+
+
+@pytest.mark.parametrize("how", ["saved", "deleted"])
+def test_a_token_written_around_the_services_is_read_again(member, owner, how: str) -> None:
+    raw = new_raw_token()
+    token = ServiceTokenFactory(name="Gateway 2", raw=raw, last_used_at=timezone.now())
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    _warm(client, member)
+    if how == "saved":
+        token.revoked_at = timezone.now()
+        token.save()
+        expected = errors.TOKEN_REVOKED
+    else:
+        token.delete()
+        expected = errors.TOKEN_INVALID
+    assert_401(client.get(features_url("acme", member.user_id)), expected)
+
+
+def test_an_unknown_token_is_not_kept(member, raw_token) -> None:
+    unknown = new_raw_token()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {unknown}")
+    for _ in range(2):
+        assert_401(client.get(features_url("acme", member.user_id)), errors.TOKEN_INVALID)
+    assert cache.get(f"snapshot:{snapshots.FORMAT}:service-token:{hash_token(unknown)}") is None
+    # Issued afterwards, the same secret works at once.
+    ServiceTokenFactory(name="Late", raw=unknown)
+    assert client.get(features_url("acme", member.user_id)).status_code == 200
