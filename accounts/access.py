@@ -15,7 +15,7 @@ tenant model's manager themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, cast
 
@@ -25,6 +25,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django_htmx.middleware import HtmxDetails
+
+from core import statements
 
 from .actor import Actor, ActorKind
 from .models import (
@@ -53,16 +55,42 @@ class WorkspaceRequest(HttpRequest):
 View = Callable[..., HttpResponseBase]
 
 
+# Membership and workspace as one row (``membership_of_row``), for the hot reads of a
+# member: every workspace page, every call of the service API.
+MEMBERSHIP_COLUMNS = statements.attnames(Membership)
+WORKSPACE_COLUMNS = statements.attnames(Workspace)
+MEMBER_ROW = (*MEMBERSHIP_COLUMNS, *(f"workspace__{n}" for n in WORKSPACE_COLUMNS))
+
+
+def membership_of_row(row: Sequence[Any]) -> tuple[Membership, int]:
+    """The membership with its workspace made of a row of ``MEMBER_ROW`` (then anything),
+    and where the rest of the row starts."""
+    membership, at = statements.instance(Membership, MEMBERSHIP_COLUMNS, row, 0)
+    workspace, at = statements.instance(Workspace, WORKSPACE_COLUMNS, row, at)
+    Membership.workspace.field.set_cached_value(membership, workspace)
+    return membership, at
+
+
+_ACTIVE_MEMBER = statements.Statement(
+    lambda slug, user_id: Membership.objects.filter(
+        workspace__slug=slug, user_id=user_id, status=MemberStatus.ACTIVE
+    ).values_list(*MEMBER_ROW)[:1],
+    slug=str,
+    user_id=int,
+)
+
+
 def get_membership(user: Any, slug: str) -> Membership:
+    """The user's active membership of the workspace ``slug``, with the workspace, or 404:
+    one query, compiled once (every workspace page asks it)."""
     if not user.is_authenticated:
         raise Http404
-    membership = (
-        Membership.objects.select_related("workspace", "user")
-        .filter(workspace__slug=slug, user=user, status=MemberStatus.ACTIVE)
-        .first()
-    )
-    if membership is None:
+    row = _ACTIVE_MEMBER.first(slug=slug, user_id=user.pk)
+    if row is None:
         raise Http404("No such workspace.")
+    membership, _ = membership_of_row(row)
+    # The signed-in user is the membership's: no second read of them.
+    Membership.user.field.set_cached_value(membership, user)
     return membership
 
 

@@ -221,16 +221,50 @@ def agent_facts(
     all that ``evaluate`` reads for them (an agent may hold hundreds of others)."""
     agents = list(agents)
     found: dict[int, list[tuple[int | None, int | None, str | None, str]]] = defaultdict(list)
-    if agents:
-        grants = AgentGrant.objects.filter(agent_id__in=[a.pk for a in agents])
+    ids = list(dict.fromkeys(a.pk for a in agents if a.pk is not None))
+    if ids and concerning is not None and len(ids) <= _MOST_COMPILED:
+        statement = _grants_statement(len(ids), bool(concerning.group_ids))
+        values = {f"a{i}": pk for i, pk in enumerate(ids)}
+        rows = statement.rows(membership_id=concerning.membership_id, **values)
+    elif ids:
+        grants = AgentGrant.objects.filter(agent_id__in=ids)
         if concerning is not None:
-            mine = Q(membership_id=concerning.membership_id)
-            if concerning.group_ids:
-                mine |= Q(group_id__in=_groups_of(concerning.membership_id))
-            grants = grants.filter(mine)
-        for agent_id, *grant in grants.values_list("agent_id", *_GRANT_COLUMNS):
-            found[agent_id].append(tuple(grant))
+            grants = grants.filter(_concerning(concerning.membership_id, concerning.group_ids))
+        rows = list(grants.values_list("agent_id", *_GRANT_COLUMNS))
+    else:
+        rows = []
+    for agent_id, *grant in rows:
+        found[agent_id].append(tuple(grant))
     return {a.pk: _facts_of(a, found.get(a.pk, ())) for a in agents}
+
+
+def _concerning(membership_id: Any, in_groups: object) -> Q:
+    """The grants to the member, and to their groups if they are in any."""
+    mine = Q(membership_id=membership_id)
+    return mine | Q(group_id__in=_groups_of(membership_id)) if in_groups else mine
+
+
+# A list's page of agents holds at most this many (the service API's largest page): its
+# grants to a member are read by a statement of that many ids, compiled once.
+_MOST_COMPILED = 201
+_GRANTS: dict[tuple[int, bool], statements.Statement] = {}
+
+
+def _grants_statement(n: int, in_groups: bool) -> statements.Statement:
+    found = _GRANTS.get((n, in_groups))
+    if found is None:
+        names = [f"a{i}" for i in range(n)]
+        found = statements.Statement(
+            lambda membership_id, **ids: (
+                AgentGrant.objects.filter(agent_id__in=[ids[k] for k in names])
+                .filter(_concerning(membership_id, in_groups))
+                .values_list("agent_id", *_GRANT_COLUMNS)
+            ),
+            membership_id=int,
+            **dict.fromkeys(names, int),
+        )
+        _GRANTS[(n, in_groups)] = found
+    return found
 
 
 # The grants of one agent to a member and to the groups they are in, for ``decide``: the
@@ -323,23 +357,46 @@ def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Acce
 # --- "Usable by me" as one queryset -------------------------------------------------------
 
 
-def usable_filter(m: MemberFacts) -> Q | None:
-    """The rule of ``evaluate`` for ``use``, as a filter on agents of the member's
-    workspace; None when the member uses none."""
+class Usable(StrEnum):
+    """The shapes of the rule of ``use`` as a filter, by what the member is."""
+
+    CREATED = "created"  # the plan has no sharing: what they created
+    ALL = "all"  # an admin: every agent
+    SHARED = "shared"  # theirs, the whole workspace's, and their direct grants
+    SHARED_AND_GROUPS = "shared_and_groups"  # and their groups' grants
+
+
+def usable_shape(m: MemberFacts) -> Usable | None:
+    """Which shape of the rule applies to the member; None when they use no agent."""
     if not m.active or not m.feature.allowed:
         return None
-    mine = Q(created_by_id=m.membership_id)
     if not m.plan_shares:
-        rule = mine
-    elif m.admin:
+        return Usable.CREATED
+    if m.admin:
+        return Usable.ALL
+    return Usable.SHARED_AND_GROUPS if m.group_ids else Usable.SHARED
+
+
+def usable_rule(shape: Usable, workspace_id: int, membership_id: int) -> Q:
+    """The rule of ``evaluate`` for ``use`` of that shape, as a filter on agents."""
+    if shape is Usable.CREATED:
+        rule = Q(created_by_id=membership_id)
+    elif shape is Usable.ALL:
         rule = Q()
     else:
         grants = AgentGrant.objects.filter(agent=OuterRef("pk"))
-        rule = mine | Q(visibility=Visibility.WORKSPACE)
-        rule |= Q(Exists(grants.filter(membership_id=m.membership_id)))
-        if m.group_ids:
-            rule |= Q(Exists(grants.filter(group_id__in=_groups_of(m.membership_id))))
-    return Q(workspace_id=m.workspace_id, disabled_at__isnull=True, current__isnull=False) & rule
+        rule = Q(created_by_id=membership_id) | Q(visibility=Visibility.WORKSPACE)
+        rule |= Q(Exists(grants.filter(membership_id=membership_id)))
+        if shape is Usable.SHARED_AND_GROUPS:
+            rule |= Q(Exists(grants.filter(group_id__in=_groups_of(membership_id))))
+    return Q(workspace_id=workspace_id, disabled_at__isnull=True, current__isnull=False) & rule
+
+
+def usable_filter(m: MemberFacts) -> Q | None:
+    """The rule of ``evaluate`` for ``use``, as a filter on agents of the member's
+    workspace; None when the member uses none."""
+    shape = usable_shape(m)
+    return None if shape is None else usable_rule(shape, m.workspace_id, m.membership_id)
 
 
 def usable_agents(membership: Membership, *, member: MemberFacts | None = None) -> QuerySet[Agent]:

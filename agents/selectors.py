@@ -5,8 +5,11 @@ it" and the configuration the platform serves to a member."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
@@ -14,7 +17,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 from accounts import selectors as account_selectors
 from accounts.models import Membership, MemberStatus
 from accounts.selectors import ShareCandidates
-from core import registry
+from catalogue.models import BaseModel
+from core import registry, statements
 from core.parsing import is_storable_text, parse_id
 from features.decisions import Decision, WorkspaceFacts, load_workspace_facts
 
@@ -22,11 +26,14 @@ from . import sources, tools
 from .access import (
     Access,
     MemberFacts,
+    Usable,
     decide,
     evaluate,
     feature_decisions,
     load_members,
     usable_agents,
+    usable_rule,
+    usable_shape,
 )
 from .access import agent_facts as load_agent_facts
 from .models import NAME_MAX, Agent, AgentGrant, AgentVersion, Visibility
@@ -108,6 +115,36 @@ class AgentPage:
     previous: Cursor | None
 
 
+# Fetches up to ``size + 1`` agents after a cursor (or before it, nearest first).
+type Fetch = Callable[[Cursor | None, bool, int], list[Agent]]
+
+
+def _paged(fetch: Fetch, size: int, after: Cursor | None, before: Cursor | None) -> AgentPage:
+    if before is not None:
+        rows = fetch(before, True, size + 1)
+        more_before = len(rows) > size
+        agents = list(reversed(rows[:size]))
+        previous = Cursor.of(agents[0]) if more_before and agents else None
+        return AgentPage(agents, Cursor.of(agents[-1]) if agents else None, previous)
+    rows = fetch(after, False, size + 1)
+    agents = rows[:size]
+    following = Cursor.of(agents[-1]) if len(rows) > size and agents else None
+    previous = Cursor.of(agents[0]) if after is not None and agents else None
+    return AgentPage(agents, following, previous)
+
+
+def _keyset(qs: QuerySet[Agent], name: str, pk: int, backwards: bool) -> QuerySet[Agent]:
+    """The rows beyond the position (name, pk); the redundant bound on the name beside the
+    OR lets the database start in the (workspace, name, id) index at the cursor."""
+    if backwards:
+        return qs.filter(name__lte=name).filter(Q(name__lt=name) | Q(name=name, id__lt=pk))
+    return qs.filter(name__gte=name).filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
+
+
+def _order(qs: QuerySet[Agent], backwards: bool) -> QuerySet[Agent]:
+    return qs.order_by("-name", "-id") if backwards else qs.order_by("name", "id")
+
+
 def agent_page(
     qs: QuerySet[Agent],
     *,
@@ -119,39 +156,153 @@ def agent_page(
     count: the extra row tells whether a page follows. ``after`` asks for the rows after
     the cursor (the "Next" link), ``before`` for the rows before it ("Previous"). Keyset
     pages cost the same deep in the list as on its first page, where OFFSET reads every
-    row it skips; the redundant bound on the name beside the OR lets the database start
-    in the (workspace, name, id) index at the cursor."""
-    if before is not None:
-        rows = list(
-            qs.filter(name__lte=before.name)
-            .filter(Q(name__lt=before.name) | Q(name=before.name, id__lt=before.id))
-            .order_by("-name", "-id")[: size + 1]
-        )
-        more_before = len(rows) > size
-        agents = list(reversed(rows[:size]))
-        previous = Cursor.of(agents[0]) if more_before and agents else None
-        return AgentPage(agents, Cursor.of(agents[-1]) if agents else None, previous)
-    if after is not None:
-        qs = qs.filter(name__gte=after.name).filter(
-            Q(name__gt=after.name) | Q(name=after.name, id__gt=after.id)
-        )
-    rows = list(qs.order_by("name", "id")[: size + 1])
-    agents = rows[:size]
-    following = Cursor.of(agents[-1]) if len(rows) > size and agents else None
-    previous = Cursor.of(agents[0]) if after is not None and agents else None
-    return AgentPage(agents, following, previous)
+    row it skips."""
+
+    def fetch(cursor: Cursor | None, backwards: bool, n: int) -> list[Agent]:
+        page = qs if cursor is None else _keyset(qs, cursor.name, cursor.id, backwards)
+        return list(_order(page, backwards)[:n])
+
+    return _paged(fetch, size, after, before)
 
 
-def created_by(membership: Membership) -> QuerySet[Agent]:
-    """The agents this member created, whatever their state: one query."""
-    return _listed(
-        Agent.objects.filter(workspace_id=membership.workspace_id, created_by=membership)
+# --- The lists' pages as compiled statements -------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentColumns:
+    """Which columns of an agent, its current version and that version's base model a
+    statement reads (attnames, in each model's order), and the agent made of its row."""
+
+    agent: tuple[str, ...]
+    version: tuple[str, ...]
+    base: tuple[str, ...] = ("id", "model_id")
+
+    def paths(self) -> tuple[str, ...]:
+        return (
+            *self.agent,
+            *(f"current__{n}" for n in self.version),
+            *(f"current__base_model__{n}" for n in self.base),
+        )
+
+    def build(self, row: Sequence[Any]) -> Agent:
+        agent, at = statements.instance(Agent, self.agent, row, 0)
+        if agent.current_id is None:  # an agent without a version: the join found none
+            agent.current = None
+            return agent
+        version, at = statements.instance(AgentVersion, self.version, row, at)
+        base, _ = statements.instance(BaseModel, self.base, row, at)
+        version.base_model = base if version.base_model_id is not None else None
+        agent.current = version
+        return agent
+
+
+def agent_columns(agent: Sequence[str], version: Sequence[str]) -> AgentColumns:
+    return AgentColumns(
+        tuple(statements.attnames(Agent, only=("id", *agent))),
+        tuple(statements.attnames(AgentVersion, only=("id", "base_model_id", *version))),
     )
 
 
-def workspace_agents(membership: Membership) -> QuerySet[Agent]:
-    """Every agent of the workspace, for admins' "all" list: one query."""
-    return _listed(Agent.objects.filter(workspace_id=membership.workspace_id))
+# What the lists read: what the access decision, the served tools and the page show; not
+# the version's instructions and settings.
+LIST_COLUMNS = agent_columns(
+    (
+        "name",
+        "description",
+        "workspace_id",
+        "created_by_id",
+        "visibility",
+        "disabled_at",
+        "disabled_reason",
+        "updated_at",
+        "current_id",
+    ),
+    ("tools", "library_ids", "connection_ids", "fine_tuned_id"),
+)
+
+
+class ListKind(StrEnum):
+    """The lists a statement pages: "usable by me" in each of its shapes, "created by me",
+    and the admins' "all"."""
+
+    USABLE_CREATED = f"usable_{Usable.CREATED}"
+    USABLE_ALL = f"usable_{Usable.ALL}"
+    USABLE_SHARED = f"usable_{Usable.SHARED}"
+    USABLE_SHARED_AND_GROUPS = f"usable_{Usable.SHARED_AND_GROUPS}"
+    CREATED_BY = "created_by"
+    WORKSPACE = "workspace"
+
+
+def _list_rule(kind: ListKind, workspace_id: Any, membership_id: Any) -> Q:
+    if kind is ListKind.CREATED_BY:
+        return Q(workspace_id=workspace_id, created_by_id=membership_id)
+    if kind is ListKind.WORKSPACE:
+        return Q(workspace_id=workspace_id)
+    return usable_rule(Usable(kind.removeprefix("usable_")), workspace_id, membership_id)
+
+
+# One statement per list, direction and page size: a few dozen in all (sizes are bounded).
+_PAGES: dict[tuple[ListKind, bool | None, int], statements.Statement] = {}
+
+
+def _page_statement(kind: ListKind, backwards: bool | None, n: int) -> statements.Statement:
+    """The statement of ``n`` rows of the list from its start (``backwards`` None), or
+    beyond a cursor."""
+    key = (kind, backwards, n)
+    found = _PAGES.get(key)
+    if found is not None:
+        return found
+    # Every list names its workspace; the member only where the rule reads them.
+    uses_member = kind not in (ListKind.WORKSPACE, ListKind.USABLE_ALL)
+
+    def build(**p: Any) -> QuerySet[Any]:
+        qs = Agent.objects.filter(_list_rule(kind, p["workspace_id"], p.get("membership_id")))
+        if backwards is not None:
+            qs = _keyset(qs, p["name"], p["pk"], backwards)
+        return _order(qs, bool(backwards)).values_list(*LIST_COLUMNS.paths())[:n]
+
+    params: dict[str, statements.ParamType] = {"workspace_id": int}
+    if uses_member:
+        params["membership_id"] = int
+    if backwards is not None:
+        params |= {"name": str, "pk": int}
+    statement = statements.Statement(build, **params)
+    _PAGES[key] = statement
+    return statement
+
+
+def list_page(
+    kind: ListKind,
+    membership: Membership,
+    *,
+    size: int = PAGE_SIZE,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> AgentPage:
+    """``agent_page`` of a list without search or filter, from a statement compiled once:
+    the lists' busiest pages, and the service API's list, compile no query."""
+
+    def fetch(cursor: Cursor | None, backwards: bool, n: int) -> list[Agent]:
+        values: dict[str, int | str] = {"workspace_id": membership.workspace_id}
+        if kind not in (ListKind.WORKSPACE, ListKind.USABLE_ALL):
+            values["membership_id"] = membership.pk
+        if cursor is not None:
+            values |= {"name": cursor.name, "pk": cursor.id}
+        statement = _page_statement(kind, None if cursor is None else backwards, n)
+        return [LIST_COLUMNS.build(row) for row in statement.rows(**values)]
+
+    return _paged(fetch, size, after, before)
+
+
+def list_queryset(kind: ListKind, membership: Membership) -> QuerySet[Agent]:
+    """The list as a queryset, to narrow by a search (``search``) before ``agent_page``."""
+    return _listed(Agent.objects.filter(_list_rule(kind, membership.workspace_id, membership.pk)))
+
+
+def usable_list(m: MemberFacts) -> ListKind | None:
+    """The list of what the member may use; None when they use no agent."""
+    shape = usable_shape(m)
+    return None if shape is None else ListKind(f"usable_{shape}")
 
 
 def named(workspace_id: int, name: str, *, limit: int) -> list[Agent]:

@@ -125,16 +125,24 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
     q, model, tool = form.value("q"), form.value("model"), form.value("tool")
     # The list is the agents' busiest page: the decision facts come from their snapshot.
     facts, m = load_member_snapshot(request.membership)
-    if tab == "mine":
-        qs = selectors.created_by(request.membership)
-    elif tab == "all":
-        qs = selectors.workspace_agents(request.membership)
-    else:
-        qs = selectors.usable_agents(request.membership, member=m)
-    filtered = selectors.search(qs, q, model=model, tool=tool)
     after = selectors.Cursor.parse(request.GET.get("after"))
     before = selectors.Cursor.parse(request.GET.get("before")) if after is None else None
-    page = selectors.agent_page(filtered, size=PAGE_SIZE, after=after, before=before)
+    if tab == "mine":
+        kind: selectors.ListKind | None = selectors.ListKind.CREATED_BY
+    elif tab == "all":
+        kind = selectors.ListKind.WORKSPACE
+    else:
+        kind = selectors.usable_list(m)
+    if kind is None:
+        page = selectors.AgentPage([], None, None)
+    elif q or model or tool:
+        qs = selectors.list_queryset(kind, request.membership)
+        filtered = selectors.search(qs, q, model=model, tool=tool)
+        page = selectors.agent_page(filtered, size=PAGE_SIZE, after=after, before=before)
+    else:
+        page = selectors.list_page(
+            kind, request.membership, size=PAGE_SIZE, after=after, before=before
+        )
     shown = page.agents
     decided = decide_for_agents(m, shown)
     rows = _list_rows(request.workspace.slug, shown, decided)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from accounts.access import MEMBER_ROW, membership_of_row
 from accounts.models import Membership, User, Workspace
 from agents.access import Access, Code, load_member_snapshot
-from agents.models import Agent, AgentVersion
-from agents.selectors import Cursor as AgentCursor
+from agents.models import Agent
 from agents.selectors import (
+    LIST_COLUMNS,
     Served,
     ServedSummary,
-    agent_page,
+    agent_columns,
+    list_page,
     served_config,
     served_summaries,
-    usable_agents,
+    usable_list,
 )
-from catalogue.models import BaseModel
+from agents.selectors import Cursor as AgentCursor
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
 from core import statements
@@ -27,14 +29,8 @@ from core import statements
 from .forms import MemberRef
 from .pagination import Cursor
 
-_MEMBERSHIP = statements.attnames(Membership)
-_WORKSPACE = statements.attnames(Workspace)
 _USER = statements.attnames(User)
-_MEMBER_COLUMNS = (
-    *_MEMBERSHIP,
-    *(f"workspace__{n}" for n in _WORKSPACE),
-    *(f"user__{n}" for n in _USER),
-)
+_MEMBER_COLUMNS = (*MEMBER_ROW, *(f"user__{n}" for n in _USER))
 
 
 def _members_of(slug: str) -> QuerySet[Membership]:
@@ -60,9 +56,8 @@ _MEMBER_BY_EMAIL = statements.Statement(
 def _membership_of(row: tuple[object, ...] | None) -> Membership | None:
     if row is None:
         return None
-    membership, at = statements.instance(Membership, _MEMBERSHIP, row, 0)
-    membership.workspace, at = statements.instance(Workspace, _WORKSPACE, row, at)
-    membership.user, _ = statements.instance(User, _USER, row, at)
+    membership, at = membership_of_row(row)
+    Membership.user.field.set_cached_value(membership, statements.instance(User, _USER, row, at)[0])
     return membership
 
 
@@ -146,27 +141,6 @@ def visible_subset(viewer: Viewer, ids: list[int]) -> list[int]:
 # --- Agents (agents.access decides; these only list and fetch) -----------------------------
 
 
-# What the list reads of each agent: what the access decision and the served tools need,
-# and what it answers; not the description, nor the version's instructions and settings.
-_LISTED_AGENT = (
-    "id",
-    "name",
-    "workspace",
-    "created_by",
-    "visibility",
-    "disabled_at",
-    "disabled_reason",
-    "updated_at",
-    "current",
-    "current__tools",
-    "current__library_ids",
-    "current__connection_ids",
-    "current__fine_tuned_id",
-    "current__base_model",
-    "current__base_model__model_id",
-)
-
-
 @dataclass(frozen=True)
 class UsableAgent:
     agent: Agent
@@ -185,11 +159,13 @@ def usable_agent_list(
 ) -> UsableAgentPage:
     """One page of the agents the member may use, by name then id, each with its tools as
     the member would be served them: a fixed number of queries whatever the number of
-    agents, grants and groups (``usable_agents`` a keyset page at a time, then
+    agents, grants and groups (``list_page`` of the member's usable list, then
     ``served_summaries`` for the page)."""
     facts, member = load_member_snapshot(membership)
-    agents = usable_agents(membership, member=member).only(*_LISTED_AGENT)
-    page = agent_page(agents, size=limit, after=after)
+    kind = usable_list(member)
+    if kind is None:
+        return UsableAgentPage([], None)
+    page = list_page(kind, membership, size=limit, after=after)
     served = served_summaries(membership, page.agents, member=member, facts=facts)
     rows = [UsableAgent(a, served[a.pk]) for a in page.agents if a.pk in served]
     return UsableAgentPage(rows, page.next)
@@ -204,49 +180,23 @@ def served_agent(membership: Membership, agent: Agent) -> Served:
     return served_config(membership, agent, member=member, facts=facts)
 
 
-# What the fetch reads: the list's columns and the version's text and settings, which it
-# serves (the attnames of each model, in the model's order).
-_SERVED_COLUMNS: dict[type[Model], list[str]] = {
-    Agent: statements.attnames(
-        Agent,
-        only=(
-            "id",
-            "name",
-            "workspace_id",
-            "created_by_id",
-            "visibility",
-            "disabled_at",
-            "disabled_reason",
-            "updated_at",
-            "current_id",
-        ),
+# What the fetch reads: what the lists read, and the version's text and settings, which
+# it serves.
+_SERVED = agent_columns(
+    LIST_COLUMNS.agent,
+    (
+        *LIST_COLUMNS.version,
+        "number",
+        "instructions",
+        "temperature",
+        "max_tokens",
+        "top_p",
     ),
-    AgentVersion: statements.attnames(
-        AgentVersion,
-        only=(
-            "id",
-            "number",
-            "instructions",
-            "tools",
-            "library_ids",
-            "connection_ids",
-            "temperature",
-            "max_tokens",
-            "top_p",
-            "fine_tuned_id",
-            "base_model_id",
-        ),
-    ),
-    BaseModel: statements.attnames(BaseModel, only=("id", "model_id")),
-}
+)
 _AGENT_BY_ID = statements.Statement(
     lambda workspace_id, agent_id: Agent.objects.filter(
         pk=agent_id, workspace_id=workspace_id, current__isnull=False
-    ).values_list(
-        *_SERVED_COLUMNS[Agent],
-        *(f"current__{n}" for n in _SERVED_COLUMNS[AgentVersion]),
-        *(f"current__base_model__{n}" for n in _SERVED_COLUMNS[BaseModel]),
-    ),
+    ).values_list(*_SERVED.paths()),
     workspace_id=int,
     agent_id=int,
 )
@@ -257,14 +207,7 @@ def agent_of_workspace(workspace_id: int, agent_id: int) -> Agent | None:
     when it is missing, deleted or another workspace's: one query (a compiled statement).
     Nothing caches it, so a deleted agent is missed from the moment its deletion commits."""
     row = _AGENT_BY_ID.first(workspace_id=workspace_id, agent_id=agent_id)
-    if row is None:
-        return None
-    agent, at = statements.instance(Agent, _SERVED_COLUMNS[Agent], row, 0)
-    version, at = statements.instance(AgentVersion, _SERVED_COLUMNS[AgentVersion], row, at)
-    base, _ = statements.instance(BaseModel, _SERVED_COLUMNS[BaseModel], row, at)
-    version.base_model = base if version.base_model_id is not None else None
-    agent.current = version
-    return agent
+    return _SERVED.build(row) if row is not None else None
 
 
 def refusal_code(access: Access) -> str:

@@ -17,5 +17,7 @@ ANONYMOUS_USER_NAME = None
 # The bench is one process: the hot paths' snapshots (core.snapshots) are safe over the local
 # memory cache, as they are over Redis (CACHE_URL) in production.
 SNAPSHOTS = True
+# As in production, where the cache is shared (console.settings): sessions read from it.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 GUARDIAN_MONKEY_PATCH_USER = False
 GUARDIAN_MONKEY_PATCH_GROUP = False

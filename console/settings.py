@@ -186,6 +186,13 @@ CACHES = {
 # the cache is shared, since a process's own memory would keep what another one changed. A
 # single process (the tests, the bench) may turn them on over the local memory cache.
 SNAPSHOTS = env_bool("SNAPSHOTS", bool(env_str("CACHE_URL", "")))
+# Sessions are read from that shared cache, and written through to the database: only when it
+# is shared, since a session ended in one process must end in all.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if env_str("CACHE_URL", "")
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Email -----------------------------------------------------------------------------
 MAILERS = email_mailers(env_str("EMAIL_URL", "console://"))

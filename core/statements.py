@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import QuerySet
 
 type ParamType = type[int] | type[str]
@@ -45,7 +45,7 @@ class _Compiled:
 
 
 class Statement:
-    """A ``values_list`` queryset compiled once per process and database.
+    """A ``values_list`` queryset compiled once per process (on the default database).
 
     ``build`` makes the queryset from one marker per parameter, passed by name
     (``Statement(lambda agent_id: Agent.objects.filter(pk=agent_id).values_list(...),
@@ -82,7 +82,8 @@ class Statement:
         self._compiled[key] = compiled
         return compiled
 
-    def rows(self, *, using: str = "default", **values: int | str) -> list[tuple[Any, ...]]:
+    def rows(self, **values: int | str) -> list[tuple[Any, ...]]:
+        using = DEFAULT_DB_ALIAS
         if values.keys() != self._params.keys():
             raise TypeError(f"Expected the values of {sorted(self._params)}.")
         for name, kind in self._params.items():
@@ -108,8 +109,8 @@ class Statement:
             out.append(tuple(row))
         return out
 
-    def first(self, *, using: str = "default", **values: int | str) -> tuple[Any, ...] | None:
-        found = self.rows(using=using, **values)
+    def first(self, **values: int | str) -> tuple[Any, ...] | None:
+        found = self.rows(**values)
         return found[0] if found else None
 
 
@@ -121,10 +122,10 @@ def attnames(model: type[models.Model], *, only: Sequence[str] = ()) -> list[str
 
 
 def instance[M: models.Model](
-    model: type[M], names: Sequence[str], row: Sequence[Any], start: int, using: str = "default"
+    model: type[M], names: Sequence[str], row: Sequence[Any], start: int
 ) -> tuple[M, int]:
     """The instance of ``model`` made of the ``len(names)`` values of ``row`` from ``start``
     on, its columns ``names`` (``attnames``: the others are deferred, as a stored row's), and
     where the next model's columns start."""
     end = start + len(names)
-    return model.from_db(using, list(names), list(row[start:end])), end
+    return model.from_db(DEFAULT_DB_ALIAS, list(names), list(row[start:end])), end

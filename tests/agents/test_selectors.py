@@ -7,12 +7,20 @@ from typing import Any
 
 import pytest
 
+from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, Workspace
 from agents import selectors, services
+from agents.access import usable_agents
 from agents.models import Agent, GrantRole, Visibility
 from agents.services import Config, ShareTarget
 from tests.agents.conftest import actor
-from tests.factories import GroupFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import (
+    AgentFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserFactory,
+    WorkspaceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +96,102 @@ def test_share_candidates_search_groups_and_active_members_with_their_roles(
     assert found[shown + 1].role == GrantRole.VIEWER and found[shown].role == ""
     with django_assert_num_queries(0):
         assert selectors.share_candidates(agent, " ", limit=10).all == ()
+
+
+# --- The lists' pages from compiled statements agree with the querysets ----------------------
+
+
+def _shown(agents: list[Agent]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            a.pk,
+            a.name,
+            a.description,
+            a.is_disabled,
+            a.current.model_ref.public_id if a.current else None,
+            a.current.tools if a.current else None,
+            a.current.library_ids if a.current else None,
+        )
+        for a in agents
+    ]
+
+
+def _walk(page_of: Any, size: int) -> tuple[list[Agent], list[Agent]]:
+    """Every row of a list, forward by its "Next" cursors, then back by "Previous"."""
+    forward: list[Agent] = []
+    page = page_of(size=size)
+    pages = [page]
+    while True:
+        forward += page.agents
+        assert len(pages) < 100, "the pages do not end"
+        if page.next is None:
+            break
+        page = page_of(size=size, after=page.next)
+        pages.append(page)
+    backward: list[Agent] = []
+    page = pages[-1]
+    while page.previous is not None:
+        assert len(backward) < 100, "the pages do not end"
+        page = page_of(size=size, before=page.previous)
+        backward = page.agents + backward
+    return forward, backward + pages[-1].agents
+
+
+@pytest.mark.parametrize("size", [1, 3, 25])
+def test_list_pages_from_statements_are_the_querysets_pages(
+    team: Workspace, owner, member, config, size: int
+) -> None:
+    interns = GroupFactory(workspace=team, name="Interns")
+    interns.members.add(member)
+    loner = MembershipFactory(workspace=team)
+    for i in range(4):
+        make(owner, config, f"Shared {i}")
+        restricted = make(owner, config, f"Restricted {i}", visibility=Visibility.RESTRICTED)
+        if i % 2:
+            grant(owner, restricted, ShareTarget.group(interns.pk))
+        else:
+            grant(owner, restricted, ShareTarget.member(member.pk))
+    make(member, Config(model=config.model, tools=("web_search",)), "Mine", description="Own")
+    # Lower and upper case: whatever order the database's collation gives, both alike.
+    make(owner, config, "alpha")
+    make(owner, config, "Beta")
+    staff = UserFactory(is_staff=True)
+    off = make(owner, config, "Switched off")
+    services.agent_disable(actor=Actor.staff(staff), agent_id=off.pk, reason="Misleading.")
+    fine_tuned = make(owner, config, "Fine-tuned")
+    fine_tuned.current.base_model, fine_tuned.current.fine_tuned_id = None, "ft:acme:triage"
+    fine_tuned.current.save(update_fields=["base_model", "fine_tuned_id"])
+    AgentFactory(workspace=team, created_by=member, name="No version yet", version=False)
+    other = WorkspaceFactory()
+    AgentFactory(workspace=other, name="Elsewhere")
+
+    K = selectors.ListKind
+    cases = [
+        (K.USABLE_ALL, owner),
+        (K.USABLE_SHARED_AND_GROUPS, member),
+        (K.USABLE_SHARED, loner),
+        (K.USABLE_CREATED, member),
+        (K.CREATED_BY, member),
+        (K.WORKSPACE, owner),
+    ]
+    for kind, m in cases:
+        qs = selectors.list_queryset(kind, m)
+        expected = _shown(list(qs.order_by("name", "id")))
+        assert expected, kind
+
+        def by_statement(m: Membership = m, kind: selectors.ListKind = kind, **kw: Any) -> Any:
+            return selectors.list_page(kind, m, **kw)
+
+        def by_queryset(qs: Any = qs, **kw: Any) -> Any:
+            return selectors.agent_page(qs, **kw)
+
+        for page_of in (by_statement, by_queryset):
+            forward, backward = _walk(page_of, size)
+            assert _shown(forward) == expected, (kind, page_of)
+            assert _shown(backward) == expected, (kind, page_of)
+    # The usable lists are the rule of the access decision (usable_agents).
+    for kind, m in cases[:3]:
+        listed = {a.pk for a in selectors.list_page(kind, m, size=100).agents}
+        assert listed == {a.pk for a in usable_agents(m)}, kind
+    names = {a.name for a in selectors.list_page(K.WORKSPACE, owner, size=100).agents}
+    assert "Elsewhere" not in names and "No version yet" in names
