@@ -31,7 +31,7 @@ from accounts.views import confirm
 from accounts.views import share as share_dialog
 from accounts.views.share import SharePicker
 from billing.selectors import models_for_workspace
-from catalogue.selectors import available_models
+from catalogue.selectors import model_options
 from core import htmx, registry
 from core.errors import DomainError
 from core.parsing import parse_id
@@ -160,7 +160,9 @@ def _index_context(request: WorkspaceRequest) -> dict[str, Any]:
         "model": model,
         "tool": tool,
         "models": list(
-            available_models(plan) if plan is not None else models_for_workspace(request.workspace)
+            model_options(plan)
+            if plan is not None
+            else models_for_workspace(request.workspace).only("model_id", "name")
         ),
         "tool_choices": tools.CHOICES,
         "page": page,

@@ -10,3 +10,7 @@ class CatalogueConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the reference's system check)
+        from .signals import connect
+
+        # Writes of the catalogue, from the admin or a shell, retire its snapshots.
+        connect()

@@ -3,11 +3,14 @@ its slug; ``billing.selectors.models_for_workspace`` answers for a workspace."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from core import snapshots
 
 from .models import (
     FINE_TUNED_PREFIX,
@@ -39,6 +42,31 @@ def available_models(
     if kind is not None:
         models = models.filter(kind=kind)
     return models.order_by("sort_order", "name", "model_id")
+
+
+# The stamp of the snapshots made of the catalogue (core.snapshots): any saved or deleted
+# model or offer moves it (catalogue.apps).
+CATALOGUE = "catalogue"
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    model_id: str
+    name: str
+
+
+def model_options(plan_slug: str) -> list[ModelOption]:
+    """``available_models`` of the plan as a list's filter offers them, from their
+    snapshot: no query while the catalogue is as it was."""
+    today = timezone.localdate()
+    return snapshots.read(
+        f"catalogue-options:{plan_slug}:{today.isoformat()}",
+        [CATALOGUE],
+        lambda: [
+            ModelOption(m.model_id, m.name)
+            for m in available_models(plan_slug, today=today).only("model_id", "name")
+        ],
+    )
 
 
 def ref_for(public_id: str) -> ModelRef | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from typing import Any
@@ -21,7 +22,7 @@ from agents import names, selectors, services
 from agents.models import Agent, AgentGrant, GrantRole, Visibility
 from agents.services import Config, ShareTarget
 from billing.models import Plan
-from catalogue.models import BaseModel, ModelRef
+from catalogue.models import BaseModel, Lifecycle, ModelRef
 from features.services import feature_rule_set
 from tests.agents.conftest import actor
 from tests.conftest import HTMX, login
@@ -216,9 +217,10 @@ def test_the_plan_without_sharing_says_why(client: Client, workspace, member, co
     assert "Sharing is not available" in page and url("agent_share", agent.pk) not in page
 
 
+@pytest.mark.parametrize("q", ["agent", ""])
 @pytest.mark.parametrize("tab", ["usable", "mine", "all"])
 def test_the_list_takes_the_same_queries_at_two_sizes(
-    client: Client, team, owner, member, config, tab: str
+    client: Client, team, owner, member, config, tab: str, q: str
 ) -> None:
     group = GroupFactory(workspace=team, name="Research")
     group.members.add(owner)
@@ -236,16 +238,17 @@ def test_the_list_takes_the_same_queries_at_two_sizes(
     login(client, owner.user)
     add(2, 0)
     with CaptureQueriesContext(connection) as cold:
-        assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
+        assert client.get(url("agents"), {"tab": tab, "q": q}).status_code == 200
     with CaptureQueriesContext(connection) as small:
-        assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
+        assert client.get(url("agents"), {"tab": tab, "q": q}).status_code == 200
     add(12, 2)
     with CaptureQueriesContext(connection) as large:
-        assert client.get(url("agents"), {"tab": tab, "q": "agent"}).status_code == 200
+        assert client.get(url("agents"), {"tab": tab, "q": q}).status_code == 200
     assert len(small) == len(large), (len(small), len(large))
     # The first request read the decision facts (the workspace's plan, rules and Media
-    # Customer state, the member's groups, rules and switches); the others, their snapshot.
-    assert len(cold) == len(small) + FACTS_QUERIES
+    # Customer state, the member's groups, rules and switches) and the models the filter
+    # offers; the others, their snapshots.
+    assert len(cold) == len(small) + FACTS_QUERIES + 1
 
 
 # What the decision facts of one member take when their snapshot is cold.
@@ -833,3 +836,25 @@ def test_admins_set_the_default_visibility_and_who_may_share_with_the_workspace(
     ).status_code in (200, 302)
     agent.refresh_from_db()
     assert agent.visibility == "restricted"
+
+
+def test_the_model_filter_follows_the_catalogue_at_once(client: Client, team, owner, model) -> None:
+    login(client, owner.user)
+
+    def offered() -> set[str]:
+        body = client.get(url("agents")).content.decode()
+        return set(
+            re.findall(
+                r'<option value="([^"]+)"', body.split('id="agents-model"')[1].split("</select>")[0]
+            )
+        )
+
+    assert model.model_id in offered()
+    assert model.model_id in offered()  # from its snapshot now
+    added = BaseModelFactory(plans=["team"])
+    assert added.model_id in offered()
+    model.lifecycle, model.retirement_date = Lifecycle.RETIRED, date(2026, 1, 1)
+    model.save()
+    assert model.model_id not in offered()
+    added.offers.all().delete()  # a bulk delete: each offer's signal still fires
+    assert added.model_id not in offered()
