@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django import template
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
@@ -16,10 +17,14 @@ from accounts.roles import Perm, has_perm
 register = template.Library()
 
 
-@lru_cache(maxsize=4096)
-def _sidenav(urlconf: object, prefix: str, slug: str, role: int, nav: str) -> str:
+def _render(slug: str, role: int, nav: str) -> str:
     can = {p.value: has_perm(role, p) for p in Perm}
     return render_to_string("components/sidenav.html", {"slug": slug, "can": can, "nav": nav})
+
+
+@lru_cache(maxsize=4096)
+def _kept(urlconf: object, prefix: str, slug: str, role: int, nav: str) -> str:
+    return _render(slug, role, nav)
 
 
 @register.simple_tag
@@ -29,5 +34,8 @@ def sidenav(slug: str, role: int | None, nav: str | None) -> SafeString:
     prefix in force, which are part of what it is kept under."""
     if role is None:
         return mark_safe("")
-    # The template escapes what it shows; the slug is a slug.
-    return mark_safe(_sidenav(get_urlconf(), get_script_prefix(), slug, role, nav or ""))  # noqa: S308
+    # With DEBUG, templates are read again on each use (an edited one shows at once): so is
+    # this one. The template escapes what it shows; the slug is a slug.
+    if settings.DEBUG:
+        return mark_safe(_render(slug, role, nav or ""))  # noqa: S308
+    return mark_safe(_kept(get_urlconf(), get_script_prefix(), slug, role, nav or ""))  # noqa: S308

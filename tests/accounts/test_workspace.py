@@ -262,6 +262,29 @@ def test_member_sidebar_has_no_trust_heading(member_client: Client) -> None:
     assert "Trust" not in _nav_sections(html)
 
 
+def test_the_sidebar_is_each_workspaces_and_roles_own_and_marks_the_page(
+    client: Client, owner: Membership
+) -> None:
+    other = WorkspaceFactory(name="Globex", slug="globex")
+    there = MembershipFactory(workspace=other, user=owner.user, role=Role.MEMBER)
+    login(client, owner.user)
+    acme = client.get("/w/acme/members/").content.decode()
+    globex = client.get("/w/globex/members/").content.decode()
+    assert 'href="/w/acme/settings/"' in acme and "/w/globex/" not in _sidebar(acme)
+    assert "/w/acme/" not in _sidebar(globex) and 'href="/w/globex/settings/"' not in globex
+    assert 'href="/w/acme/members/" aria-current="page"' in acme
+    groups = client.get("/w/acme/groups/").content.decode()
+    assert 'href="/w/acme/groups/" aria-current="page"' in groups
+    assert 'href="/w/acme/members/" aria-current' not in groups
+    # A new role shows its links on the next page.
+    Membership.objects.filter(pk=there.pk).update(role=Role.ADMIN)
+    assert 'href="/w/globex/settings/"' in client.get("/w/globex/members/").content.decode()
+
+
+def _sidebar(html: str) -> str:
+    return html.split('<nav class="sidenav"')[1].split("</nav>")[0]
+
+
 # --- Renaming the workspace --------------------------------------------------------------
 
 RENAME = "/w/acme/settings/name/"
