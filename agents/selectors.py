@@ -184,14 +184,23 @@ class AgentColumns:
             *(f"current__base_model__{n}" for n in self.base),
         )
 
-    def build(self, row: Sequence[Any]) -> Agent:
+    def build(self, row: Sequence[Any], bases: dict[int, BaseModel] | None = None) -> Agent:
+        """The agent of ``row``; ``bases``: the base models made for earlier rows, by id (a
+        page's agents name a few models between them), which the rows share."""
         agent, at = statements.instance(Agent, self.agent, row, 0)
         if agent.current_id is None:  # an agent without a version: the join found none
             agent.current = None
             return agent
         version, at = statements.instance(AgentVersion, self.version, row, at)
-        base, _ = statements.instance(BaseModel, self.base, row, at)
-        version.base_model = base if version.base_model_id is not None else None
+        base_id = version.base_model_id
+        if base_id is None:
+            version.base_model = None
+        elif bases is not None and base_id in bases:
+            version.base_model = bases[base_id]
+        else:
+            version.base_model = statements.instance(BaseModel, self.base, row, at)[0]
+            if bases is not None:
+                bases[base_id] = version.base_model
         agent.current = version
         return agent
 
@@ -289,7 +298,8 @@ def list_page(
         if cursor is not None:
             values |= {"name": cursor.name, "pk": cursor.id}
         statement = _page_statement(kind, None if cursor is None else backwards, n)
-        return [LIST_COLUMNS.build(row) for row in statement.rows(**values)]
+        bases: dict[int, BaseModel] = {}
+        return [LIST_COLUMNS.build(row, bases) for row in statement.rows(**values)]
 
     return _paged(fetch, size, after, before)
 
