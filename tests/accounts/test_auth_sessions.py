@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from allauth.usersessions.models import UserSession
+from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import User
@@ -12,6 +13,17 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "/accounts/sessions/"
+
+
+@pytest.fixture(
+    autouse=True,
+    params=["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"],
+)
+def engine(request: pytest.FixtureRequest, settings) -> str:  # type: ignore[no-untyped-def]
+    """Each test with sessions in the database, and read from the cache as in production
+    (a shared cache): a session ended must end in both."""
+    settings.SESSION_ENGINE = request.param
+    return str(request.param)
 
 
 def browser(user: User, ip: str, agent: str) -> Client:
@@ -65,3 +77,15 @@ def test_sessions_page_needs_sign_in(client: Client) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert client.post(SESSIONS).status_code == 302
+
+
+def test_a_signed_out_session_is_ended_for_every_copy_of_its_cookie() -> None:
+    user = UserFactory()
+    laptop = browser(user, "203.0.113.10", "Laptop-Browser/1.0")
+    copy = Client()
+    # The same cookie, elsewhere (a copy of its value: the laptop's jar loses it at logout).
+    name = django_settings.SESSION_COOKIE_NAME
+    copy.cookies[name] = laptop.cookies[name].value
+    assert copy.get(SESSIONS).status_code == 200
+    assert laptop.post("/accounts/logout/").status_code == 302
+    assert copy.get(SESSIONS)["Location"].startswith("/accounts/login/")
