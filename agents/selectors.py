@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.core import signing
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value, Window
+from django.db.models.functions import Lower
 
 from accounts import selectors as account_selectors
 from accounts.models import Membership, MemberStatus
@@ -318,7 +319,11 @@ def usable_list(m: MemberFacts) -> ListKind | None:
 def named(workspace_id: int, name: str, *, limit: int) -> list[Agent]:
     """The agents of the workspace named exactly ``name``, case aside, with their current
     version (at most ``limit``): one query."""
-    qs = Agent.objects.filter(workspace_id=workspace_id, name__iexact=name)
+    # Compared in lower case, as the names' uniqueness is (agent_name_unique_in_workspace):
+    # its index answers, where an ``iexact`` (upper case) would search the trigrams.
+    qs = Agent.objects.alias(lowered=Lower("name")).filter(
+        workspace_id=workspace_id, lowered=Lower(Value(name))
+    )
     return list(qs.select_related("current")[:limit])
 
 
