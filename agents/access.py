@@ -272,14 +272,7 @@ def _grants_statement(n: int, in_groups: bool) -> statements.Statement:
 _GRANTS_CONCERNING = statements.Statement(
     lambda agent_id, membership_id: (
         AgentGrant.objects.filter(agent_id=agent_id)
-        .filter(
-            Q(membership_id=membership_id)
-            | Q(
-                group_id__in=Group.members.through.objects.filter(
-                    membership_id=membership_id
-                ).values("group_id")
-            )
-        )
+        .filter(_concerning(membership_id, True))
         .values_list(*_GRANT_COLUMNS)
     ),
     agent_id=int,
