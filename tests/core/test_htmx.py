@@ -4,6 +4,9 @@ and plain requests each their own way."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -58,3 +61,17 @@ def test_toast_sends_the_event() -> None:
 def test_back_query_keeps_known_keys_only() -> None:
     raw = "q=ada&page=2&next=https://evil.example/&role=" + "x" * 300
     assert htmx.back_query(raw, ("q", "page", "role")) == "q=ada&page=2&role=" + "x" * 100
+
+
+def test_htmx_is_configured_within_the_content_security_policy(client: Client) -> None:
+    """No eval, no inline scripts, no injected indicator styles, and no style attribute
+    settled by a swap: the CSP refuses inline styles, and a settled one is an error in the
+    browser's console."""
+    body = client.get(reverse("account_login")).content.decode()
+    found = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", body)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert config["allowEval"] is False and config["allowScriptTags"] is False
+    assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"] and "class" in config["attributesToSettle"]
+    assert "'unsafe-inline'" not in client.get(reverse("account_login"))["Content-Security-Policy"]
