@@ -4,14 +4,12 @@ it" and the configuration the platform serves to a member."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value, Window
 from django.db.models.functions import Lower
 
@@ -19,8 +17,8 @@ from accounts import selectors as account_selectors
 from accounts.models import Membership, MemberStatus
 from accounts.selectors import ShareCandidates
 from catalogue.models import BaseModel
-from core import registry, statements
-from core.parsing import is_storable_text, parse_id
+from core import cursors, registry, statements
+from core.parsing import is_storable_text
 from features.decisions import Decision, WorkspaceFacts, load_workspace_facts
 
 from . import sources, tools
@@ -58,40 +56,25 @@ def _listed(qs: QuerySet[Agent]) -> QuerySet[Agent]:
 CURSOR_SALT = "agents.list.cursor"
 # A signed cursor of the longest name, escaped to JSON and in base64, stays below this.
 CURSOR_MAX = 1200
-_CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_\-:]+")
-
-
-class CursorInvalid(ValueError):
-    """Not a cursor of an agents list."""
+CursorInvalid = cursors.CursorInvalid
 
 
 @dataclass(frozen=True)
 class Cursor:
     """A position in a list ordered by (name, id): a page starts just after it (or ends
-    just before it). Signed, so that a position nobody handed out is refused as a whole
-    rather than read as some other one."""
+    just before it). Signed (``core.cursors``), so that a position nobody handed out is
+    refused as a whole rather than read as some other one."""
 
     name: str
     id: int
 
     def encode(self) -> str:
-        return signing.Signer(salt=CURSOR_SALT).sign_object([self.name, self.id])
+        return cursors.sign(CURSOR_SALT, self.name, self.id)
 
     @classmethod
     def decode(cls, raw: str) -> Cursor:
-        if not 0 < len(raw) <= CURSOR_MAX or _CURSOR_SHAPE.fullmatch(raw) is None:
-            raise CursorInvalid(raw)
-        try:
-            value = signing.Signer(salt=CURSOR_SALT).unsign_object(raw)
-        except (signing.BadSignature, ValueError) as exc:
-            raise CursorInvalid(raw) from exc
-        # Signed here, so well formed; checked anyway rather than trusted blindly.
-        if not (isinstance(value, list) and len(value) == 2):
-            raise CursorInvalid(raw)
-        name, pk = value
+        name, pk = cursors.unsign(raw, salt=CURSOR_SALT, max_length=CURSOR_MAX)
         if not isinstance(name, str) or len(name) > NAME_MAX or not is_storable_text(name):
-            raise CursorInvalid(raw)
-        if type(pk) is not int or parse_id(pk) is None:
             raise CursorInvalid(raw)
         return cls(name=name, id=pk)
 

@@ -5,6 +5,7 @@ belongs is a bug to report, not to guess around."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,14 +16,14 @@ from django.http import HttpRequest, QueryDict
 from django.utils.dateparse import parse_datetime
 
 from agents.selectors import Cursor as AgentCursor
-from agents.selectors import CursorInvalid as AgentCursorInvalid
 from core import registry
+from core.cursors import CursorInvalid
 from core.parsing import JsonRejected, is_storable_text, loads_json, parse_id, to_utc
 
 from . import errors
 from .errors import ApiError
 from .models import Outcome
-from .pagination import Cursor, CursorInvalid
+from .pagination import Cursor
 
 EVENT_ID_MAX = 100
 
@@ -246,13 +247,7 @@ def parse_document_query(params: QueryDict) -> DocumentQuery:
     elif not is_storable_text(q):
         bad["q"] = TITLE_QUERY_NOT_STORABLE
 
-    after = None
-    if raw_cursor := params.get("cursor", ""):
-        try:
-            after = Cursor.decode(raw_cursor)
-        except CursorInvalid:
-            bad["cursor"] = CURSOR_INVALID
-
+    after = _cursor(params, Cursor.decode, bad)
     limit = _limit(params, LIMIT_DEFAULT, LIMIT_MAX)
     if limit is None:
         bad["limit"] = LIMIT_INVALID
@@ -260,6 +255,19 @@ def parse_document_query(params: QueryDict) -> DocumentQuery:
     if bad or limit is None:
         raise ApiError(400, errors.INVALID_REQUEST, errors.FIELDS_INVALID, fields=bad)
     return DocumentQuery(q=q, after=after, limit=limit)
+
+
+def _cursor[C](params: QueryDict, decode: Callable[[str], C], bad: dict[str, str]) -> C | None:
+    """``?cursor=``: None when absent or empty; when not a cursor of this list, None and
+    the error in ``bad``."""
+    raw = params.get("cursor", "")
+    if not raw:
+        return None
+    try:
+        return decode(raw)
+    except CursorInvalid:
+        bad["cursor"] = CURSOR_INVALID
+        return None
 
 
 def _limit(params: QueryDict, default: int, most: int) -> int | None:
@@ -283,12 +291,7 @@ def parse_agent_query(params: QueryDict) -> AgentQuery:
     """``?cursor=&limit=`` of the list of a member's agents, or ApiError 400 naming every
     bad parameter. An empty parameter is an absent one."""
     bad: dict[str, str] = {}
-    after = None
-    if raw_cursor := params.get("cursor", ""):
-        try:
-            after = AgentCursor.decode(raw_cursor)
-        except AgentCursorInvalid:
-            bad["cursor"] = CURSOR_INVALID
+    after = _cursor(params, AgentCursor.decode, bad)
     limit = _limit(params, AGENT_LIMIT_DEFAULT, AGENT_LIMIT_MAX)
     if limit is None:
         bad["limit"] = AGENT_LIMIT_INVALID
