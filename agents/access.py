@@ -245,7 +245,8 @@ def _concerning(membership_id: Any, in_groups: object) -> Q:
 
 
 # A list's page of agents holds at most this many (the service API's largest page): its
-# grants to a member are read by a statement of that many ids, compiled once.
+# grants to a member are read by a statement of that many ids, compiled once (one id: the
+# service API's fetch, on every call).
 _MOST_COMPILED = 201
 _GRANTS: dict[tuple[int, bool], statements.Statement] = {}
 
@@ -265,19 +266,6 @@ def _grants_statement(n: int, in_groups: bool) -> statements.Statement:
         )
         _GRANTS[(n, in_groups)] = found
     return found
-
-
-# The grants of one agent to a member and to the groups they are in, for ``decide``: the
-# service API's fetch asks it on every call, so its SQL is compiled once.
-_GRANTS_CONCERNING = statements.Statement(
-    lambda agent_id, membership_id: (
-        AgentGrant.objects.filter(agent_id=agent_id)
-        .filter(_concerning(membership_id, True))
-        .values_list(*_GRANT_COLUMNS)
-    ),
-    agent_id=int,
-    membership_id=int,
-)
 
 
 def load_members(
@@ -334,11 +322,11 @@ def decide(membership: Membership, agent: Agent, *, member: MemberFacts | None =
     # A draft (the builder's preview of an agent not yet saved) holds no grants. The
     # groups are the member's in the database (``_groups_of``).
     grants = (
-        _GRANTS_CONCERNING.rows(agent_id=agent.pk, membership_id=membership.pk)
+        _grants_statement(1, True).rows(membership_id=membership.pk, a0=agent.pk)
         if agent.pk is not None
         else []
     )
-    return evaluate(m, _facts_of(agent, grants))
+    return evaluate(m, _facts_of(agent, (g[1:] for g in grants)))
 
 
 def decide_for_agents(m: MemberFacts, agents: Iterable[Agent]) -> dict[int, Access]:

@@ -234,6 +234,11 @@ def _list_rule(kind: ListKind, workspace_id: Any, membership_id: Any) -> Q:
     return usable_rule(Usable(kind.removeprefix("usable_")), workspace_id, membership_id)
 
 
+def _reads_member(kind: ListKind) -> bool:
+    """Every list names its workspace; these also name the member."""
+    return kind not in (ListKind.WORKSPACE, ListKind.USABLE_ALL)
+
+
 # One statement per list, direction and page size: a few dozen in all (sizes are bounded).
 _PAGES: dict[tuple[ListKind, bool | None, int], statements.Statement] = {}
 
@@ -245,8 +250,6 @@ def _page_statement(kind: ListKind, backwards: bool | None, n: int) -> statement
     found = _PAGES.get(key)
     if found is not None:
         return found
-    # Every list names its workspace; the member only where the rule reads them.
-    uses_member = kind not in (ListKind.WORKSPACE, ListKind.USABLE_ALL)
 
     def build(**p: Any) -> QuerySet[Any]:
         qs = Agent.objects.filter(_list_rule(kind, p["workspace_id"], p.get("membership_id")))
@@ -255,7 +258,7 @@ def _page_statement(kind: ListKind, backwards: bool | None, n: int) -> statement
         return _order(qs, bool(backwards)).values_list(*LIST_COLUMNS.paths())[:n]
 
     params: dict[str, statements.ParamType] = {"workspace_id": int}
-    if uses_member:
+    if _reads_member(kind):
         params["membership_id"] = int
     if backwards is not None:
         params |= {"name": str, "pk": int}
@@ -277,7 +280,7 @@ def list_page(
 
     def fetch(cursor: Cursor | None, backwards: bool, n: int) -> list[Agent]:
         values: dict[str, int | str] = {"workspace_id": membership.workspace_id}
-        if kind not in (ListKind.WORKSPACE, ListKind.USABLE_ALL):
+        if _reads_member(kind):
             values["membership_id"] = membership.pk
         if cursor is not None:
             values |= {"name": cursor.name, "pk": cursor.id}
