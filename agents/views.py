@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,7 +178,7 @@ def _tools_of(agent: Agent) -> list[str]:
     return tools.ordered(agent.current.tools) if agent.current is not None else []
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ListRow:
     """What the list shows of an agent, made here rather than in the template: the list is
     the agents' busiest page, and a template's tags and includes cost many times the
@@ -197,6 +198,19 @@ class ListRow:
     reason: str
 
 
+# What the list shows of a description: its first characters.
+DESCRIPTION_SHOWN = 120
+SHARED_LABELS = dict(Visibility.choices)
+
+
+def _shown_description(text: str) -> str:
+    # Truncator counts what a reader sees (combining marks aside) in the NFC form: a text
+    # no longer than the limit in code points is never cut, and needs no count.
+    if len(text) > DESCRIPTION_SHOWN:
+        return Truncator(text).chars(DESCRIPTION_SHOWN)
+    return unicodedata.normalize("NFC", text)
+
+
 def _list_rows(slug: str, agents: list[Agent], decided: dict[int, Access]) -> list[ListRow]:
     # An agent's page is under the list's URL (agents/urls.py): one reverse for the page.
     base = reverse("ws:agents", args=[slug])
@@ -209,11 +223,11 @@ def _list_rows(slug: str, agents: list[Agent], decided: dict[int, Access]) -> li
                 pk=a.pk,
                 name=a.name,
                 url=f"{base}{a.pk}/" if access.use or access.manage else None,
-                description=Truncator(a.description).chars(120) if a.description else "",
+                description=_shown_description(a.description),
                 disabled=a.is_disabled,
                 model=a.current.model_ref.public_id if a.current is not None else "",
                 tools=", ".join(labels) or "none",
-                shared=a.get_visibility_display(),
+                shared=SHARED_LABELS.get(a.visibility, a.visibility),
                 access="manage" if access.manage else "use" if access.use else "",
                 reason=access.reason,
             )

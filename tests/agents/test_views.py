@@ -90,6 +90,25 @@ def test_the_list_shows_usable_agents_with_and_without_htmx(
     assert 'id="agents-list"' in part.content.decode()
 
 
+def test_a_description_is_cut_only_beyond_120_characters(
+    client: Client, team, owner, config
+) -> None:
+    exact = make(owner, config, "Exact", description="e" * 120)
+    longer = make(owner, config, "Longer", description="l" * 121)
+    # A combining accent adds no character a reader sees: 120 of them, shown whole.
+    accented = make(owner, config, "Accented", description="e\u0301" * 60)
+    login(client, owner.user)
+    body = client.get(url("agents"), {"tab": "all"}).content.decode()
+
+    def shown(agent) -> str:
+        row = re.search(rf'<tr id="agent-{agent.pk}">(.*?)</tr>', body, re.S).group(1)
+        return unescape(re.search(r'<div class="help">(.*?)</div>', row).group(1))
+
+    assert shown(exact) == "e" * 120
+    assert shown(longer) == "l" * 119 + "…"
+    assert shown(accented) == "\u00e9" * 60
+
+
 def test_each_row_links_to_the_agent_and_shows_its_model_tools_and_access(
     client: Client, team, owner, member, config
 ) -> None:
