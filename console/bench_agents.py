@@ -10,7 +10,8 @@ the real views and their authentication (session, service token). Beside them, i
 same run: a bare Django view that renders the same number of rows
 (``Agent.objects.filter(workspace=...)[:25]`` in a plain template), the Django admin's
 changelist of the workspace's agents, and bare JSON views of the same rows
-(console/bench_urls.py).
+(console/bench_urls.py). A second workspace of the same sizes restricts every agent, so
+that the first pages of its members are measured where what they may use is scarce.
 
 The data is written with COPY once and reused by the next run of the same sizes.
 """
@@ -23,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from html import unescape
 from typing import Any
@@ -81,10 +82,14 @@ class Layout:
     agents: int
     members: int
     groups: int
+    # Every this many agents is shared with the whole workspace; 0: none is, every agent
+    # is restricted, and a member's usable agents are few and scattered through the names.
+    shared_every: int = 3
 
     @property
     def slug(self) -> str:
-        return f"bench-agents-{self.agents}a-{self.members}m-{self.groups}g"
+        base = f"bench-agents-{self.agents}a-{self.members}m-{self.groups}g"
+        return base if self.shared_every else f"{base}-restricted"
 
     @property
     def domain(self) -> str:
@@ -199,7 +204,8 @@ def _create(layout: Layout) -> Workspace:
     def agents() -> Iterator[Sequence[object]]:
         for i in range(layout.agents):
             creator = creators[Layout.MANY] if i % 100 == 2 else rng.choice(creators)
-            visibility = Visibility.WORKSPACE if i % 3 == 0 else Visibility.RESTRICTED
+            shared = layout.shared_every and i % layout.shared_every == 0
+            visibility = Visibility.WORKSPACE if shared else Visibility.RESTRICTED
             created = now - timedelta(minutes=layout.agents - i)
             yield (
                 ws.pk,
@@ -387,6 +393,71 @@ def _later_api(client: Client, first: str, pages: int) -> tuple[str, int]:
     return url, followed
 
 
+def _sign_in(ws: Workspace, layout: Layout, kinds: list[Kind]) -> None:
+    """Each kind's member, signed in, with what they may use."""
+    for k in kinds:
+        k.membership = Membership.objects.select_related("user", "workspace").get(
+            workspace=ws, user__email=layout.email(k.index)
+        )
+        k.client = Client(raise_request_exception=False)
+        k.client.force_login(k.membership.user)
+        facts = load_member(k.membership)
+        k.usable = usable_agents(k.membership, member=facts).count()
+        k.groups = len(facts.group_ids)
+        k.direct = AgentGrant.objects.filter(membership=k.membership).count()
+
+
+def measure_restricted(
+    ws: Workspace, layout: Layout, n: int, warmup: int
+) -> tuple[list[Kind], list[Row]]:
+    """The first pages of the workspace where every agent is restricted: a member's usable
+    agents are few and scattered through the names, so the list reads far more rows to
+    fill a page than where a third are shared with everyone."""
+    many = min(MANY_GROUPS, layout.groups)
+    kinds = [
+        Kind(f"all restricted: in {many} groups", Layout.MANY),
+        Kind("all restricted: a member", Layout.SPECIAL),
+    ]
+    _sign_in(ws, layout, kinds)
+    kinds[1].label = f"all restricted: in {kinds[1].groups} groups"
+    raw = new_raw_token()
+    token = ServiceToken.objects.create(
+        name="Bench agents (restricted)", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
+    )
+    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    rows: list[Row] = []
+    try:
+        index = reverse("ws:agents", args=[ws.slug])
+        bare_html = _timed(_page(Client(), reverse("bench_bare_agents", args=[ws.pk])), n, warmup)
+        for k in kinds:
+            rows.append(
+                Row(
+                    f"Usable by me, first page ({PAGE})",
+                    k.label,
+                    LIST_TARGET,
+                    _timed(_page(k.client, index), n, warmup),
+                    bare_html,
+                )
+            )
+        for k in kinds:
+            url = reverse("api_member_agents", args=[ws.slug, k.membership.user.email])
+            answer = api.get(url)
+            listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
+            bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
+            rows.append(
+                Row(
+                    f"Service API: the member's agents, first page ({listed} rows)",
+                    k.label,
+                    LIST_TARGET,
+                    _timed(_page(api, url), n, warmup),
+                    _timed(_page(Client(), bare), n, warmup),
+                )
+            )
+    finally:
+        token.delete()
+    return kinds, rows
+
+
 def measure_agents(
     ws: Workspace, layout: Layout, n: int, warmup: int
 ) -> tuple[list[Kind], list[Row]]:
@@ -399,17 +470,7 @@ def measure_agents(
         Kind("admin", Layout.ADMIN),
         Kind("agents feature off", Layout.DENIED),
     ]
-    for k in kinds:
-        k.membership = Membership.objects.select_related("user", "workspace").get(
-            workspace=ws, user__email=layout.email(k.index)
-        )
-        k.client = Client(raise_request_exception=False)
-        k.client.force_login(k.membership.user)
-        facts = load_member(k.membership)
-        k.usable = usable_agents(k.membership, member=facts).count()
-        k.groups = len(facts.group_ids)
-        k.direct = AgentGrant.objects.filter(membership=k.membership).count()
-
+    _sign_in(ws, layout, kinds)
     raw = new_raw_token()
     token = ServiceToken.objects.create(
         name="Bench agents", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
@@ -606,9 +667,12 @@ def run(out: OutputWrapper, *, agents: int, members: int, groups: int, n: int, w
         agents=max(30, agents), members=max(Layout.SPECIAL + 5, members), groups=max(2, groups)
     )
     ws, _built = ensure_dataset(out, layout)
+    restricted = replace(layout, shared_every=0)
+    sparse, _built = ensure_dataset(out, restricted)
     with override_settings(ROOT_URLCONF="console.bench_urls"), _quiet_refusals():
         kinds, rows = measure_agents(ws, layout, n, warmup)
-    _print(out, ws, layout, kinds, rows, n)
+        more_kinds, more_rows = measure_restricted(sparse, restricted, n, warmup)
+    _print(out, ws, layout, [*kinds, *more_kinds], [*rows, *more_rows], n)
 
 
 def _print(
@@ -631,7 +695,9 @@ def _print(
         f"from their snapshot (snapshots {'on' if settings.SNAPSHOTS else 'off'}, cache "
         f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}), kept from one "
         "request to the next until a change of them; the agents and grants from the "
-        "database on every request.\n\n"
+        'database on every request. The members marked "all restricted" are of a '
+        "second workspace of the same sizes where no agent is shared with the whole "
+        "workspace: what they may use is a few agents scattered among all.\n\n"
     )
     for k in kinds:
         out.write(

@@ -3,6 +3,7 @@ the pages, the connectors section and the agents section."""
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import AuditEvent, Membership, Workspace
-from agents.models import Agent, AgentGrant
+from agents.models import Agent, AgentGrant, Visibility
 from api.models import ServiceToken
 from connectors.models import Connection, Document
 
@@ -128,10 +129,18 @@ def test_agents_section_prints_its_table() -> None:
     kinds = ("in 12 groups", "direct grants only", "admin", "agents feature off")
     for label in kinds:
         assert f"| Usable by me, first page (25) | {label} |" in text
+    # The second workspace restricts every agent: its members use a few, scattered.
+    restricted = Workspace.objects.get(slug="bench-agents-300a-60m-12g-restricted")
+    assert Agent.objects.filter(workspace=restricted).count() == 300
+    assert not Agent.objects.filter(workspace=restricted, visibility=Visibility.WORKSPACE)
+    assert "| Usable by me, first page (25) | all restricted: in 12 groups |" in text
+    scarce = re.search(r"- all restricted: in (\d) groups: .* may use (\d+) agents", text)
+    assert scarce is not None and 0 < int(scarce[2]) < 300
+    assert f"| Usable by me, first page (25) | all restricted: in {scarce[1]} groups |" in text
     lines = text.splitlines()
     api_lists = [line for line in lines if line.startswith("| Service API: the member's agents")]
     fetches = [line for line in lines if line.startswith("| Service API: one agent as served")]
-    assert len(fetches) == 5 and len(api_lists) >= 4
+    assert len(fetches) == 5 and len(api_lists) >= 6
     assert sum("just after a change of the facts" in line for line in fetches) == 1
     assert "The members' decision facts are read from their snapshot (snapshots on" in text
     later = [line for line in lines if line.startswith("| Usable by me,") and "pages on" in line]
