@@ -407,6 +407,57 @@ def _sign_in(ws: Workspace, layout: Layout, kinds: list[Kind]) -> None:
         k.direct = AgentGrant.objects.filter(membership=k.membership).count()
 
 
+def _first_pages(
+    index: str, kinds: list[Kind], n: int, warmup: int, bare: Figure, admin: Figure | None = None
+) -> list[Row]:
+    """Each kind's first page of "usable by me"."""
+    return [
+        Row(
+            f"Usable by me, first page ({PAGE})",
+            k.label,
+            LIST_TARGET,
+            _timed(_page(k.client, index), n, warmup),
+            bare,
+            admin,
+        )
+        for k in kinds
+    ]
+
+
+@contextmanager
+def _service_api(name: str) -> Iterator[Client]:
+    """A client of the service API with a token of its own, deleted after."""
+    raw = new_raw_token()
+    token = ServiceToken.objects.create(
+        name=name, prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
+    )
+    try:
+        yield Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    finally:
+        token.delete()
+
+
+def _api_lists(api: Client, ws: Workspace, kinds: list[Kind], n: int, warmup: int) -> list[Row]:
+    """The service API's first page of each kind's agents, beside a bare JSON view of as
+    many rows."""
+    rows = []
+    for k in kinds:
+        url = reverse("api_member_agents", args=[ws.slug, k.membership.user.email])
+        answer = api.get(url)
+        listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
+        bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
+        rows.append(
+            Row(
+                f"Service API: the member's agents, first page ({listed} rows)",
+                k.label,
+                LIST_TARGET,
+                _timed(_page(api, url), n, warmup),
+                _timed(_page(Client(), bare), n, warmup),
+            )
+        )
+    return rows
+
+
 def measure_restricted(
     ws: Workspace, layout: Layout, n: int, warmup: int
 ) -> tuple[list[Kind], list[Row]]:
@@ -420,41 +471,12 @@ def measure_restricted(
     ]
     _sign_in(ws, layout, kinds)
     kinds[1].label = f"all restricted: in {kinds[1].groups} groups"
-    raw = new_raw_token()
-    token = ServiceToken.objects.create(
-        name="Bench agents (restricted)", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
-    )
-    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
     rows: list[Row] = []
-    try:
+    with _service_api("Bench agents (restricted)") as api:
         index = reverse("ws:agents", args=[ws.slug])
         bare_html = _timed(_page(Client(), reverse("bench_bare_agents", args=[ws.pk])), n, warmup)
-        for k in kinds:
-            rows.append(
-                Row(
-                    f"Usable by me, first page ({PAGE})",
-                    k.label,
-                    LIST_TARGET,
-                    _timed(_page(k.client, index), n, warmup),
-                    bare_html,
-                )
-            )
-        for k in kinds:
-            url = reverse("api_member_agents", args=[ws.slug, k.membership.user.email])
-            answer = api.get(url)
-            listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
-            bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
-            rows.append(
-                Row(
-                    f"Service API: the member's agents, first page ({listed} rows)",
-                    k.label,
-                    LIST_TARGET,
-                    _timed(_page(api, url), n, warmup),
-                    _timed(_page(Client(), bare), n, warmup),
-                )
-            )
-    finally:
-        token.delete()
+        rows += _first_pages(index, kinds, n, warmup, bare_html)
+        rows += _api_lists(api, ws, kinds, n, warmup)
     return kinds, rows
 
 
@@ -471,13 +493,8 @@ def measure_agents(
         Kind("agents feature off", Layout.DENIED),
     ]
     _sign_in(ws, layout, kinds)
-    raw = new_raw_token()
-    token = ServiceToken.objects.create(
-        name="Bench agents", prefix=raw[:SHOWN_CHARS], token_hash=hash_token(raw)
-    )
-    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
     rows: list[Row] = []
-    try:
+    with _service_api("Bench agents") as api:
         index = reverse("ws:agents", args=[ws.slug])
         bare_page = _page(Client(), reverse("bench_bare_agents", args=[ws.pk]))
         changelist = f"{reverse('admin:agents_agent_changelist')}?workspace__id__exact={ws.pk}"
@@ -485,17 +502,7 @@ def measure_agents(
         bare_html = _timed(bare_page, n, warmup)
         admin_html = _timed(admin_page, n, warmup)
 
-        for k in kinds:
-            rows.append(
-                Row(
-                    f"Usable by me, first page ({PAGE})",
-                    k.label,
-                    LIST_TARGET,
-                    _timed(_page(k.client, index), n, warmup),
-                    bare_html,
-                    admin_html,
-                )
-            )
+        rows += _first_pages(index, kinds, n, warmup, bare_html, admin_html)
         many, direct, admin_kind = kinds[0], kinds[1], kinds[2]
         later, followed = _later_url(many.client, index, LATER_PAGES)
         if followed:
@@ -560,20 +567,7 @@ def measure_agents(
             )
 
         # The service API.
-        for k in kinds:
-            url = reverse("api_member_agents", args=[ws.slug, k.membership.user.email])
-            answer = api.get(url)
-            listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
-            bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
-            rows.append(
-                Row(
-                    f"Service API: the member's agents, first page ({listed} rows)",
-                    k.label,
-                    LIST_TARGET,
-                    _timed(_page(api, url), n, warmup),
-                    _timed(_page(Client(), bare), n, warmup),
-                )
-            )
+        rows += _api_lists(api, ws, kinds, n, warmup)
         first_api = reverse("api_member_agents", args=[ws.slug, many.membership.user.email])
         later_api, followed = _later_api(api, first_api, LATER_PAGES // 4)
         if followed:
@@ -633,8 +627,6 @@ def measure_agents(
                     )
                 )
         rows += after_change
-    finally:
-        token.delete()
     return kinds, rows
 
 
