@@ -437,25 +437,43 @@ def _service_api(name: str) -> Iterator[Client]:
         token.delete()
 
 
+def _api_row(
+    api: Client,
+    ws: Workspace,
+    url: str,
+    label: str,
+    measure: Callable[[int], str],
+    n: int,
+    warmup: int,
+) -> Row:
+    """The service API's answer at ``url`` beside a bare JSON view of as many rows;
+    ``measure`` names the row from that number."""
+    answer = api.get(url)
+    listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
+    bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
+    return Row(
+        measure(listed),
+        label,
+        LIST_TARGET,
+        _timed(_page(api, url), n, warmup),
+        _timed(_page(Client(), bare), n, warmup),
+    )
+
+
 def _api_lists(api: Client, ws: Workspace, kinds: list[Kind], n: int, warmup: int) -> list[Row]:
-    """The service API's first page of each kind's agents, beside a bare JSON view of as
-    many rows."""
-    rows = []
-    for k in kinds:
-        url = reverse("api_member_agents", args=[ws.slug, k.membership.user.email])
-        answer = api.get(url)
-        listed = len(answer.json().get("agents", [])) if answer.status_code == 200 else 0
-        bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
-        rows.append(
-            Row(
-                f"Service API: the member's agents, first page ({listed} rows)",
-                k.label,
-                LIST_TARGET,
-                _timed(_page(api, url), n, warmup),
-                _timed(_page(Client(), bare), n, warmup),
-            )
+    """The service API's first page of each kind's agents."""
+    return [
+        _api_row(
+            api,
+            ws,
+            reverse("api_member_agents", args=[ws.slug, k.membership.user.email]),
+            k.label,
+            lambda listed: f"Service API: the member's agents, first page ({listed} rows)",
+            n,
+            warmup,
         )
-    return rows
+        for k in kinds
+    ]
 
 
 def measure_restricted(
@@ -571,15 +589,15 @@ def measure_agents(
         first_api = reverse("api_member_agents", args=[ws.slug, many.membership.user.email])
         later_api, followed = _later_api(api, first_api, LATER_PAGES // 4)
         if followed:
-            listed = len(api.get(later_api).json()["agents"])
-            bare = reverse("bench_bare_agent_list", args=[ws.pk, max(1, listed)])
             rows.append(
-                Row(
-                    f"Service API: the member's agents, {followed} pages on",
+                _api_row(
+                    api,
+                    ws,
+                    later_api,
                     many.label,
-                    LIST_TARGET,
-                    _timed(_page(api, later_api), n, warmup),
-                    _timed(_page(Client(), bare), n, warmup),
+                    lambda _listed: f"Service API: the member's agents, {followed} pages on",
+                    n,
+                    warmup,
                 )
             )
         after_change: list[Row] = []
