@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.actor import Actor, ActorKind
@@ -202,7 +202,14 @@ def _facts_of(
     )
 
 
-_GRANT_COLUMNS = ("membership_id", "group_id", "group__name", "role")
+def _grant_rows(grants: QuerySet[AgentGrant]) -> QuerySet[Any]:
+    """The grants as (agent, member, group, group's name, role). The name is read per grant
+    found, from the group's key: a join would read, and hash, every group of the platform
+    to name the few a member's grants hold."""
+    name = Group.objects.filter(pk=OuterRef("group_id")).order_by().values("name")
+    return grants.annotate(group_name=Subquery(name)).values_list(
+        "agent_id", "membership_id", "group_id", "group_name", "role"
+    )
 
 
 def _groups_of(membership_id: int) -> QuerySet[Any]:
@@ -230,7 +237,7 @@ def agent_facts(
         grants = AgentGrant.objects.filter(agent_id__in=ids)
         if concerning is not None:
             grants = grants.filter(_concerning(concerning.membership_id, concerning.group_ids))
-        rows = list(grants.values_list("agent_id", *_GRANT_COLUMNS))
+        rows = list(_grant_rows(grants))
     else:
         rows = []
     for agent_id, *grant in rows:
@@ -256,10 +263,10 @@ def _grants_statement(n: int, in_groups: bool) -> statements.Statement:
     if found is None:
         names = [f"a{i}" for i in range(n)]
         found = statements.Statement(
-            lambda membership_id, **ids: (
-                AgentGrant.objects.filter(agent_id__in=[ids[k] for k in names])
-                .filter(_concerning(membership_id, in_groups))
-                .values_list("agent_id", *_GRANT_COLUMNS)
+            lambda membership_id, **ids: _grant_rows(
+                AgentGrant.objects.filter(agent_id__in=[ids[k] for k in names]).filter(
+                    _concerning(membership_id, in_groups)
+                )
             ),
             membership_id=int,
             **dict.fromkeys(names, int),
