@@ -115,6 +115,7 @@ def test_each_row_links_to_the_agent_and_shows_its_model_tools_and_access(
     long = "Sorts incoming tickets <b>by urgency</b>. " * 10
     mine = make(member, Config(model=config.model, tools=("web_search",)), "Mine", description=long)
     shared = make(owner, config, "Shared one")
+    hostile = make(owner, config, '<img src=x onerror="alert(1)"> & co')
     staff = UserFactory(is_staff=True)
     gone = make(owner, config, "Switched off")
     services.agent_disable(actor=Actor.staff(staff), agent_id=gone.pk, reason="Misleading name.")
@@ -137,6 +138,10 @@ def test_each_row_links_to_the_agent_and_shows_its_model_tools_and_access(
     shared_row = re.search(rf'<tr id="agent-{shared.pk}">(.*?)</tr>', body, re.S).group(1)
     assert re.findall(r"<td>(.*?)</td>", shared_row, re.S)[2] == "none"
     assert ">Use</span>" in shared_row
+    # A name is text: escaped, quotes too, never markup.
+    hostile_row = re.search(rf'<tr id="agent-{hostile.pk}">(.*?)</tr>', body, re.S).group(1)
+    assert "<img" not in hostile_row
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co</a>" in hostile_row
     # Disabled by staff: not usable, so not in the member's list; an admin's "all" shows
     # it with a badge, and its link, as they may still delete it.
     assert f'id="agent-{gone.pk}"' not in body
