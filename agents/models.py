@@ -88,8 +88,15 @@ class Agent(models.Model):
         indexes = [
             models.Index(fields=["workspace", "visibility"], name="agent_by_visibility"),
             # The lists' order: a page is a range of these indexes from its cursor on (the
-            # workspace's agents, and a member's own).
-            models.Index(fields=["workspace", "name", "id"], name="agent_by_name"),
+            # workspace's agents, and a member's own). The workspace's also holds what the
+            # rule of "usable by me" reads of an agent, so a page's ids are found in the
+            # index alone, however many agents the member passes over (PostgreSQL; other
+            # databases build it on its key alone).
+            models.Index(
+                fields=["workspace", "name", "id"],
+                name="agent_by_name",
+                include=["visibility", "created_by", "current", "disabled_at"],
+            ),
             models.Index(fields=["created_by", "name", "id"], name="agent_by_creator_name"),
         ]
 

@@ -255,7 +255,12 @@ def _page_statement(kind: ListKind, backwards: bool | None, n: int) -> statement
         qs = Agent.objects.filter(_list_rule(kind, p["workspace_id"], p.get("membership_id")))
         if backwards is not None:
             qs = _keyset(qs, p["name"], p["pk"], backwards)
-        return _order(qs, bool(backwards)).values_list(*LIST_COLUMNS.paths())[:n]
+        # The page's ids first, then their rows: the ids come from the list's index, which
+        # holds what the rule reads (Agent.Meta.indexes), so the agents the rule passes
+        # over on the way (most of them, for a member who may use few) are not read.
+        ids = _order(qs, bool(backwards)).values("id")[:n]
+        page = Agent.objects.filter(id__in=ids)
+        return _order(page, bool(backwards)).values_list(*LIST_COLUMNS.paths())
 
     params: dict[str, statements.ParamType] = {"workspace_id": int}
     if _reads_member(kind):
