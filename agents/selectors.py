@@ -118,11 +118,9 @@ def _paged(fetch: Fetch, size: int, after: Cursor | None, before: Cursor | None)
 
 
 def _keyset(qs: QuerySet[Agent], name: str, pk: int, backwards: bool) -> QuerySet[Agent]:
-    """The rows beyond the position (name, pk); the redundant bound on the name beside the
-    OR lets the database start in the (workspace, name, id) index at the cursor."""
-    if backwards:
-        return qs.filter(name__lte=name).filter(Q(name__lt=name) | Q(name=name, id__lt=pk))
-    return qs.filter(name__gte=name).filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
+    """The rows beyond the position (name, pk): the (workspace, name, id) index starts at
+    the cursor (``cursors.beyond``)."""
+    return cursors.beyond(qs, ("name", "id"), (name, pk), backwards=backwards)
 
 
 def _order(qs: QuerySet[Agent], backwards: bool) -> QuerySet[Agent]:

@@ -6,8 +6,12 @@ use, is refused as a whole rather than read as some other position, before any q
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from django.core import signing
+from django.db import models
+from django.db.models import F, Func, QuerySet, Value
 
 from core.parsing import parse_id
 
@@ -40,3 +44,25 @@ def unsign(raw: str, *, salt: str, max_length: int) -> tuple[object, int]:
     if type(pk) is not int or parse_id(pk) is None:
         raise CursorInvalid(raw)
     return key, pk
+
+
+class _Row(Func):
+    """A row of values, ``(a, b)``: SQL compares two rows column by column, in order."""
+
+    function = ""
+    output_field = models.Field()
+
+
+def beyond[M: models.Model](
+    qs: QuerySet[M], fields: Sequence[str], values: Sequence[Any], *, backwards: bool = False
+) -> QuerySet[M]:
+    """The rows after the position ``values`` of a list ordered by ``fields`` (before it,
+    ``backwards``), as one row comparison, ``(name, id) > (%s, %s)``: an index on those
+    columns starts its scan there, and PostgreSQL plans the comparison once for every
+    position, where the same bound spelt out as ``name > %s OR (name = %s AND id > %s)``
+    is planned anew for each (its estimate depends on the values)."""
+    position = _Row(*(F(f) for f in fields))
+    # Values as they are: a typed field would wrap an integer for the driver.
+    bound = _Row(*(Value(v, output_field=models.Field()) for v in values))
+    lookup = "lt" if backwards else "gt"
+    return qs.alias(keyset_position=position).filter(**{f"keyset_position__{lookup}": bound})

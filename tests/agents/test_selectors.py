@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from accounts.actor import Actor
 from accounts.models import Membership, MemberStatus, Workspace
 from agents import selectors, services
 from agents.access import usable_agents
-from agents.models import Agent, GrantRole, Visibility
+from agents.models import Agent, AgentGrant, AgentVersion, GrantRole, Visibility
 from agents.services import Config, ShareTarget
 from tests.agents.conftest import actor
 from tests.factories import (
@@ -195,3 +197,48 @@ def test_list_pages_from_statements_are_the_querysets_pages(
         assert listed == {a.pk for a in usable_agents(m)}, kind
     names = {a.name for a in selectors.list_page(K.WORKSPACE, owner, size=100).agents}
     assert "Elsewhere" not in names and "No version yet" in names
+
+
+def test_a_later_page_is_planned_once_whatever_its_cursor_on_postgresql(
+    team: Workspace, owner, member, model
+) -> None:
+    """A page after a cursor runs a prepared statement whose plan serves every cursor: its
+    bound is one row comparison, which PostgreSQL estimates alike for any value, where the
+    same bound spelt out (name > x OR name = x AND id > y) is planned anew on every request,
+    its estimate for a value being far from its estimate for any."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements and their plans are PostgreSQL's")
+    group = GroupFactory(workspace=team, name="Readers")
+    group.members.add(member)
+    agents = Agent.objects.bulk_create(
+        Agent(workspace=team, created_by=owner, name=f"Agent {i:04d}", visibility=v)
+        for i, v in enumerate([Visibility.WORKSPACE, *[Visibility.RESTRICTED] * 4] * 600)
+    )
+    AgentVersion.objects.bulk_create(
+        AgentVersion(agent=a, number=1, base_model=model) for a in agents
+    )
+    AgentGrant.objects.bulk_create(AgentGrant(agent=a, group=group) for a in agents[1::10])
+    with connection.cursor() as db:
+        db.execute(
+            "UPDATE agents_agent SET current_id = v.id FROM agents_agentversion v"
+            " WHERE v.agent_id = agents_agent.id"
+        )
+        db.execute("ANALYZE agents_agent, agents_agentgrant, agents_agentversion")
+    kind = selectors.ListKind.USABLE_SHARED_AND_GROUPS
+    first = selectors.list_page(kind, member, size=12).agents
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    for i in range(threshold + 20):
+        page = selectors.list_page(kind, member, size=2, after=selectors.Cursor.of(first[i % 10]))
+        assert [a.pk for a in page.agents] == [a.pk for a in first[i % 10 + 1 : i % 10 + 3]]
+    with connection.cursor() as db:
+        db.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%ORDER BY%LIMIT 3) ORDER BY%"],
+        )
+        plans = db.fetchall()
+    assert len(plans) == 1
+    generic, custom = plans[0]
+    # PostgreSQL plans the first five runs of a prepared statement for their values; from
+    # then on the one plan for any value serves, as it proves no dearer.
+    assert custom <= 5 and generic >= 15, plans
