@@ -65,4 +65,5 @@ def beyond[M: models.Model](
     # Values as they are: a typed field would wrap an integer for the driver.
     bound = _Row(*(Value(v, output_field=models.Field()) for v in values))
     lookup = "lt" if backwards else "gt"
-    return qs.alias(keyset_position=position).filter(**{f"keyset_position__{lookup}": bound})
+    aliased: QuerySet[M] = qs.alias(keyset_position=position)  # type: ignore[assignment]
+    return aliased.filter(**{f"keyset_position__{lookup}": bound})
