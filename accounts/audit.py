@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
 
+from core import cursors
 from core.audit import Actions, record
 
 from .models import AuditEvent, Workspace
@@ -132,25 +132,20 @@ def audit_page(
     ``size + 1`` rows tells whether another page follows.
 
     ``before`` asks for the events older than the cursor (the "Older" link), ``after``
-    for the events newer than it ("Newer"). The redundant ``created_at`` bound beside
-    the OR lets the database seek in the index instead of filtering row by row.
+    for the events newer than it ("Newer"); the bound is one row comparison, where the
+    index starts its scan (``cursors.beyond``).
     """
     if after is not None:
-        rows = list(
-            qs.filter(created_at__gte=after.created_at)
-            .filter(
-                Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id)
-            )
-            .order_by("created_at", "id")[: size + 1]
-        )
+        newer_qs = cursors.beyond(qs, ("created_at", "id"), (after.created_at, after.id))
+        rows = list(newer_qs.order_by("created_at", "id")[: size + 1])
         has_more_newer = len(rows) > size
         events = list(reversed(rows[:size]))
         newer = _cursor(events[0]) if has_more_newer and events else None
         older = _cursor(events[-1]) if events else None
         return AuditPage(events=events, older=older, newer=newer)
     if before is not None:
-        qs = qs.filter(created_at__lte=before.created_at).filter(
-            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
+        qs = cursors.beyond(
+            qs, ("created_at", "id"), (before.created_at, before.id), backwards=True
         )
     rows = list(qs[: size + 1])
     events = rows[:size]

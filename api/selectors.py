@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.access import MEMBER_ROW, membership_of_row
 from accounts.models import Membership, User, Workspace
@@ -24,7 +24,7 @@ from agents.selectors import (
 from agents.selectors import Cursor as AgentCursor
 from connectors.access import Viewer, visible_documents, visible_ids
 from connectors.models import Document
-from core import statements
+from core import cursors, statements
 
 from .forms import MemberRef
 from .pagination import Cursor
@@ -109,18 +109,17 @@ class DocumentPage:
 
 def document_page(viewer: Viewer, *, q: str, after: Cursor | None, limit: int) -> DocumentPage:
     """One page of the documents the member may see, newest first, in one query of
-    ``limit + 1`` rows (the extra one tells whether a page follows). The keyset bound
-    beside the OR lets the database seek in the (workspace, modified_at, id) index instead
-    of filtering row by row; a connection's name comes from the viewer, a library's from
-    the join."""
+    ``limit + 1`` rows (the extra one tells whether a page follows). The keyset bound is
+    one row comparison, where the (workspace, modified_at, id) index starts its scan
+    (``cursors.beyond``); a connection's name comes from the viewer, a library's from the
+    join."""
     qs = visible_documents(viewer)
     if q:
         # icontains is UPPER(title) LIKE UPPER(%q%): the trigram index on UPPER(title) serves it.
         qs = qs.filter(title__icontains=q)
     if after is not None:
-        qs = qs.filter(modified_at__lte=after.modified_at).filter(
-            Q(modified_at__lt=after.modified_at) | Q(modified_at=after.modified_at, id__lt=after.id)
-        )
+        position = (after.modified_at, after.id)
+        qs = cursors.beyond(qs, ("modified_at", "id"), position, backwards=True)
     rows = list(qs.select_related("library").only(*_LISTED)[: limit + 1])
     documents = rows[:limit]
     more = len(rows) > limit

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Workspace
+from core import cursors
 from core.parsing import DB_ID_MAX, parse_id
 
 from .access import Viewer
@@ -161,7 +162,8 @@ def keyset_page(qs: QuerySet[Document], cursor: str | None, size: int = PAGE_SIZ
     position = decode_cursor(cursor)
     if position is not None:
         at, pk = position
-        qs = qs.filter(Q(modified_at__lt=at) | Q(modified_at=at, pk__lt=min(pk, DB_ID_MAX)))
+        position = (at, min(pk, DB_ID_MAX))
+        qs = cursors.beyond(qs, ("modified_at", "id"), position, backwards=True)
     rows = list(qs.order_by("-modified_at", "-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

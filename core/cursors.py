@@ -56,14 +56,26 @@ class _Row(Func):
 def beyond[M: models.Model](
     qs: QuerySet[M], fields: Sequence[str], values: Sequence[Any], *, backwards: bool = False
 ) -> QuerySet[M]:
-    """The rows after the position ``values`` of a list ordered by ``fields`` (before it,
-    ``backwards``), as one row comparison, ``(name, id) > (%s, %s)``: an index on those
-    columns starts its scan there, and PostgreSQL plans the comparison once for every
-    position, where the same bound spelt out as ``name > %s OR (name = %s AND id > %s)``
-    is planned anew for each (its estimate depends on the values)."""
+    """The rows after the position ``values`` in the ascending order of ``fields`` (before
+    it, ``backwards``: the next page of a list ordered newest first), as one row
+    comparison, ``(name, id) > (%s, %s)``. An index on those columns starts its scan
+    there, and PostgreSQL plans the comparison once for every position, where the same
+    bound spelt out as ``name > %s OR (name = %s AND id > %s)`` is planned anew for each
+    (its estimate depends on the values)."""
     position = _Row(*(F(f) for f in fields))
-    # Values as they are: a typed field would wrap an integer for the driver.
-    bound = _Row(*(Value(v, output_field=models.Field()) for v in values))
+    bound = _Row(*(_value(qs.model, f, v) for f, v in zip(fields, values, strict=True)))
     lookup = "lt" if backwards else "gt"
     aliased: QuerySet[M] = qs.alias(keyset_position=position)  # type: ignore[assignment]
     return aliased.filter(**{f"keyset_position__{lookup}": bound})
+
+
+def _value(model: type[models.Model], field: str, value: Any) -> Value:
+    # Integers and strings as they are (a typed field would wrap an integer for the
+    # driver, which a compiled statement's marker would not survive); anything else as
+    # its column stores it (a datetime is text on SQLite).
+    if type(value) in (int, str):
+        return Value(value, output_field=models.Field())
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{field} is not a column of {model.__name__}.")
+    return Value(value, output_field=column)
