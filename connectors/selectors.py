@@ -162,8 +162,8 @@ def keyset_page(qs: QuerySet[Document], cursor: str | None, size: int = PAGE_SIZ
     position = decode_cursor(cursor)
     if position is not None:
         at, pk = position
-        position = (at, min(pk, DB_ID_MAX))
-        qs = cursors.beyond(qs, ("modified_at", "id"), position, backwards=True)
+        bound = (at, min(pk, DB_ID_MAX))
+        qs = cursors.beyond(qs, ("modified_at", "id"), bound, backwards=True)
     rows = list(qs.order_by("-modified_at", "-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
